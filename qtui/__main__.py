@@ -1,0 +1,3 @@
+from qtui.cli import main
+
+main()

@@ -1,0 +1,215 @@
+"""The `qtui` command line: one subcommand per job, one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from qtui import __version__
+from qtui.errors import NotBuiltYet, QtuiError
+
+
+class QtuiGroup(click.Group):
+    """Turns QtuiError into one line on stderr and its exit code; --debug shows the traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except QtuiError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                traceback.print_exc()
+            click.echo(f"qtui: error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+
+@click.group(cls=QtuiGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="qtui")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """qtui: how much numerical precision does your LLM deployment really need?
+
+    Compare vLLM servers of one model at different precisions (BF16, FP8, INT8, INT4...)
+    side by side under load: latency, throughput, GPU memory, quality and cost.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def _not_built(what: str, issue: str) -> Callable[..., None]:
+    def fail(**_: Any) -> None:
+        raise NotBuiltYet(f"{what} is not built yet ({issue}); nothing was run")
+
+    return fail
+
+
+def _profile_arg(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.argument("profile", type=click.Path(path_type=Path))(f)
+
+
+@cli.command()
+@click.option(
+    "--profile", type=click.Path(path_type=Path), help="Simulated profile (default: demo)."
+)
+def demo(**kw: Any) -> None:
+    """Start the built-in simulator and the app on it, with a moderate load (no GPU needed)."""
+    from qtui.commands import demo as impl
+
+    impl.run(**kw)
+
+
+@cli.command()
+@_profile_arg
+@click.option("--launch", is_flag=True, help="Start the profile's vLLM servers first (qtui[vllm]).")
+@click.option("--record", type=click.Path(path_type=Path), help="Session file to record into.")
+def run(**kw: Any) -> None:
+    """Open the app attached to the endpoints in PROFILE."""
+    from qtui.commands import run as impl
+
+    impl.run(**kw)
+
+
+@cli.command()
+@_profile_arg
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("qtui-out"),
+    show_default=True,
+    help="Directory for records (CSV/Parquet), series, summary JSON and the session.",
+)
+@click.option(
+    "--mode", type=click.Choice(["concurrency", "rate", "sweep"]), help="Override load mode."
+)
+@click.option("--level", type=float, help="Concurrency (closed loop) or req/s (open loop).")
+@click.option("--duration", type=float, help="Seconds per run (or per sweep step).")
+@click.option("--max-requests", type=int, help="Hard limit on requests sent.")
+@click.option("--quality", is_flag=True, help="Also run the golden set and agreement checks.")
+@click.option("--launch", is_flag=True, help="Start the profile's vLLM servers first (qtui[vllm]).")
+def bench(**kw: Any) -> None:
+    """Run PROFILE headless: load, measurements, JSON/CSV results and a session file."""
+    from qtui.commands import bench as impl
+
+    impl.run(**kw)
+
+
+@cli.command()
+@click.option(
+    "--profile", type=click.Path(path_type=Path), help="Profile with [endpoints.simulate]."
+)
+@click.option("--port", type=int, default=0, help="First port (0: pick free ports).")
+@click.option("--seed", type=int, default=0, show_default=True)
+def sim(**kw: Any) -> None:
+    """Serve simulated vLLM endpoints on 127.0.0.1 until Ctrl-C."""
+    from qtui.commands import sim as impl
+
+    impl.run(**kw)
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--timeout", type=float, default=5.0, show_default=True)
+def scrape(**kw: Any) -> None:
+    """Print one parsed /metrics snapshot of a vLLM server as JSON."""
+    from qtui.commands import scrape as impl
+
+    impl.run(**kw)
+
+
+@cli.command()
+@click.argument("session", type=click.Path(path_type=Path), nargs=-1, required=True)
+@click.option("--speed", type=float, default=1.0, show_default=True, help="1 to 60.")
+def replay(**kw: Any) -> None:
+    """Open the app on recorded SESSION file(s): no network, no GPU."""
+    from qtui.commands import replay as impl
+
+    impl.run(**kw)
+
+
+@cli.command()
+@click.argument("session", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=Path("."), show_default=True)
+def report(**kw: Any) -> None:
+    """Write SESSION's decision record (Markdown, HTML, CSV)."""
+    from qtui.commands import report as impl
+
+    impl.run(**kw)
+
+
+@cli.group(cls=QtuiGroup)
+def pricing() -> None:
+    """List and show price tables."""
+
+
+@pricing.command("list")
+@click.option(
+    "--dir",
+    "dirs",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Extra directory of your own tables (also QTUI_PRICING_DIR).",
+)
+def pricing_list(dirs: tuple[Path, ...]) -> None:
+    """List the price tables qtui can use, with source and as-of date."""
+    from qtui.config.catalog import list_price_tables, load_price_table
+
+    for name, path in list_price_tables(list(dirs)).items():
+        t = load_price_table(str(path)).table
+        click.echo(
+            f"{name:12} {t.provider:14} {len(load_price_table(str(path)).rows):3} rows  "
+            f"as of {t.as_of}  {path}"
+        )
+
+
+@pricing.command("show")
+@click.argument("table")
+@click.option("--dir", "dirs", multiple=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def pricing_show(table: str, dirs: tuple[Path, ...], as_json: bool) -> None:
+    """Show one price table's rows in $/hour and $/GPU-hour."""
+    from qtui.config.catalog import load_price_table
+
+    t = load_price_table(table, list(dirs))
+    if as_json:
+        click.echo(json.dumps(t.model_dump(), indent=2))
+        return
+    click.echo(
+        f"{t.table.provider} ({t.table.region}) — source: {t.table.source}; as of {t.table.as_of}"
+    )
+    click.echo(
+        f"{'GPU':10} {'instance':32} {'GPUs':>4} {'on-demand $/h':>14} "
+        f"{'$/GPU-h':>8} {'spot $/h':>9} {'$/GPU-h':>8}"
+    )
+    for r in t.rows:
+        od, sp = r.on_demand_usd_per_hour, r.spot_usd_per_hour
+        odg, spg = r.usd_per_gpu_hour("on-demand"), r.usd_per_gpu_hour("spot")
+        click.echo(
+            f"{r.gpu:10} {r.instance[:32]:32} {r.gpus_per_instance:>4} "
+            f"{_money(od):>14} {_money(odg):>8} {_money(sp):>9} {_money(spg):>8}"
+        )
+    for note in t.table.notes:
+        click.echo(f"  note: {note}")
+
+
+def _money(v: float | None) -> str:
+    return "—" if v is None else f"{v:,.3f}"
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path), nargs=-1, required=True)
+def check(file: tuple[Path, ...]) -> None:
+    """Validate profiles, price tables or session files."""
+    from qtui.commands.check import check_file
+
+    for f in file:
+        click.echo(check_file(f))
+
+
+def main() -> None:
+    cli(prog_name="qtui")

@@ -1,0 +1,1 @@
+"""Talking to OpenAI-compatible (vLLM) endpoints: discovery and the streaming client."""

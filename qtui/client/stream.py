@@ -1,0 +1,226 @@
+"""Streaming OpenAI client (httpx): one RequestRecord per request, whatever the server does."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+
+from qtui.client.discovery import auth_headers
+from qtui.client.record import Phase, RequestRecord
+
+Api = Literal["completions", "chat"]
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """What to send: text, the token counts asked for, and the estimate of its length."""
+
+    text: str
+    max_tokens: int
+    input_tokens: int = 0  # the workload's estimate, used when the server sends no usage
+    fixed_output: bool = True  # ignore_eos + min_tokens so every request emits max_tokens
+
+
+def build_payload(api: Api, model: str, p: Prompt) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "model": model,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "temperature": 0.0,
+    }
+    if api == "chat":
+        body["messages"] = [{"role": "user", "content": p.text}]
+        body["max_completion_tokens"] = p.max_tokens
+    else:
+        body["prompt"] = p.text
+        body["max_tokens"] = p.max_tokens
+    if p.fixed_output:
+        body["ignore_eos"] = True
+        body["min_tokens"] = p.max_tokens
+    return body
+
+
+def make_http_client(max_connections: int, timeout_s: float) -> httpx.AsyncClient:
+    """One pooled client per endpoint: keep-alive connections for every concurrent stream."""
+    limits = httpx.Limits(
+        max_connections=max_connections, max_keepalive_connections=max_connections
+    )
+    timeout = httpx.Timeout(timeout_s, connect=min(10.0, timeout_s), pool=None)
+    return httpx.AsyncClient(limits=limits, timeout=timeout, http2=False)
+
+
+class Malformed(Exception):
+    """The response is not the SSE stream of an OpenAI-compatible server."""
+
+
+class StreamClient:
+    """Sends streaming requests to one endpoint and records what happens."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        base_url: str,
+        model: str,
+        api: Api = "completions",
+        key: str | None = None,
+        timeout_s: float = 120.0,
+        client: httpx.AsyncClient | None = None,
+        max_connections: int = 1024,
+    ) -> None:
+        self.endpoint = endpoint
+        self.model = model
+        self.api: Api = api
+        self.url = (
+            f"{base_url}/v1/chat/completions" if api == "chat" else f"{base_url}/v1/completions"
+        )
+        self.timeout_s = timeout_s
+        self._headers = {"Content-Type": "application/json", **auth_headers(key)}
+        self.http = client or make_http_client(max_connections, timeout_s)
+        self.chunks = 0  # token chunks received, for the client's own throughput
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def send(
+        self,
+        prompt: Prompt,
+        request_id: str,
+        phase: Phase = "measure",
+        level: float = 0.0,
+        sink: Callable[[RequestRecord], None] | None = None,
+    ) -> RequestRecord:
+        """Stream one request to its end; errors become the record's error_class, never raise.
+
+        ``sink`` gets the record exactly once, also when the request is cancelled (recorded as
+        error_class 'cancelled', then the cancellation propagates): nothing sent goes unrecorded.
+        """
+        rec = RequestRecord(self.endpoint, request_id, phase, level)
+        body = json.dumps(build_payload(self.api, self.model, prompt)).encode()
+        rec.t_send = time.time()
+        p0 = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                await self._stream(rec, body, p0)
+        except asyncio.CancelledError:
+            self._fail(rec, "cancelled", "stopped by qtui", p0)
+            if sink:
+                sink(rec)
+            raise
+        except TimeoutError:
+            self._fail(rec, "timeout", f"no complete answer within {self.timeout_s:g} s", p0)
+        except httpx.ConnectTimeout:
+            self._fail(rec, "connect", "connect timed out", p0)
+        except httpx.ConnectError as exc:
+            self._fail(rec, "connect", _short(exc) or "connection refused", p0)
+        except httpx.TimeoutException as exc:
+            self._fail(rec, "timeout", f"{type(exc).__name__}: stalled", p0)
+        except Malformed as exc:
+            self._fail(rec, "malformed", str(exc), p0)
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            self._fail(rec, "disconnect", _short(exc) or type(exc).__name__, p0)
+        except httpx.HTTPError as exc:
+            self._fail(rec, "disconnect", f"{type(exc).__name__}: {_short(exc)}", p0)
+        finally:
+            if prompt.input_tokens and rec.prompt_tokens is None and rec.ok:
+                rec.prompt_tokens = prompt.input_tokens
+        if sink:
+            sink(rec)
+        return rec
+
+    def _fail(self, rec: RequestRecord, cls: Any, detail: str, p0: float) -> None:
+        if rec.error_class == "none":
+            rec.error_class = cls
+            rec.error_detail = detail[:200]
+        rec.t_end = rec.t_send + (time.perf_counter() - p0)
+
+    async def _stream(self, rec: RequestRecord, body: bytes, p0: float) -> None:
+        times = rec.chunk_times
+        perf = time.perf_counter
+        loads = json.loads
+        usage: dict[str, Any] | None = None
+        finish: str | None = None
+        done = False
+        async with self.http.stream("POST", self.url, content=body, headers=self._headers) as r:
+            rec.http_status = r.status_code
+            if r.status_code != 200:
+                text = (await r.aread())[:300].decode("utf-8", "replace")
+                rec.error_class = "http"
+                rec.error_detail = f"HTTP {r.status_code}: {_one_line(text)}"[:200]
+                rec.t_end = rec.t_send + (perf() - p0)
+                return
+            ctype = r.headers.get("content-type", "")
+            if "text/event-stream" not in ctype:
+                raise Malformed(f"expected text/event-stream, got {ctype or 'no content-type'}")
+            buf = b""
+            async for data in r.aiter_raw():
+                now = perf() - p0
+                buf += data
+                if b"\n\n" not in buf:
+                    continue
+                *events, buf = buf.split(b"\n\n")
+                for ev in events:
+                    if not ev or ev[:1] == b":":
+                        continue
+                    if not ev.startswith(b"data:"):
+                        raise Malformed(
+                            f"not an SSE data line: {_one_line(ev[:60].decode('utf-8', 'replace'))}"
+                        )
+                    payload = ev[5:].strip()
+                    if payload == b"[DONE]":
+                        done = True
+                        continue
+                    try:
+                        obj = loads(payload)
+                    except ValueError:
+                        head = payload[:60].decode("utf-8", "replace")
+                        raise Malformed(f"event is not JSON: {_one_line(head)}") from None
+                    if not isinstance(obj, dict):
+                        raise Malformed("event is not a JSON object")
+                    choices = obj.get("choices")
+                    if choices:
+                        times.append(now)
+                        fr = choices[0].get("finish_reason")
+                        if fr is not None:
+                            finish = fr
+                    if obj.get("usage"):
+                        usage = obj["usage"]
+                    if "error" in obj and not choices:
+                        err = obj["error"]
+                        msg = err.get("message", "") if isinstance(err, dict) else str(err)
+                        raise Malformed(f"server error in stream: {_one_line(str(msg))}")
+        rec.t_end = rec.t_send + (perf() - p0)
+        self.chunks += len(times)
+        if times:
+            rec.t_first_token = rec.t_send + times[0]
+        rec.finish_reason = finish
+        if usage is not None:
+            rec.prompt_tokens = _int(usage.get("prompt_tokens"))
+            rec.completion_tokens = _int(usage.get("completion_tokens"))
+            rec.usage_source = "server"
+        else:
+            rec.completion_tokens = len(times)
+            rec.usage_source = "counted"
+        if not done and finish is None:
+            rec.error_class = "disconnect"
+            rec.error_detail = f"stream ended after {len(times)} chunks without [DONE]"
+        elif not times:
+            rec.error_class = "malformed"
+            rec.error_detail = "stream carried no token chunk"
+
+
+def _int(v: Any) -> int | None:
+    return int(v) if isinstance(v, int | float) else None
+
+
+def _one_line(s: str) -> str:
+    return " ".join(s.split())[:120]
+
+
+def _short(exc: BaseException) -> str:
+    return _one_line(str(exc))

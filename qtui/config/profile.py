@@ -1,0 +1,235 @@
+"""The profile: which endpoints to compare, under what load, against which SLOs and prices.
+
+Pure schema (pydantic, no I/O). Unknown keys are errors, not silently ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from qtui.data import gpu_specs, model_shapes
+
+Precision = Annotated[str, Field(min_length=1, max_length=32)]
+KNOWN_PRECISIONS = (
+    "fp32", "bf16", "fp16", "fp8", "int8", "w8a8", "int4", "int4-awq", "int4-gptq", "awq",
+    "gptq", "nf4", "bnb-4bit", "q8_0", "q4_1", "q4_k_m", "q3_k_m", "q2_k",
+)  # fmt: skip
+
+
+class Strict(BaseModel):
+    """Base: unknown keys are errors; values are validated on assignment too."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+def _check_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError(f"expected a URL starting with http:// or https://, got {value!r}")
+    if len(value.split("://", 1)[1].strip("/")) == 0:
+        raise ValueError(f"URL {value!r} has no host")
+    return value.rstrip("/")
+
+
+def _check_gpu(value: str) -> str:
+    if value not in gpu_specs() and value != "cpu":
+        known = ", ".join([*gpu_specs(), "cpu"])
+        raise ValueError(f"unknown GPU type {value!r}; known: {known}")
+    return value
+
+
+class SimSpec(Strict):
+    """How the built-in simulator should model this endpoint (simulated profiles only)."""
+
+    model: str = Field(description="model shape key from qtui/data/models.toml")
+    weights: Literal["bf16", "fp16", "fp8", "int8", "int4"] = "bf16"
+    kv_cache_dtype: Literal["bf16", "fp16", "fp8"] = "bf16"
+    gpu_memory_utilization: float = Field(0.9, gt=0, le=1)
+    quality_error_rate: float = Field(0.0, ge=0, le=1)
+    logprob_noise: float = Field(0.0, ge=0, le=5)
+    port: int | None = Field(None, ge=1, le=65535)
+
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, v: str) -> str:
+        if v not in model_shapes():
+            raise ValueError(f"unknown model {v!r}; known: {', '.join(model_shapes())}")
+        return v
+
+
+class LaunchSpec(Strict):
+    """How `qtui run --launch` starts this endpoint with `vllm serve`."""
+
+    model: str = Field(description="model path or hub id passed to vllm serve")
+    args: list[str] = Field(default_factory=list)
+    gpu_index: int = Field(0, ge=0)
+    gpu_memory_utilization: float = Field(0.3, gt=0, le=1)
+    port: int = Field(8000, ge=1, le=65535)
+
+
+class Endpoint(Strict):
+    """One server (or replica group) serving the model at one precision."""
+
+    name: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")
+    url: str = ""
+    precision: Precision
+    model: str | None = Field(None, description="served model id; discovered when omitted")
+    gpu: str = "H100"
+    gpus_per_replica: int = Field(1, ge=1, le=64)
+    api_key_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    metrics_url: str | None = None
+    telemetry: Literal["none", "nvml", "dcgm", "auto"] = "auto"
+    telemetry_url: str | None = None
+    gpu_indices: list[int] = Field(default_factory=list)
+    price_table: str | None = None
+    pricing: Literal["on-demand", "spot", "committed"] | None = None
+    replicas: int | Literal["auto"] = "auto"
+    simulate: SimSpec | None = None
+    launch: LaunchSpec | None = None
+
+    @field_validator("url", "metrics_url", "telemetry_url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        return v if v is None or v == "" else _check_url(v)
+
+    @field_validator("gpu")
+    @classmethod
+    def _gpu(cls, v: str) -> str:
+        return _check_gpu(v)
+
+    @field_validator("replicas")
+    @classmethod
+    def _replicas(cls, v: int | str) -> int | str:
+        if isinstance(v, int) and v < 1:
+            raise ValueError('replicas must be at least 1 (or "auto")')
+        return v
+
+    @model_validator(mode="after")
+    def _has_target(self) -> Endpoint:
+        if not self.url and self.simulate is None and self.launch is None:
+            raise ValueError("needs a url (or a [simulate] / [launch] table)")
+        return self
+
+    @property
+    def effective_metrics_url(self) -> str:
+        return self.metrics_url or f"{self.url}/metrics"
+
+
+class LengthDist(Strict):
+    """A token-length distribution for synthetic prompts."""
+
+    mean: int = Field(ge=1, le=1_000_000)
+    dist: Literal["fixed", "uniform", "normal"] = "fixed"
+    spread: float = Field(0.0, ge=0, description="uniform: ± fraction of mean; normal: stddev")
+
+
+class Workload(Strict):
+    """What requests look like."""
+
+    kind: Literal["synthetic", "jsonl", "golden"] = "synthetic"
+    api: Literal["completions", "chat"] = "completions"
+    input_tokens: LengthDist = LengthDist(mean=512)
+    output_tokens: LengthDist = LengthDist(mean=128)
+    prompts_file: str | None = None
+    golden_set: str | None = None
+    seed: int = 0
+
+
+class Sweep(Strict):
+    """Load levels tried one after another until an SLO breaks."""
+
+    levels: list[float] = Field(default_factory=lambda: [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0])
+    step_duration_s: float = Field(20.0, gt=0, le=3600)
+
+    @field_validator("levels")
+    @classmethod
+    def _increasing(cls, v: list[float]) -> list[float]:
+        if not v or any(x <= 0 for x in v) or v != sorted(v):
+            raise ValueError("levels must be positive and increasing")
+        return v
+
+
+class Load(Strict):
+    """How hard to push, and for how long."""
+
+    mode: Literal["concurrency", "rate", "sweep"] = "concurrency"
+    concurrency: int = Field(8, ge=1, le=100_000)
+    rate: float = Field(4.0, gt=0, description="requests/s for open-loop mode")
+    arrival: Literal["poisson", "constant"] = "poisson"
+    sweep_by: Literal["concurrency", "rate"] = "concurrency"
+    sweep: Sweep = Sweep()
+    duration_s: float = Field(60.0, gt=0, le=7 * 86400)
+    max_requests: int | None = Field(None, ge=1)
+    warmup_s: float = Field(0.0, ge=0)
+    cooldown_s: float = Field(0.0, ge=0)
+    timeout_s: float = Field(120.0, gt=0)
+
+
+class QualityFloor(Strict):
+    """The quality SLO: below it an endpoint is no-go, whatever it saves."""
+
+    min_success: float = Field(0.0, ge=0, le=1)
+    max_drop_vs_baseline: float = Field(1.0, ge=0, le=1, description="fraction, 0.01 = 1 point")
+    max_schema_failure: float = Field(1.0, ge=0, le=1)
+    min_items: int = Field(10, ge=1)
+
+
+class Slo(Strict):
+    """Latency promises (p95) and the quality floor."""
+
+    ttft_p95_ms: float | None = Field(None, gt=0)
+    itl_p95_ms: float | None = Field(None, gt=0)
+    e2e_p95_ms: float | None = Field(None, gt=0)
+    max_error_rate: float = Field(0.01, ge=0, le=1)
+    quality: QualityFloor = QualityFloor()
+
+
+class Cost(Strict):
+    """Cost assumptions: traffic, hours, prices."""
+
+    price_table: str = "aws"
+    pricing: Literal["on-demand", "spot", "committed"] = "on-demand"
+    committed_discount_pct: float = Field(0.0, ge=0, lt=100)
+    hours_per_month: float = Field(730.0, gt=0, le=744)
+    headroom: float = Field(1.2, ge=1.0, le=10)
+    peak_rps: float | None = Field(None, gt=0)
+    daily_requests: float | None = Field(None, gt=0)
+    peak_factor: float = Field(2.0, ge=1)
+    energy_usd_per_kwh: float = Field(0.12, ge=0)
+    grid_kg_co2_per_kwh: float | None = Field(None, ge=0)
+
+
+class ProfileMeta(Strict):
+    name: str
+    description: str = ""
+    baseline: str | None = Field(None, description="endpoint name of the reference precision")
+
+
+class Profile(Strict):
+    """A whole comparison setup, as read from profiles/*.toml."""
+
+    profile: ProfileMeta
+    endpoints: list[Endpoint] = Field(min_length=1)
+    workload: Workload = Workload()
+    load: Load = Load()
+    slo: Slo = Slo()
+    cost: Cost = Cost()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Profile:
+        names = [e.name for e in self.endpoints]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate endpoint names: {', '.join(dupes)}")
+        if self.profile.baseline is not None and self.profile.baseline not in names:
+            raise ValueError(
+                f"baseline {self.profile.baseline!r} is not an endpoint name ({', '.join(names)})"
+            )
+        return self
+
+    @property
+    def baseline(self) -> Endpoint:
+        """The reference endpoint: the named baseline, else the first one."""
+        name = self.profile.baseline or self.endpoints[0].name
+        return next(e for e in self.endpoints if e.name == name)

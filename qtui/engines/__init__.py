@@ -1,0 +1,1 @@
+"""Real CPU inference engines (llama.cpp) provisioned on demand: for integration tests and demos."""

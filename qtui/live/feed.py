@@ -1,0 +1,28 @@
+"""The one small interface the app talks to: live controller, replay and test fake all fit it."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from qtui.live.intents import Intent
+from qtui.live.model import Snapshot
+
+
+class Feed(Protocol):
+    """Produces snapshots and takes intents; all I/O happens behind it, off the UI loop."""
+
+    def snapshot(self) -> Snapshot:
+        """The latest picture; cheap, never blocks."""
+        ...
+
+    def send(self, intent: Intent) -> str | None:
+        """Apply an intent now; return why it was rejected, or None."""
+        ...
+
+    async def start(self) -> None:
+        """Begin background work (scraping, sampling, load if asked)."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop load and background work cleanly and save what was recorded."""
+        ...

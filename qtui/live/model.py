@@ -1,0 +1,180 @@
+"""What the app shows, as plain frozen dataclasses: one snapshot per refresh, no widgets, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Status = Literal["ok", "starting", "dead"]
+Verdict = Literal["go", "no-go", "n/a"]
+Mode = Literal["concurrency", "rate", "sweep"]
+MODES: tuple[Mode, ...] = ("concurrency", "rate", "sweep")
+CATEGORIES: tuple[str, ...] = ("on-demand", "spot", "committed")
+
+
+@dataclass(frozen=True, slots=True)
+class Latency:
+    """p50/p95 of one latency (seconds) against its p95 SLO (ms)."""
+
+    p50_s: float | None = None
+    p95_s: float | None = None
+    slo_ms: float | None = None
+
+    @property
+    def breached(self) -> bool:
+        return self.p95_s is not None and self.slo_ms is not None and self.p95_s * 1e3 > self.slo_ms
+
+
+@dataclass(frozen=True, slots=True)
+class GpuMem:
+    """GPU memory of the endpoint's GPU(s), bytes; None where the source cannot say."""
+
+    used: float | None = None
+    total: float | None = None
+    reserved: float | None = None
+    source: str = "none"
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class QualityView:
+    """Golden-set outcome for one endpoint."""
+
+    score: float | None = None
+    verdict: Verdict = "n/a"
+    reason: str = "no quality run yet"
+    items: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CostView:
+    """Cost what-if state and results for one endpoint; ``reason`` says why a number is missing."""
+
+    gpu: str = ""
+    gpus_per_replica: int = 1
+    price_table: str = ""
+    category: str = "on-demand"
+    usd_per_gpu_hour: float | None = None
+    replicas: int | None = None
+    replicas_auto: bool = True
+    replicas_needed: int | None = None
+    usd_per_1m: float | None = None
+    monthly_usd: float | None = None
+    delta_monthly_usd: float | None = None
+    delta_pct: float | None = None
+    reason: str = ""
+    warning: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SweepPoint:
+    """One sweep level's outcome: the capacity curve."""
+
+    level: float
+    out_tps: float
+    e2e_p95_s: float | None
+    ok: bool
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """Recent per-second series for sparklines and charts (oldest first)."""
+
+    t: tuple[float, ...] = ()
+    out_tps: tuple[float, ...] = ()
+    rps: tuple[float, ...] = ()
+    ttft_p50_s: tuple[float, ...] = ()
+    ttft_p95_s: tuple[float, ...] = ()
+    itl_p95_s: tuple[float, ...] = ()
+    e2e_p95_s: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointView:
+    """Everything one endpoint column shows."""
+
+    name: str
+    precision: str
+    model: str = ""
+    simulated: bool = False
+    baseline: bool = False
+    status: Status = "starting"
+    reason: str = ""
+    gpu_mem: GpuMem = GpuMem()
+    kv_usage: float | None = None
+    running: int | None = None
+    waiting: int | None = None
+    out_tps: float | None = None
+    rps: float | None = None
+    ttft: Latency = Latency()
+    itl: Latency = Latency()
+    e2e: Latency = Latency()
+    error_rate: float | None = None
+    quality: QualityView = QualityView()
+    cost: CostView = CostView()
+    history: History = History()
+    sweep: tuple[SweepPoint, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayView:
+    """Where a replay is in its recording."""
+
+    position_s: float = 0.0
+    duration_s: float = 0.0
+    speed: float = 1.0
+    playing: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class RunView:
+    """The load run and the app's source, for the status line."""
+
+    source: Literal["live", "replay", "fake"] = "live"
+    profile: str = ""
+    mode: Mode = "concurrency"
+    level: float = 1.0
+    running: bool = False
+    elapsed_s: float = 0.0
+    requests_sent: int = 0
+    workload: str = "synthetic"
+    workloads: tuple[str, ...] = ("synthetic",)
+    client_bound: str = ""
+    message: str = ""
+    quality_running: bool = False
+    replay: ReplayView | None = None
+
+    @property
+    def level_unit(self) -> str:
+        return "req/s" if self.mode == "rate" else "users"
+
+
+@dataclass(frozen=True, slots=True)
+class CostInputs:
+    """Assumptions shared by every endpoint's cost."""
+
+    traffic_rps: float | None = None
+    hours_per_month: float = 730.0
+    headroom: float = 1.2
+    price_tables: tuple[str, ...] = ()
+    gpu_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One consistent picture of everything; ``seq`` grows whenever anything in it changed."""
+
+    seq: int
+    run: RunView
+    endpoints: tuple[EndpointView, ...]
+    cost: CostInputs = CostInputs()
+    slo_error_rate: float = 0.01
+    notes: tuple[str, ...] = field(default=())
+
+    def endpoint(self, name: str) -> EndpointView:
+        return next(e for e in self.endpoints if e.name == name)
+
+
+def baseline_first(endpoints: list[EndpointView]) -> tuple[EndpointView, ...]:
+    """Order columns: the baseline first, the rest as the profile lists them."""
+    return tuple(sorted(endpoints, key=lambda e: not e.baseline))

@@ -1,0 +1,383 @@
+"""Turns measurement records into Snapshots: shared by the live controller and replay.
+
+Pure: records (the session's dict shapes) go in through ``ingest``; what-ifs go to qtui.cost's
+``WhatIf``; ``snapshot`` builds the view model. No I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict, deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from qtui.config.pricing import PriceTable
+from qtui.config.profile import Profile
+from qtui.cost import EndpointMeasure, WhatIf, build_comparison, capacity_from_sweep
+from qtui.cost import SweepPoint as CostPoint
+from qtui.data import gpu_specs
+from qtui.live import intents as it
+from qtui.live.model import (
+    CostInputs,
+    CostView,
+    EndpointView,
+    GpuMem,
+    History,
+    Latency,
+    QualityView,
+    RunView,
+    Snapshot,
+    SweepPoint,
+    baseline_first,
+)
+
+HISTORY_S = 300  # seconds of per-second series kept for sparklines and charts
+MIN_LEVEL_SECONDS = 3  # seconds at a level before it counts as a point on the capacity curve
+
+
+def _f(rec: Mapping[str, Any], *keys: str) -> float | None:
+    for k in keys:
+        v = rec.get(k)
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            return float(v)
+    return None
+
+
+@dataclass
+class _Ep:
+    """Everything accumulated for one endpoint."""
+
+    client: dict[str, Any] = field(default_factory=dict)
+    server: dict[str, Any] = field(default_factory=dict)
+    gpu: dict[str, Any] = field(default_factory=dict)
+    quality: dict[str, Any] = field(default_factory=dict)
+    status: str = "starting"
+    reason: str = ""
+    model: str = ""
+    series: dict[str, deque[float]] = field(
+        default_factory=lambda: defaultdict(lambda: deque(maxlen=HISTORY_S))
+    )
+    levels: dict[float, list[dict[str, Any]]] = field(default_factory=dict)
+    sweep_levels: dict[float, dict[str, Any]] = field(default_factory=dict)
+
+
+class ViewState:
+    """Accumulates records for a profile's endpoints and builds Snapshots with live cost."""
+
+    def __init__(
+        self,
+        profile: Profile,
+        tables: Mapping[str, PriceTable],
+        *,
+        simulated: bool = False,
+        on_event: Any = None,
+    ) -> None:
+        self.profile = profile
+        self.simulated = simulated
+        self.whatif = WhatIf.from_profile(profile, tables, on_event=on_event)
+        self.eps: dict[str, _Ep] = {e.name: _Ep() for e in profile.endpoints}
+        self.level = float(
+            profile.load.rate if profile.load.mode == "rate" else profile.load.concurrency
+        )
+        self.measuring = False
+        self.seq = 0
+
+    # -- records in ------------------------------------------------------------------------
+    def ingest(self, kind: str, rec: Mapping[str, Any]) -> None:
+        """Take one record (client_second, server_second, gpu_sample, discovery, quality...)."""
+        self.seq += 1
+        name = rec.get("endpoint")
+        if kind == "quality_summary":
+            rows = rec.get("endpoints") or [rec]
+            for row in rows:
+                if row.get("endpoint") in self.eps:
+                    q = dict(row)
+                    q.setdefault("success", q.get("success_rate"))
+                    self.eps[row["endpoint"]].quality = q
+            return
+        if kind == "sweep_level" and name in self.eps:
+            self.eps[name].sweep_levels[float(rec["level"])] = dict(rec)
+            return
+        if kind == "event":
+            if rec.get("kind") == "load" and rec.get("key") == "level":
+                v = rec.get("value")
+                if isinstance(v, int | float):
+                    self.level = float(v)
+            elif rec.get("kind") == "whatif":
+                self.whatif.set(str(rec["key"]), rec["value"])
+            return
+        if name not in self.eps:
+            return
+        ep = self.eps[name]
+        if kind == "client_second":
+            ep.client = dict(rec)
+            self._series(ep, rec)
+            if self.measuring:
+                ep.levels.setdefault(self.level, []).append(dict(rec))
+        elif kind == "server_second":
+            ep.server = dict(rec)
+            status = rec.get("status", "ok")
+            if status == "ok":
+                ep.status, ep.reason = "ok", ""
+            elif status == "not_exposed":
+                ep.status, ep.reason = "ok", str(rec.get("detail", ""))
+            else:
+                ep.status, ep.reason = "dead", f"{status}: {rec.get('detail', '')}"
+        elif kind == "gpu_sample":
+            ep.gpu = dict(rec)
+        elif kind == "discovery":
+            ep.model = str(rec.get("model") or rec.get("model_id") or "")
+            if rec.get("error"):
+                ep.status, ep.reason = "dead", str(rec["error"])
+        elif kind == "quality_item":
+            pass
+
+    def mark_dead(self, name: str, reason: str) -> None:
+        self.seq += 1
+        self.eps[name].status, self.eps[name].reason = "dead", reason
+
+    def _series(self, ep: _Ep, rec: Mapping[str, Any]) -> None:
+        s = ep.series
+        s["t"].append(_f(rec, "t") or 0.0)
+        s["out_tps"].append(_f(rec, "out_tps") or 0.0)
+        s["rps"].append(_f(rec, "rps") or 0.0)
+        for key in ("ttft_p50", "ttft_p95", "itl_p95", "e2e_p95"):
+            s[key].append(_f(rec, key) or 0.0)
+
+    # -- what-ifs --------------------------------------------------------------------------
+    def apply(self, intent: it.Intent) -> str | None:
+        """Apply a cost what-if through qtui.cost; the reason when it is rejected."""
+        self.seq += 1
+        wi = self.whatif
+        match intent:
+            case it.SetReplicas(endpoint=e, replicas=r):
+                ch = wi.set(f"endpoints.{e}.replicas", r)
+            case it.StepReplicas(endpoint=e, delta=d):
+                cur = wi.endpoints[e].replicas
+                if cur == "auto":
+                    cur = self._sizing(e) or 1
+                ch = wi.set(f"endpoints.{e}.replicas", max(1, int(cur) + d))
+            case it.SetGpu(endpoint=e, gpu=g):
+                ch = wi.set(f"endpoints.{e}.gpu", g)
+            case it.SetCategory(endpoint=e, category=c):
+                ch = wi.set(f"endpoints.{e}.pricing", c)
+            case it.SetPriceTable(endpoint=e, table=t):
+                ch = wi.set(f"endpoints.{e}.price_table", t)
+            case it.SetTraffic(rps=r):
+                ch = wi.set("traffic.peak_rps", r)
+            case it.SetHours(hours=h):
+                ch = wi.set("hours_per_month", h)
+            case _:
+                return "not a cost what-if"
+        return None if ch.ok else ch.reason
+
+    def _verdict(self, q: dict[str, Any]) -> str:
+        base = self.eps[self.profile.baseline.name].quality
+        status, reason = _floor_verdict(q, base, self.profile.slo.quality)
+        q["verdict"], q["verdict_reason"] = status, reason
+        return status
+
+    def _sizing(self, name: str) -> int | None:
+        row = self._comparison().row(name)
+        return row.sizing.needed
+
+    # -- snapshot out ----------------------------------------------------------------------
+    def curve(self, name: str) -> tuple[CostPoint, ...]:
+        """The capacity curve: one point per load level held long enough (median of seconds)."""
+        recorded = self.eps[name].sweep_levels
+        if recorded:
+            return tuple(
+                CostPoint(
+                    level=lv,
+                    rps=_f(r, "rps") or 0.0,
+                    input_tps=_f(r, "in_tps") or 0.0,
+                    output_tps=_f(r, "out_tps") or 0.0,
+                    ttft_p95_s=_f(r, "ttft_p95"),
+                    itl_p95_s=_f(r, "itl_p95"),
+                    e2e_p95_s=_f(r, "e2e_p95"),
+                    error_rate=_f(r, "error_rate") or 0.0,
+                )
+                for lv, r in sorted(recorded.items())
+            )
+        out = []
+        for level, secs in sorted(self.eps[name].levels.items()):
+            if len(secs) < MIN_LEVEL_SECONDS:
+                continue
+
+            def med(key: str, secs: list[dict[str, Any]] = secs) -> float | None:
+                vals = [v for s in secs if (v := _f(s, key)) is not None]
+                return statistics.median(vals) if vals else None
+
+            reqs = sum(_f(s, "requests") or 0 for s in secs)
+            out.append(
+                CostPoint(
+                    level=level,
+                    rps=med("rps") or 0.0,
+                    input_tps=med("in_tps") or 0.0,
+                    output_tps=med("out_tps") or 0.0,
+                    ttft_p95_s=med("ttft_p95"),
+                    itl_p95_s=med("itl_p95"),
+                    e2e_p95_s=med("e2e_p95"),
+                    error_rate=(med("error_rate") or 0.0) if reqs else 0.0,
+                )
+            )
+        return tuple(out)
+
+    def _comparison(self) -> Any:
+        measures = []
+        for e in self.profile.endpoints:
+            curve = self.curve(e.name)
+            q = self.eps[e.name].quality.get("success")
+            base_q = self.eps[self.profile.baseline.name].quality.get("success")
+            delta = None if q is None or base_q is None else (q - base_q) * 100
+            measures.append(
+                EndpointMeasure(
+                    name=e.name,
+                    precision=e.precision,
+                    capacity=capacity_from_sweep(curve, self.profile.slo),
+                    curve=curve,
+                    quality_delta_pp=delta,
+                )
+            )
+        return build_comparison(measures, self.whatif, self.profile.baseline.name)
+
+    def snapshot(self, run: RunView) -> Snapshot:
+        comp = self._comparison()
+        slo = self.profile.slo
+        views = []
+        for e in self.profile.endpoints:
+            ep = self.eps[e.name]
+            row = comp.row(e.name)
+            wi = self.whatif.endpoints[e.name]
+            c, s, g, q = ep.client, ep.server, ep.gpu, ep.quality
+            red = row.reduction_pct.value
+            price = row.usd_per_gpu_hour
+            reason = row.usd_per_m_output.reason or ""
+            cost = CostView(
+                gpu=wi.gpu,
+                gpus_per_replica=wi.gpus_per_replica,
+                price_table=wi.price_table,
+                category=wi.pricing,
+                usd_per_gpu_hour=price.value,
+                replicas=row.sizing.replicas,
+                replicas_auto=wi.replicas == "auto",
+                replicas_needed=row.sizing.needed,
+                usd_per_1m=row.usd_per_m_output.value,
+                monthly_usd=row.monthly.value,
+                delta_monthly_usd=row.delta_month.value,
+                delta_pct=None if red is None else -red / 100,
+                reason=reason,
+                warning=row.sizing.text
+                if row.sizing.status in ("slo-breach", "no-headroom")
+                else "",
+            )
+            verdict = q.get("verdict")
+            if verdict is None and q.get("success") is not None:
+                verdict = self._verdict(q)
+            quality = (
+                QualityView(
+                    score=q.get("success"),
+                    verdict=verdict if verdict in ("go", "no-go") else "n/a",
+                    reason=str(q.get("verdict_reason", "")),
+                    items=int(q.get("items") or 0),
+                )
+                if q
+                else QualityView()
+            )
+            total = _f(g, "memory_total")
+            spec = gpu_specs().get(e.gpu)
+            h = ep.series
+            views.append(
+                EndpointView(
+                    name=e.name,
+                    precision=e.precision,
+                    model=ep.model or e.model or (e.simulate.model if e.simulate else ""),
+                    simulated=self.simulated or e.simulate is not None,
+                    baseline=e.name == self.profile.baseline.name,
+                    status=ep.status,  # type: ignore[arg-type]
+                    reason=ep.reason,
+                    gpu_mem=GpuMem(
+                        used=_f(g, "memory_used"),
+                        total=total,
+                        reserved=_f(g, "memory_reserved"),
+                        source=str(g.get("source", "none")),
+                        detail=str(g.get("detail") or ("no GPU telemetry" if not g else "")),
+                    )
+                    if g
+                    else GpuMem(detail=f"no telemetry ({spec.name if spec else e.gpu})"),
+                    kv_usage=_f(s, "kv_cache_usage"),
+                    running=None if (v := _f(s, "running")) is None else int(v),
+                    waiting=None if (v := _f(s, "waiting")) is None else int(v),
+                    out_tps=_f(c, "out_tps") if c else _f(s, "generation_tps"),
+                    rps=_f(c, "rps"),
+                    ttft=Latency(
+                        _f(
+                            c,
+                            "ttft_p50",
+                        )
+                        if c
+                        else _f(s, "ttft_p50"),
+                        _f(c, "ttft_p95") if c else _f(s, "ttft_p95"),
+                        slo.ttft_p95_ms,
+                    ),
+                    itl=Latency(
+                        _f(c, "itl_p50") if c else _f(s, "itl_p50"),
+                        _f(c, "itl_p95") if c else _f(s, "itl_p95"),
+                        slo.itl_p95_ms,
+                    ),
+                    e2e=Latency(
+                        _f(c, "e2e_p50") if c else _f(s, "e2e_p50"),
+                        _f(c, "e2e_p95") if c else _f(s, "e2e_p95"),
+                        slo.e2e_p95_ms,
+                    ),
+                    error_rate=_f(c, "error_rate"),
+                    quality=quality,
+                    cost=cost,
+                    history=History(
+                        t=tuple(h["t"]),
+                        out_tps=tuple(h["out_tps"]),
+                        rps=tuple(h["rps"]),
+                        ttft_p50_s=tuple(h["ttft_p50"]),
+                        ttft_p95_s=tuple(h["ttft_p95"]),
+                        itl_p95_s=tuple(h["itl_p95"]),
+                        e2e_p95_s=tuple(h["e2e_p95"]),
+                    ),
+                    sweep=tuple(
+                        SweepPoint(p.level, p.output_tps, p.e2e_p95_s, not _breach(p, slo))
+                        for p in self.curve(e.name)
+                    ),
+                )
+            )
+        peak = self.whatif.traffic.peak
+        return Snapshot(
+            seq=self.seq,
+            run=run,
+            endpoints=baseline_first(views),
+            cost=CostInputs(
+                traffic_rps=peak,
+                hours_per_month=self.whatif.hours_per_month,
+                headroom=self.whatif.headroom,
+                price_tables=tuple(self.whatif.tables),
+                gpu_types=tuple(gpu_specs()),
+            ),
+            slo_error_rate=slo.max_error_rate,
+        )
+
+
+def _floor_verdict(q: Mapping[str, Any], base: Mapping[str, Any], floor: Any) -> tuple[str, str]:
+    """Go/no-go from a recorded success rate when the recording carries no verdict."""
+    ok, base_ok = q.get("success"), base.get("success")
+    if int(q.get("items") or 0) < floor.min_items or ok is None:
+        return "n/a", "not enough items"
+    if ok < floor.min_success:
+        return "no-go", f"success {ok:.1%} < floor {floor.min_success:.0%}"
+    if base_ok is not None and base_ok - ok > floor.max_drop_vs_baseline:
+        return "no-go", f"{(base_ok - ok) * 100:.1f} pt below baseline"
+    return "go", "meets the quality floor"
+
+
+def _breach(p: CostPoint, slo: Any) -> bool:
+    from qtui.cost import slo_breaches
+
+    return bool(slo_breaches(p, slo))

@@ -1,0 +1,1 @@
+"""Load generation: workloads, closed/open loop and sweep engines, client self-check."""

@@ -1,0 +1,480 @@
+"""The load engine: several endpoints measured side by side, each with its own load.
+
+`LoadRun(profile, urls, on_record=...)`: `await run.start()`, then `await run.wait()` (or
+`await run.stop()` at any time: in-flight requests are cancelled and still recorded). Every
+second each endpoint's window `Stats` goes to `on_second`, the client's own `ClientHealth` to
+`on_health`, and (with `scrape=True`) each `/metrics` scrape's `ServerSecond` to `on_server`.
+`set_level()` changes concurrency (closed loop) or rate (open loop) while running. Results are
+plain dataclasses (`EndpointResult`), no Textual import.
+
+Statistics exclude warm-up and cool-down requests (phase by send time within each step); the live
+1 s windows show every request that ended in them, whatever its phase.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from qtui.client.discovery import ServerInfo, api_key, discover, precision_warning
+from qtui.client.record import Phase, RequestRecord
+from qtui.client.stream import StreamClient
+from qtui.config.profile import Endpoint, Load, Profile
+from qtui.errors import QtuiError
+from qtui.load.scraper import ServerScraper
+from qtui.load.selfcheck import ClientHealth, LoopMonitor
+from qtui.load.slo import Capacity, LevelResult, breaches, capacity
+from qtui.load.workload import GoldenFactory, PromptSource, make_source
+from qtui.metrics.stats import Cumulative, Stats, summarize
+from qtui.metrics.vllm import ServerSecond
+
+Mode = Literal["concurrency", "rate", "sweep"]
+CONNECT_BACKOFF_S = 0.5  # a worker whose endpoint refuses connections waits this long to retry
+
+
+@dataclass(slots=True)
+class EndpointResult:
+    """Everything measured for one endpoint: whole-run stats, sweep levels, capacity."""
+
+    name: str
+    url: str
+    precision: str
+    info: ServerInfo | None = None
+    warnings: list[str] = field(default_factory=list)
+    summary: Stats | None = None
+    levels: list[LevelResult] = field(default_factory=list)
+    capacity: Capacity | None = None
+    sent: int = 0
+    seconds: int = 0
+    client_bound_seconds: int = 0
+
+    @property
+    def client_bound(self) -> bool:
+        """More than a tenth of the measured seconds had the client, not the server, as limit."""
+        return self.seconds > 0 and self.client_bound_seconds > 0.1 * self.seconds
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "url": self.url,
+            "precision": self.precision,
+            "info": self.info.to_dict() if self.info else None,
+            "warnings": self.warnings,
+            "summary": self.summary.to_dict() if self.summary else None,
+            "levels": [lv.to_dict() for lv in self.levels],
+            "capacity": None
+            if self.capacity is None
+            else {
+                "level": self.capacity.level,
+                "rps": self.capacity.rps,
+                "out_tps": self.capacity.out_tps,
+            },
+            "sent": self.sent,
+            "client_bound": self.client_bound,
+            "client_bound_seconds": self.client_bound_seconds,
+        }
+
+
+class _Endpoint:
+    """One endpoint's load driver: its workers, its window buffer, its cumulative stats."""
+
+    def __init__(self, run: LoadRun, ep: Endpoint, url: str, client: StreamClient) -> None:
+        self.run, self.ep, self.url, self.client = run, ep, url, client
+        self.source: PromptSource | None = None
+        self.level = 0.0
+        self.by: Literal["concurrency", "rate"] = "concurrency"
+        self.window: list[RequestRecord] = []
+        self.step_records: list[RequestRecord] = []
+        self.cum = Cumulative(ep.name)
+        self.in_flight: set[asyncio.Task[RequestRecord]] = set()
+        self.workers: set[asyncio.Task[None]] = set()
+        self.arrivals: asyncio.Task[None] | None = None
+        self.sent = 0
+        self.chunks_seen = 0
+        self.step_start = self.step_end = 0.0
+        self.warmup = self.cooldown = 0.0
+        self.sending = False
+        self.exhausted = asyncio.Event()
+        self.result = EndpointResult(ep.name, url, ep.precision)
+        self.rng = np.random.default_rng([run.profile.workload.seed, 99])
+        self._next_worker = 0
+
+    # ---- requests
+    def _phase(self) -> Phase:
+        now = time.perf_counter()
+        if now < self.step_start + self.warmup:
+            return "warmup"
+        if self.cooldown and now >= self.step_end - self.cooldown:
+            return "cooldown"
+        return "measure"
+
+    def _may_send(self) -> bool:
+        limit = self.run.max_requests
+        if limit is not None and self.sent >= limit:
+            self.exhausted.set()
+            return False
+        return self.sending
+
+    def _claim(self) -> int | None:
+        """Take the next request number, or None past the request limit / when stopped."""
+        if not self._may_send():
+            return None
+        self.sent += 1
+        return self.sent
+
+    def _done(self, rec: RequestRecord) -> None:
+        self.window.append(rec)
+        if rec.phase == "measure":
+            self.step_records.append(rec)
+        self.run._emit_record(rec)
+
+    async def _one(self, n: int) -> RequestRecord:
+        assert self.source is not None
+        rid = f"{self.ep.name}-{n}"
+        task = asyncio.current_task()
+        rec = await self.client.send(self.source.next(), rid, self._phase(), self.level, self._done)
+        if task is not None:
+            self.in_flight.discard(task)
+        return rec
+
+    # ---- closed loop
+    async def _worker(self, idx: int) -> None:
+        while idx < int(self.level) and (n := self._claim()) is not None:
+            t = asyncio.ensure_future(self._one(n))
+            self.in_flight.add(t)
+            rec = await t
+            if rec.error_class == "connect":
+                await asyncio.sleep(CONNECT_BACKOFF_S)
+
+    def _spawn_workers(self) -> None:
+        self.workers = {w for w in self.workers if not w.done()}
+        target = int(self.level)
+        alive = len(self.workers)
+        loop = asyncio.get_running_loop()
+        for idx in range(alive, target):
+            self.workers.add(loop.create_task(self._worker(idx)))
+
+    # ---- open loop
+    async def _arrivals(self) -> None:
+        loop = asyncio.get_running_loop()
+        nxt = time.perf_counter()
+        while self._may_send():
+            rate = max(self.level, 1e-9)
+            gap = self.rng.exponential(1 / rate) if self.run.arrival == "poisson" else 1 / rate
+            nxt += gap
+            delay = nxt - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            n = self._claim()
+            if n is None:
+                break
+            t = loop.create_task(self._one(n))
+            self.in_flight.add(t)
+
+    # ---- steps
+    def set_level(self, level: float) -> None:
+        self.level = level
+        if self.sending and self.by == "concurrency":
+            self._spawn_workers()
+
+    async def _start_sending(self) -> None:
+        self.sending = True
+        if self.by == "concurrency":
+            self._spawn_workers()
+        else:
+            self.arrivals = asyncio.get_running_loop().create_task(self._arrivals())
+
+    async def _stop_sending(self, cancel: bool, grace_s: float) -> None:
+        """Stop new sends; cancel in-flight requests, or let them finish within grace_s."""
+        self.sending = False
+        if self.arrivals:
+            self.arrivals.cancel()
+        tasks: list[asyncio.Future[Any]] = [*self.in_flight]
+        if cancel:
+            for t in tasks:
+                t.cancel()
+            for w in self.workers:
+                w.cancel()
+        else:
+            pending = [*tasks, *self.workers]
+            if pending:
+                _, late = await asyncio.wait(pending, timeout=grace_s)
+                for t in late:
+                    t.cancel()
+        await asyncio.gather(*tasks, *self.workers, return_exceptions=True)
+        if self.arrivals:
+            await asyncio.gather(self.arrivals, return_exceptions=True)
+        self.workers.clear()
+        self.in_flight.clear()
+
+    async def step(self, level: float, duration: float, drain: bool) -> LevelResult:
+        """Run one load level for `duration` s (or until max_requests / stop) and measure it."""
+        load = self.run.load
+        self.level = level
+        self.step_records = []
+        self.warmup = min(load.warmup_s, duration)
+        self.cooldown = min(load.cooldown_s, max(0.0, duration - self.warmup))
+        self.step_start = time.perf_counter()
+        self.step_end = self.step_start + duration
+        await self._start_sending()
+        halt = asyncio.ensure_future(self.run._halt.wait())
+        limit = asyncio.ensure_future(self.exhausted.wait())
+        await asyncio.wait([halt, limit], timeout=duration, return_when=asyncio.FIRST_COMPLETED)
+        halt.cancel()
+        limit.cancel()
+        stopped = self.run._halt.is_set()
+        # a request-count limit or a sweep step lets requests finish; duration or stop cancels
+        finish = not stopped and (drain or self.exhausted.is_set())
+        await self._stop_sending(cancel=not finish, grace_s=load.timeout_s)
+        measured = max(
+            1e-9,
+            min(time.perf_counter(), self.step_end - self.cooldown)
+            - (self.step_start + self.warmup),
+        )
+        stats = summarize(self.ep.name, self.step_records, time.time(), measured)
+        self.result.sent = self.sent
+        return LevelResult(level, stats, breaches(stats, self.run.profile.slo))
+
+    async def drive(self) -> None:
+        """The whole load plan of this endpoint: one fixed level, or a sweep until an SLO breaks."""
+        load, mode = self.run.load, self.run.mode
+        t0 = time.perf_counter()
+        if mode == "sweep":
+            self.by = load.sweep_by
+            for level in self.run.levels:
+                if self.run._halt.is_set() or self.exhausted.is_set():
+                    break
+                b0 = self.run.bound_seconds(self.ep.name)
+                lv = await self.step(level, self.run.step_s, drain=True)
+                lv.client_bound = self.run.bound_seconds(self.ep.name) - b0 > 0
+                self.result.levels.append(lv)
+                if not lv.ok:
+                    break
+        else:
+            self.by = "rate" if mode == "rate" else "concurrency"
+            level = (
+                self.run.level
+                if self.run.level is not None
+                else (load.rate if mode == "rate" else float(load.concurrency))
+            )
+            lv = await self.step(level, self.run.duration, drain=False)
+            self.result.levels.append(lv)
+        self.result.capacity = capacity(self.result.levels)
+        self.run_time = time.perf_counter() - t0
+
+
+class LoadRun:
+    """Drive a profile's load at its endpoints and measure them, live."""
+
+    def __init__(
+        self,
+        profile: Profile,
+        endpoint_urls: dict[str, str] | None = None,
+        *,
+        on_record: Callable[[RequestRecord], None] | None = None,
+        on_second: Callable[[Stats], None] | None = None,
+        on_server: Callable[[ServerSecond], None] | None = None,
+        on_health: Callable[[ClientHealth], None] | None = None,
+        on_event: Callable[[str, str], None] | None = None,
+        base_dir: Path = Path("."),
+        mode: Mode | None = None,
+        level: float | None = None,
+        duration: float | None = None,
+        max_requests: int | None = None,
+        scrape: bool = True,
+        golden: GoldenFactory | None = None,
+    ) -> None:
+        self.profile = profile
+        self.load: Load = profile.load
+        self.mode: Mode = mode or profile.load.mode
+        self.level = level
+        self.levels = profile.load.sweep.levels
+        self.step_s = duration or profile.load.sweep.step_duration_s
+        self.duration = duration or profile.load.duration_s
+        self.max_requests = max_requests or profile.load.max_requests
+        self.arrival = profile.load.arrival
+        self.base_dir = base_dir
+        self.golden = golden
+        self.on_record, self.on_second = on_record, on_second
+        self.on_server, self.on_health, self.on_event = on_server, on_health, on_event
+        urls = endpoint_urls or {}
+        self.urls = {e.name: urls.get(e.name) or e.url for e in profile.endpoints}
+        missing = [n for n, u in self.urls.items() if not u]
+        if missing:
+            raise QtuiError(
+                f"endpoint {missing[0]}: no url (start it with qtui sim / --launch, or set url)"
+            )
+        self.scraper = (
+            ServerScraper(
+                {
+                    e.name: e.metrics_url or f"{self.urls[e.name]}/metrics"
+                    for e in profile.endpoints
+                },
+                self._emit_server,
+            )
+            if scrape
+            else None
+        )
+        self.eps: dict[str, _Endpoint] = {}
+        self.latest: dict[str, Stats] = {}
+        self.health: list[ClientHealth] = []
+        self._bound: dict[str, int] = {}
+        self._halt = asyncio.Event()
+        self._monitor = LoopMonitor()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._ticker: asyncio.Task[None] | None = None
+        self._last_tick = 0.0
+        self.t_start = self.t_end = 0.0
+
+    # ---- callbacks (a failing callback is reported once, never stops the measurement)
+    def _emit_record(self, rec: RequestRecord) -> None:
+        if self.on_record:
+            self.on_record(rec)
+
+    def _emit_server(self, s: ServerSecond) -> None:
+        if self.on_server:
+            self.on_server(s)
+
+    def _event(self, kind: str, msg: str) -> None:
+        if self.on_event:
+            self.on_event(kind, msg)
+
+    def bound_seconds(self, name: str) -> int:
+        return self._bound.get(name, 0)
+
+    # ---- control
+    async def start(self) -> None:
+        """Discover endpoints, then start load, the 1 s ticker, the self-check and the scraper."""
+        self.t_start = time.time()
+        infos = await asyncio.gather(*(self._discover(e) for e in self.profile.endpoints))
+        conc = max(
+            [self.load.concurrency, *(self.levels if self.load.sweep_by == "concurrency" else [])]
+        )
+        if self.level:
+            conc = max(conc, int(self.level))
+        conc = int(conc)
+        for e, info in zip(self.profile.endpoints, infos, strict=True):
+            key = api_key(e)
+            model = e.model or info.model_id or e.name
+            client = StreamClient(
+                e.name, self.urls[e.name], model, self.profile.workload.api, key,
+                self.load.timeout_s, max_connections=max(64, conc * 2),
+            )  # fmt: skip
+            ep = _Endpoint(self, e, self.urls[e.name], client)
+            ep.result.info = info
+            if info.detail:
+                ep.result.warnings.append(f"endpoint {e.name}: {info.detail}")
+            warn = precision_warning(e.name, e.precision, info)
+            if warn:
+                ep.result.warnings.append(warn)
+            for w in ep.result.warnings:
+                self._event("warning", w)
+            salt = len(self.eps)
+            ep.source = make_source(
+                self.profile.workload, self.base_dir, info.max_model_len, salt, self.golden
+            )
+            self.eps[e.name] = ep
+        self._monitor.start()
+        loop = asyncio.get_running_loop()
+        self._last_tick = time.perf_counter()
+        self._ticker = loop.create_task(self._tick_loop())
+        if self.scraper:
+            self.scraper.start()
+        self._tasks = [loop.create_task(ep.drive()) for ep in self.eps.values()]
+
+    async def _discover(self, e: Endpoint) -> ServerInfo:
+        try:
+            return await discover(self.urls[e.name], api_key(e), timeout=5.0)
+        except QtuiError:
+            raise
+        except Exception as exc:  # a broken server must not stop the others
+            return ServerInfo(self.urls[e.name], detail=f"discovery failed ({type(exc).__name__})")
+
+    def set_level(self, level: float, endpoint: str | None = None) -> None:
+        """New concurrency (closed loop) or req/s (open loop), for one endpoint or all."""
+        for name, ep in self.eps.items():
+            if endpoint is None or endpoint == name:
+                ep.set_level(level)
+                self._event("load", f"{name}: level {level:g}")
+
+    async def stop(self) -> dict[str, EndpointResult]:
+        """Stop now: cancel in-flight requests (they are recorded as cancelled) and finish."""
+        self._halt.set()
+        return await self.wait()
+
+    async def wait(self) -> dict[str, EndpointResult]:
+        """Until every endpoint's plan is done; then the final window and results."""
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._ticker:
+            self._ticker.cancel()
+            await asyncio.gather(self._ticker, return_exceptions=True)
+            self._ticker = None
+            self._tick()
+        await self._monitor.stop()
+        if self.scraper:
+            await self.scraper.stop()
+        for ep in self.eps.values():
+            await ep.client.aclose()
+        self.t_end = time.time()
+        return self.results()
+
+    async def run(self) -> dict[str, EndpointResult]:
+        await self.start()
+        return await self.wait()
+
+    # ---- the 1 s tick
+    async def _tick_loop(self) -> None:
+        t0 = time.perf_counter()
+        k = 0
+        while True:
+            k += 1
+            await asyncio.sleep(max(0.0, t0 + k - time.perf_counter()))
+            self._tick()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        dt = now - self._last_tick
+        self._last_tick = now
+        health = self._monitor.sample()
+        self.health.append(health)
+        if self.on_health:
+            self.on_health(health)
+        for name, ep in self.eps.items():
+            recs, ep.window = ep.window, []
+            chunks = ep.client.chunks - ep.chunks_seen
+            ep.chunks_seen = ep.client.chunks
+            st = summarize(name, recs, time.time(), dt, len(ep.in_flight), chunks)
+            ep.cum.add(r for r in recs if r.phase == "measure")
+            ep.result.seconds += 1
+            if health.client_bound:
+                self._bound[name] = self._bound.get(name, 0) + 1
+            self.latest[name] = st
+            if self.on_second:
+                self.on_second(st)
+
+    def results(self) -> dict[str, EndpointResult]:
+        out = {}
+        for name, ep in self.eps.items():
+            r = ep.result
+            r.sent = ep.sent
+            r.client_bound_seconds = self._bound.get(name, 0)
+            measured = sum(lv.stats.duration_s for lv in r.levels) or 1e-9
+            r.summary = ep.cum.stats(time.time(), measured)
+            out[name] = r
+        return out
+
+
+async def run_profile(profile: Profile, **kw: Any) -> dict[str, EndpointResult]:
+    """Convenience: run a profile to its end."""
+    run = LoadRun(profile, **kw)
+    with contextlib.suppress(asyncio.CancelledError):
+        return await run.run()
+    await run.stop()
+    return run.results()

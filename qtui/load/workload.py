@@ -1,0 +1,124 @@
+"""Prompts to send: synthetic with length distributions, a JSONL file, or a golden-set hook."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from qtui.client.stream import Prompt
+from qtui.config.profile import LengthDist, Workload
+from qtui.errors import ConfigError, NotBuiltYet
+
+# common English words that are one token each in Llama/Mistral/Qwen/GPT tokenizers
+_WORDS_TEXT = (
+    "the of and to in is was for on are with as by at be this from that have or had not but "
+    "what all were when we there can an your which their said if do will each about how up "
+    "out them then she many some so these would other into has more her two like him see "
+    "time could no make than first been its who now people my made over did down only way "
+    "find use may water long little very after words called just where most know get through "
+    "back much before go good new write our used me man too any day same right look think "
+    "also around another came come work "
+)
+_WORDS = _WORDS_TEXT.split()
+
+
+class PromptSource(Protocol):
+    """Anything the engine can ask for the next prompt."""
+
+    def next(self) -> Prompt: ...
+
+
+def sample_lengths(d: LengthDist, rng: np.random.Generator, n: int) -> np.ndarray:
+    """n integer lengths ≥ 1 from a fixed / uniform (± spread·mean) / normal (σ = spread) law."""
+    if d.dist == "fixed" or d.spread == 0:
+        out = np.full(n, float(d.mean))
+    elif d.dist == "uniform":
+        lo, hi = d.mean * (1 - d.spread), d.mean * (1 + d.spread)
+        out = rng.uniform(lo, hi, n)
+    else:
+        out = rng.normal(d.mean, d.spread, n)
+    return np.maximum(1, np.rint(out)).astype(int)
+
+
+class SyntheticWorkload:
+    """Random-word prompts of sampled token lengths; outputs fixed via ignore_eos + min_tokens."""
+
+    def __init__(self, w: Workload, max_model_len: int | None = None, salt: int = 0) -> None:
+        self.w = w
+        self.rng = np.random.default_rng([w.seed, salt])
+        self.max_len = max_model_len
+        self.n = 0
+
+    def next(self) -> Prompt:
+        n_in = int(sample_lengths(self.w.input_tokens, self.rng, 1)[0])
+        n_out = int(sample_lengths(self.w.output_tokens, self.rng, 1)[0])
+        if self.max_len:
+            n_out = min(n_out, max(1, self.max_len // 2))
+            n_in = min(n_in, max(1, self.max_len - n_out - 8))
+        self.n += 1
+        # a distinct head per request keeps prefix caching from flattering the numbers
+        words = self.rng.choice(len(_WORDS), size=max(0, n_in - 2))
+        text = f"{self.n} " + " ".join(_WORDS[i] for i in words)
+        # the sampled output length is made exact (ignore_eos + min_tokens), whatever the law
+        return Prompt(text, n_out, n_in, fixed_output=True)
+
+
+class JsonlWorkload:
+    """Prompts from a JSONL file: one {"prompt": str, "max_tokens": int?} per line, cycled."""
+
+    def __init__(self, path: Path, w: Workload) -> None:
+        self.items: list[Prompt] = []
+        default_out = w.output_tokens.mean
+        try:
+            lines = path.read_text("utf-8").splitlines()
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read prompts file ({exc.strerror})") from None
+        for i, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+                text = obj["prompt"]
+                if not isinstance(text, str):
+                    raise TypeError
+                max_tokens = int(obj.get("max_tokens", default_out))
+            except (ValueError, KeyError, TypeError):
+                raise ConfigError(
+                    f'{path}:{i}: expected {{"prompt": "...", "max_tokens": N}} (max_tokens opt.)'
+                ) from None
+            self.items.append(Prompt(text, max_tokens, len(text) // 4, fixed_output=False))
+        if not self.items:
+            raise ConfigError(f"{path}: no prompts in file")
+        self.i = 0
+
+    def next(self) -> Prompt:
+        p = self.items[self.i % len(self.items)]
+        self.i += 1
+        return p
+
+
+# the quality engineer plugs the golden-set source in here: (workload, base_dir) -> PromptSource
+GoldenFactory = Callable[[Workload, Path], PromptSource]
+
+
+def make_source(
+    w: Workload,
+    base_dir: Path,
+    max_model_len: int | None = None,
+    salt: int = 0,
+    golden: GoldenFactory | None = None,
+) -> PromptSource:
+    """The prompt source a profile's [workload] asks for (paths relative to the profile)."""
+    if w.kind == "synthetic":
+        return SyntheticWorkload(w, max_model_len, salt)
+    if w.kind == "jsonl":
+        if not w.prompts_file:
+            raise ConfigError('workload.kind = "jsonl" needs workload.prompts_file')
+        return JsonlWorkload(base_dir / w.prompts_file, w)
+    if golden is None:
+        raise NotBuiltYet("golden-set load is not built yet; use kind = synthetic or jsonl")
+    return golden(w, base_dir)

@@ -1,0 +1,1 @@
+"""Server-side (/metrics) and client-side measurements: pure functions, no I/O."""

@@ -1,0 +1,274 @@
+"""Client-side statistics: exact per window (numpy), a mergeable log-bucket sketch for whole runs.
+
+Percentiles use numpy's default linear interpolation, as `vllm bench serve` does. Latency
+definitions (TTFT, ITL, TPOT, e2e) are those of `vllm bench serve`: see qtui/client/record.py.
+
+Why a sketch for cumulative figures: ITL has one value per streamed token (100k+/s at high load),
+so keeping every value for an hour-long run costs gigabytes. `LogHistogram` is the DDSketch idea
+(log-spaced buckets, relative error ≤ 1 %, merge = add counts) written with numpy so adding a
+second's worth of values is one vectorised call, not a Python loop in the process generating load.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from qtui.client.record import ERROR_CLASSES, RequestRecord
+
+PERCENTILES = (50, 90, 95, 99)
+METRICS = ("ttft", "itl", "tpot", "e2e")
+
+
+@dataclass(slots=True)
+class LatencyStats:
+    """Percentiles (s) of one latency over a set of requests; None when there is no sample."""
+
+    n: int = 0
+    mean: float | None = None
+    p50: float | None = None
+    p90: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+
+
+@dataclass(slots=True)
+class Stats:
+    """Throughput, latency percentiles and errors over one interval (a window, a level, a run).
+
+    Requests count once, in the interval where they ended; `requests` counts successes,
+    `errors` failures by class (cancelled requests are ours, so they are not errors).
+    """
+
+    endpoint: str
+    t: float  # interval end
+    duration_s: float
+    requests: int = 0
+    rps: float = 0.0
+    in_tps: float = 0.0
+    out_tps: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    ttft: LatencyStats = field(default_factory=LatencyStats)
+    itl: LatencyStats = field(default_factory=LatencyStats)
+    tpot: LatencyStats = field(default_factory=LatencyStats)
+    e2e: LatencyStats = field(default_factory=LatencyStats)
+    errors: dict[str, int] = field(default_factory=dict)
+    cancelled: int = 0
+    error_rate: float = 0.0
+    in_flight: int = 0
+    chunks_per_s: float = 0.0
+    counted_usage: int = 0  # successes whose tokens were counted, not reported by the server
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def flat(self) -> dict[str, Any]:
+        """The `client_second` shape: ttft_p50 ... e2e_p99 (s), errors as err_<class>."""
+        out: dict[str, Any] = {
+            k: getattr(self, k)
+            for k in ("endpoint", "t", "duration_s", "requests", "rps", "in_tps", "out_tps",
+                      "prompt_tokens", "completion_tokens", "error_rate", "in_flight",
+                      "chunks_per_s", "cancelled", "counted_usage")
+        }  # fmt: skip
+        for m in METRICS:
+            ls: LatencyStats = getattr(self, m)
+            for p in PERCENTILES:
+                out[f"{m}_p{p}"] = getattr(ls, f"p{p}")
+        for c in ERROR_CLASSES:
+            if c != "cancelled":
+                out[f"err_{c}"] = self.errors.get(c, 0)
+        return out
+
+
+def latency_stats(values: Sequence[float] | np.ndarray) -> LatencyStats:
+    """Exact percentiles (numpy linear interpolation) of a sample."""
+    a = np.asarray(values, dtype=float)
+    if a.size == 0:
+        return LatencyStats()
+    p = np.percentile(a, PERCENTILES)
+    return LatencyStats(a.size, float(a.mean()), *(float(x) for x in p))
+
+
+def summarize(
+    endpoint: str,
+    records: Iterable[RequestRecord],
+    t_end: float,
+    duration_s: float,
+    in_flight: int = 0,
+    chunks: int = 0,
+) -> Stats:
+    """Exact statistics of the given finished records over an interval of duration_s seconds."""
+    ttft: list[float] = []
+    tpot: list[float] = []
+    e2e: list[float] = []
+    itl_parts: list[np.ndarray] = []
+    errors: dict[str, int] = {}
+    ok = cancelled = pt = ct = counted = 0
+    for r in records:
+        if r.error_class == "cancelled":
+            cancelled += 1
+            continue
+        if r.error_class != "none":
+            errors[r.error_class] = errors.get(r.error_class, 0) + 1
+            continue
+        ok += 1
+        pt += r.prompt_tokens or 0
+        ct += r.completion_tokens or 0
+        counted += r.usage_source == "counted"
+        if r.chunk_times:
+            ttft.append(r.chunk_times[0])
+            e2e.append(r.chunk_times[-1])
+            if len(r.chunk_times) > 1:
+                itl_parts.append(np.diff(np.asarray(r.chunk_times)))
+        tp = r.tpot
+        if tp is not None:
+            tpot.append(tp)
+    n_err = sum(errors.values())
+    d = duration_s if duration_s > 0 else math.inf
+    itl = np.concatenate(itl_parts) if itl_parts else np.empty(0)
+    return Stats(
+        endpoint=endpoint,
+        t=t_end,
+        duration_s=duration_s,
+        requests=ok,
+        rps=ok / d,
+        in_tps=pt / d,
+        out_tps=ct / d,
+        prompt_tokens=pt,
+        completion_tokens=ct,
+        ttft=latency_stats(ttft),
+        itl=latency_stats(itl),
+        tpot=latency_stats(tpot),
+        e2e=latency_stats(e2e),
+        errors=errors,
+        cancelled=cancelled,
+        error_rate=n_err / (ok + n_err) if ok + n_err else 0.0,
+        in_flight=in_flight,
+        chunks_per_s=chunks / d,
+        counted_usage=counted,
+    )
+
+
+class LogHistogram:
+    """Mergeable quantile sketch: log-spaced buckets, relative error ≤ alpha (DDSketch)."""
+
+    MIN = 1e-6  # values below (s) are counted in a zero bucket
+    MAX = 1e5
+
+    def __init__(self, alpha: float = 0.01) -> None:
+        self.alpha = alpha
+        self.gamma = (1 + alpha) / (1 - alpha)
+        self._lg = math.log(self.gamma)
+        self._off = math.ceil(math.log(self.MIN) / self._lg)
+        size = math.ceil(math.log(self.MAX) / self._lg) - self._off + 1
+        self.counts = np.zeros(size, dtype=np.int64)
+        self.zeros = 0
+        self.total = 0.0
+
+    @property
+    def n(self) -> int:
+        return int(self.counts.sum()) + self.zeros
+
+    def add(self, values: Sequence[float] | np.ndarray) -> None:
+        a = np.asarray(values, dtype=float)
+        if a.size == 0:
+            return
+        self.total += float(a.sum())
+        small = a < self.MIN
+        self.zeros += int(small.sum())
+        big = np.minimum(a[~small], self.MAX)
+        idx = np.ceil(np.log(big) / self._lg).astype(np.int64) - self._off
+        self.counts += np.bincount(idx, minlength=self.counts.size)[: self.counts.size]
+
+    def merge(self, other: LogHistogram) -> None:
+        if other.alpha != self.alpha:
+            raise ValueError("cannot merge sketches of different accuracy")
+        self.counts += other.counts
+        self.zeros += other.zeros
+        self.total += other.total
+
+    def quantile(self, q: float) -> float | None:
+        n = self.n
+        if n == 0:
+            return None
+        rank = q * (n - 1)
+        if rank < self.zeros:
+            return 0.0
+        cum = np.cumsum(self.counts) + self.zeros
+        i = int(np.searchsorted(cum, rank, side="right"))
+        i = min(i, self.counts.size - 1)
+        return 2 * self.gamma ** (i + self._off) / (self.gamma + 1)
+
+    def stats(self) -> LatencyStats:
+        n = self.n
+        if n == 0:
+            return LatencyStats()
+        q = [self.quantile(p / 100) for p in PERCENTILES]
+        return LatencyStats(n, self.total / n, *q)
+
+
+class Cumulative:
+    """Whole-run statistics for one endpoint: exact counts, sketched latency percentiles."""
+
+    def __init__(self, endpoint: str, alpha: float = 0.01) -> None:
+        self.endpoint = endpoint
+        self.sketch = {m: LogHistogram(alpha) for m in METRICS}
+        self.requests = self.prompt_tokens = self.completion_tokens = 0
+        self.cancelled = self.counted_usage = 0
+        self.errors: dict[str, int] = {}
+
+    def add(self, records: Iterable[RequestRecord]) -> None:
+        """Fold in finished records (call with the measure-phase ones only)."""
+        vals: dict[str, list[float]] = {m: [] for m in METRICS}
+        itl: list[np.ndarray] = []
+        for r in records:
+            if r.error_class == "cancelled":
+                self.cancelled += 1
+            elif r.error_class != "none":
+                self.errors[r.error_class] = self.errors.get(r.error_class, 0) + 1
+            else:
+                self.requests += 1
+                self.prompt_tokens += r.prompt_tokens or 0
+                self.completion_tokens += r.completion_tokens or 0
+                self.counted_usage += r.usage_source == "counted"
+                if r.chunk_times:
+                    vals["ttft"].append(r.chunk_times[0])
+                    vals["e2e"].append(r.chunk_times[-1])
+                    if len(r.chunk_times) > 1:
+                        itl.append(np.diff(np.asarray(r.chunk_times)))
+                tp = r.tpot
+                if tp is not None:
+                    vals["tpot"].append(tp)
+        for m in ("ttft", "tpot", "e2e"):
+            self.sketch[m].add(vals[m])
+        if itl:
+            self.sketch["itl"].add(np.concatenate(itl))
+
+    def stats(self, t_end: float, duration_s: float, in_flight: int = 0) -> Stats:
+        d = duration_s if duration_s > 0 else math.inf
+        n_err = sum(self.errors.values())
+        return Stats(
+            endpoint=self.endpoint,
+            t=t_end,
+            duration_s=duration_s,
+            requests=self.requests,
+            rps=self.requests / d,
+            in_tps=self.prompt_tokens / d,
+            out_tps=self.completion_tokens / d,
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            ttft=self.sketch["ttft"].stats(),
+            itl=self.sketch["itl"].stats(),
+            tpot=self.sketch["tpot"].stats(),
+            e2e=self.sketch["e2e"].stats(),
+            errors=dict(self.errors),
+            cancelled=self.cancelled,
+            error_rate=n_err / (self.requests + n_err) if self.requests + n_err else 0.0,
+            in_flight=in_flight,
+            counted_usage=self.counted_usage,
+        )

@@ -1,0 +1,92 @@
+"""One call from records to everything the quality panel and the report show."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from qtui.config.profile import QualityFloor
+from qtui.quality.agreement import Agreement, agreement
+from qtui.quality.floor import Verdict, verdict
+from qtui.quality.record import QualityRecord
+from qtui.quality.scores import EndpointScore, Paired, compare, score_endpoint
+
+
+@dataclass(frozen=True)
+class EndpointQuality:
+    score: EndpointScore
+    verdict: Verdict
+    paired: Paired | None = None  # None for the baseline itself
+    agreement: Agreement | None = None
+
+
+@dataclass(frozen=True)
+class QualitySummary:
+    baseline: str
+    endpoints: list[EndpointQuality]
+
+    def get(self, name: str) -> EndpointQuality:
+        return next(e for e in self.endpoints if e.score.endpoint == name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready figures (rates as fractions, intervals as [low, high]) for the session."""
+        out: dict[str, Any] = {
+            "kind": "quality_summary",
+            "baseline": self.baseline,
+            "endpoints": [],
+        }
+        for e in self.endpoints:
+            s = e.score
+            row: dict[str, Any] = {
+                "endpoint": s.endpoint,
+                "items": s.items,
+                "answered": s.answered,
+                "passed": s.success.k,
+                "success": s.success.value,
+                "success_ci95": s.success.interval,
+                "errors": s.errors,
+                "reasons": s.reasons,
+                "schema_failure_rate": s.schema_failure.value,
+                "schema_items": s.schema_failure.n,
+                "retries": s.retries,
+                "retry_rate": s.retry_rate.value,
+                "by_tag": {t: {"passed": r.k, "n": r.n} for t, r in s.by_tag.items()},
+                "verdict": e.verdict.status,
+                "verdict_reason": e.verdict.reason,
+                "paired": asdict(e.paired) if e.paired else None,
+                "agreement": None,
+            }
+            if e.agreement is not None:
+                row["agreement"] = {
+                    **asdict(e.agreement),
+                    "match_rate": e.agreement.match_rate,
+                    "flip_rate": e.agreement.flip_rate,
+                }
+            out["endpoints"].append(row)
+        return out
+
+
+def summarize(
+    records: Sequence[QualityRecord],
+    endpoints: Sequence[str],
+    baseline: str,
+    floor: QualityFloor,
+) -> QualitySummary:
+    """Scores, paired test, agreement and verdict for every endpoint, baseline first-class."""
+    rows: list[EndpointQuality] = []
+    for name in endpoints:
+        score = score_endpoint(name, records)
+        if name == baseline:
+            rows.append(EndpointQuality(score, verdict(score, floor)))
+            continue
+        paired = compare(name, baseline, records)
+        rows.append(
+            EndpointQuality(
+                score,
+                verdict(score, floor, paired),
+                paired,
+                agreement(name, baseline, records),
+            )
+        )
+    return QualitySummary(baseline, rows)

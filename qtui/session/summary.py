@@ -1,0 +1,193 @@
+"""Per-endpoint figures from a recorded session (pure polars over the session's frames)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from qtui.cost.capacity import Capacity, SweepPoint, capacity_from_sweep
+from qtui.session.reader import Session
+
+GIB = 1024**3
+_Q = {"p50": 0.5, "p95": 0.95}
+
+
+@dataclass
+class EndpointSummary:
+    """What one endpoint did in one session; None where nothing was measured."""
+
+    endpoint: str
+    session: str
+    precision: str = "?"
+    gpu: str = "?"
+    gpus_per_replica: int = 1
+    requests: int = 0
+    errors: int = 0
+    duration_s: float = 0.0
+    rps: float | None = None
+    in_tps: float | None = None
+    out_tps: float | None = None
+    latency_s: dict[str, float | None] = field(default_factory=dict)
+    capacity: Capacity = field(default_factory=lambda: Capacity.none("no sweep yet"))
+    gpu_memory_used_gib: float | None = None
+    gpu_memory_total_gib: float | None = None
+    gpu_util_pct: float | None = None
+    power_w: float | None = None
+    quality_items: int = 0
+    quality_passed: int = 0
+
+    @property
+    def error_rate(self) -> float | None:
+        return self.errors / self.requests if self.requests else None
+
+    @property
+    def quality_success(self) -> float | None:
+        return self.quality_passed / self.quality_items if self.quality_items else None
+
+    def p(self, metric: str, q: str = "p95") -> float | None:
+        """Latency quantile in seconds, e.g. ``p("ttft", "p95")``."""
+        return self.latency_s.get(f"{metric}_{q}")
+
+
+def _by_endpoint(df: pl.DataFrame) -> dict[str, dict[str, Any]]:
+    return {r["endpoint"]: r for r in df.iter_rows(named=True)}
+
+
+def _requests(s: Session) -> dict[str, dict[str, Any]]:
+    if "request" not in s.tables:
+        return {}
+    lf = s.tables["request"]
+    cols = lf.collect_schema().names()
+    if "phase" in cols:
+        lf = lf.filter(pl.col("phase").is_null() | (pl.col("phase") == "measure"))
+    ok = pl.col("error_class").is_null() | (pl.col("error_class") == "none")
+    ttft = pl.col("t_first_token") - pl.col("t_send")
+    e2e = pl.col("t_end") - pl.col("t_send")
+    span = pl.col("t_end").max() - pl.col("t_send").min()
+    base = lf.group_by("endpoint").agg(
+        requests=pl.len(),
+        errors=(~ok).sum(),
+        span=span,
+        in_tok=pl.col("prompt_tokens").filter(ok).sum(),
+        out_tok=pl.col("completion_tokens").filter(ok).sum(),
+        **{f"ttft_{q}": ttft.filter(ok).quantile(v, "linear") for q, v in _Q.items()},
+        **{f"e2e_{q}": e2e.filter(ok).quantile(v, "linear") for q, v in _Q.items()},
+    )
+    itl = (
+        lf.filter(ok)
+        .select("endpoint", itl=pl.col("chunk_times").list.diff(null_behavior="ignore"))
+        .select("endpoint", pl.col("itl").list.slice(1))
+        .explode("itl")
+        .group_by("endpoint")
+        .agg(**{f"itl_{q}": pl.col("itl").quantile(v, "linear") for q, v in _Q.items()})
+    )
+    a, b = pl.collect_all([base, itl])
+    return _by_endpoint(a.join(b, on="endpoint", how="left"))
+
+
+def sweep_points(s: Session, name: str) -> list[SweepPoint]:
+    """The recorded sweep levels of one endpoint, as qtui.cost reads them."""
+    if "sweep_level" not in s.tables:
+        return []
+    df = s.tables["sweep_level"].filter(pl.col("endpoint") == name).collect()
+
+    def get(r: dict[str, Any], k: str, default: Any = None) -> Any:
+        v = r.get(k)
+        return default if v is None else v
+
+    return [
+        SweepPoint(
+            level=float(r["level"]),
+            rps=float(get(r, "rps", 0.0)),
+            input_tps=float(get(r, "in_tps", 0.0)),
+            output_tps=float(get(r, "out_tps", 0.0)),
+            ttft_p95_s=get(r, "ttft_p95"),
+            itl_p95_s=get(r, "itl_p95"),
+            e2e_p95_s=get(r, "e2e_p95"),
+            error_rate=float(get(r, "error_rate", 0.0)),
+        )
+        for r in df.iter_rows(named=True)
+    ]
+
+
+def _gpu(s: Session) -> dict[str, dict[str, Any]]:
+    if "gpu_sample" not in s.tables:
+        return {}
+    per_gpu = (
+        s.tables["gpu_sample"]
+        .filter(pl.col("endpoint").is_not_null())
+        .group_by("endpoint", "gpu")
+        .agg(
+            used=pl.col("memory_used").max(),
+            total=pl.col("memory_total").max(),
+            util=pl.col("util").mean(),
+            power=pl.col("power_w").mean(),
+        )
+    )
+    df = (
+        per_gpu.group_by("endpoint")
+        .agg(pl.col("used").sum(), pl.col("total").sum(), pl.col("util").mean(), pl.col("power"))
+        .collect()
+    )
+    return _by_endpoint(df)
+
+
+def _quality(s: Session) -> dict[str, tuple[int, int]]:
+    if "quality_item" in s.tables:
+        df = (
+            s.tables["quality_item"]
+            .group_by("endpoint")
+            .agg(n=pl.len(), k=pl.col("passed").cast(pl.Int64).sum())
+            .collect()
+        )
+        return {r["endpoint"]: (int(r["n"]), int(r["k"] or 0)) for r in df.iter_rows(named=True)}
+    out = {}
+    for rec in s.docs("quality_summary"):
+        if rec.get("items"):
+            out[str(rec["endpoint"])] = (int(rec["items"]), int(rec.get("passed") or 0))
+    return out
+
+
+def _total(values: list[float | None] | None) -> float | None:
+    """Sum of the known values; None when none is known."""
+    known = [v for v in values or [] if v is not None]
+    return sum(known) if known else None
+
+
+def summarize(s: Session) -> list[EndpointSummary]:
+    """One row per endpoint, in profile order; the SLOs come from the recorded profile."""
+    reqs, gpus, quality = _requests(s), _gpu(s), _quality(s)
+    eps = {e.name: e for e in s.profile.endpoints} if s.profile else {}
+    rows = []
+    for name in s.endpoints:
+        ep = eps.get(name)
+        r = reqs.get(name, {})
+        g = gpus.get(name, {})
+        span = float(r.get("span") or 0.0)
+        n_ok = (r.get("requests") or 0) - (r.get("errors") or 0)
+        points = sweep_points(s, name)
+        row = EndpointSummary(
+            endpoint=name,
+            session=s.label,
+            precision=ep.precision if ep else "?",
+            gpu=ep.gpu if ep else "?",
+            gpus_per_replica=ep.gpus_per_replica if ep else 1,
+            requests=int(r.get("requests") or 0),
+            errors=int(r.get("errors") or 0),
+            duration_s=span,
+            rps=n_ok / span if span > 0 else None,
+            in_tps=(r.get("in_tok") or 0) / span if span > 0 else None,
+            out_tps=(r.get("out_tok") or 0) / span if span > 0 else None,
+            latency_s={f"{m}_{q}": r.get(f"{m}_{q}") for m in ("ttft", "itl", "e2e") for q in _Q},
+            gpu_memory_used_gib=g["used"] / GIB if g.get("used") is not None else None,
+            gpu_memory_total_gib=g["total"] / GIB if g.get("total") is not None else None,
+            gpu_util_pct=g.get("util"),
+            power_w=_total(g.get("power")),
+        )
+        if s.profile and points:
+            row.capacity = capacity_from_sweep(points, s.profile.slo)
+        row.quality_items, row.quality_passed = quality.get(name, (0, 0))
+        rows.append(row)
+    return rows

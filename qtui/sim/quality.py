@@ -1,0 +1,124 @@
+"""Simulated answer quality on a golden set: right, or a deterministic fraction wrong (pure).
+
+An item is answered wrong when u(item id, seed) < quality_error_rate, with u uniform in [0, 1).
+The same u is used by every endpoint, so the items a 3 % endpoint misses are also missed by a
+12 % one: harder items fail first, as they tend to with real quantization.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from qtui.errors import ConfigError
+from qtui.sim.text import stable_hash
+
+_LABELS = (
+    "positive",
+    "negative",
+    "neutral",
+    "yes",
+    "no",
+    "politics",
+    "sports",
+    "business",
+    "science",
+    "spam",
+    "ham",
+    "unknown",
+)
+_NUM = re.compile(r"-?\d[\d,]*\.?\d*")
+
+
+@dataclass(frozen=True, slots=True)
+class GoldenAnswer:
+    """What the golden set says about one prompt."""
+
+    id: str
+    expected: str
+    check: dict[str, Any]
+
+
+def load_golden(path: Path) -> dict[str, GoldenAnswer]:
+    """Prompt text (or last user message) → answer; only the fields the simulator needs."""
+    out: dict[str, GoldenAnswer] = {}
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read golden set ({exc})") from None
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            key = item.get("prompt")
+            if key is None:
+                users = [m["content"] for m in item["messages"] if m.get("role") == "user"]
+                key = users[-1]
+            out[key.strip()] = GoldenAnswer(str(item["id"]), str(item["expected"]), item["check"])
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+            raise ConfigError(f"{path}:{n}: not a golden item ({exc})") from None
+    return out
+
+
+def is_wrong(item_id: str, seed: int, error_rate: float) -> bool:
+    """Deterministic and nested across error rates (see module docstring)."""
+    u = (stable_hash("quality", item_id, seed) % 1_000_000) / 1_000_000
+    return u < error_rate
+
+
+def wrong_answer(ans: GoldenAnswer) -> str:
+    """A plausible answer that fails the item's check."""
+    kind = ans.check.get("type")
+    exp = ans.expected.strip()
+    h = stable_hash("wrong", ans.id)
+    if kind == "numeric":
+        m = _NUM.search(exp)
+        if m:
+            value = float(m.group().replace(",", "") or 0)
+            tol = float(ans.check.get("tolerance", 0)) + abs(value) * float(
+                ans.check.get("rel_tolerance", 0)
+            )
+            delta = max(1.0, abs(value) * 0.1, 2 * tol + 1)
+            wrong = value + delta if h % 2 else value - delta
+            return f"{wrong:g}" if "." in m.group() else str(round(wrong))
+    if kind == "choice":
+        letters = str(ans.check.get("choices", "ABCDE"))
+        first = next((c for c in exp if c in letters), letters[0])
+        return letters[(letters.index(first) + 1 + h % (len(letters) - 1)) % len(letters)]
+    if kind == "json_schema":
+        try:
+            obj = json.loads(exp)
+        except ValueError:
+            return exp[: len(exp) // 2]
+        if h % 3 == 0 or not isinstance(obj, dict) or not obj:
+            return exp[:-1]  # truncated JSON: a schema failure
+        key = sorted(obj)[h % len(obj)]
+        val = obj[key]
+        if isinstance(val, bool):
+            obj[key] = not val
+        elif isinstance(val, int | float):
+            obj[key] = val + 1
+        elif isinstance(val, str):
+            obj[key] = val[::-1] if len(val) > 1 else val + "x"
+        else:
+            obj.pop(key)
+        return json.dumps(obj)
+    if kind == "regex":
+        pattern = str(ans.check.get("pattern", ""))
+        flags = re.IGNORECASE if ans.check.get("ignore_case") else 0
+        for cand in (
+            re.sub(r"\d", lambda d: str((int(d.group()) + 1) % 10), exp),
+            exp.replace("@", " at ").replace(".", " "),
+            "I could not find it.",
+        ):
+            if not re.search(pattern, cand, flags):
+                return cand
+    norm = exp.lower().strip(" .")
+    if " " not in norm:
+        options = [w for w in _LABELS if w != norm]
+        return options[h % len(options)]
+    return "I am not sure."

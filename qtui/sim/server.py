@@ -1,0 +1,506 @@
+"""The simulator's I/O shell: one aiohttp server per endpoint, engines driven in real time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import random
+import signal
+import sys
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from qtui.config.load import load_model
+from qtui.config.profile import Endpoint, Profile
+from qtui.data import gpu_specs, model_shapes
+from qtui.errors import ConfigError, QtuiError
+from qtui.sim import protocol as P
+from qtui.sim.engine import Engine, SimRequest
+from qtui.sim.metrics import Scrape, gpu_reading, render_dcgm, render_vllm
+from qtui.sim.physics import FRONTEND_S, IDLE_POWER_FRACTION, Plan, make_plan
+from qtui.sim.quality import GoldenAnswer, is_wrong, load_golden, wrong_answer
+from qtui.sim.text import TokenStream, natural_length, split_tokens, stable_hash
+
+READY = "QTUI-SIM-READY"
+COALESCE_S_PER_STREAM = 25e-6
+"""Under heavy load a stream sends at most one chunk per (this × live streams) seconds, holding
+several tokens per chunk as vLLM's detokenizer does when it falls behind; keeps the loop on time."""
+MAX_LAG_S = 0.25
+"""If the event loop falls this far behind the modelled clock, the engine clock is reset."""
+
+
+@dataclass
+class _Handle:
+    """A live request's mailbox: the driver adds tokens, the HTTP handler drains them."""
+
+    req: SimRequest
+    event: asyncio.Event = field(default_factory=asyncio.Event)
+    pending: int = 0
+    finished: str | None = None  # set by the driver together with the last token
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointSetup:
+    """Everything needed to serve one simulated endpoint (built and checked before binding)."""
+
+    name: str
+    served_model: str
+    root: str
+    plan: Plan
+    seed: int
+    quality_error_rate: float
+    logprob_noise: float
+    port: int
+
+
+def endpoint_setup(ep: Endpoint, seed: int, port: int = 0) -> EndpointSetup:
+    """Lay out one profile endpoint; raises QtuiError when the model cannot fit (as vLLM would)."""
+    sim = ep.simulate
+    if sim is None:
+        raise ConfigError(f"endpoint {ep.name!r} has no [endpoints.simulate] table")
+    if ep.gpu not in gpu_specs():
+        raise ConfigError(f"endpoint {ep.name!r}: the simulator needs a GPU type, not {ep.gpu!r}")
+    shape = model_shapes()[sim.model]
+    plan = make_plan(
+        ep.name,
+        shape,
+        gpu_specs()[ep.gpu],
+        sim.weights,
+        sim.kv_cache_dtype,
+        sim.gpu_memory_utilization,
+        ep.gpus_per_replica,
+    )
+    return EndpointSetup(
+        name=ep.name,
+        served_model=ep.model or f"{sim.model}-{ep.name}",
+        root=shape.source.split(" ")[0] if shape.source else shape.name,
+        plan=plan,
+        seed=seed,
+        quality_error_rate=sim.quality_error_rate,
+        logprob_noise=sim.logprob_noise,
+        port=sim.port or port,
+    )
+
+
+class SimEndpoint:
+    """One simulated vLLM server: engine, driver task, HTTP routes."""
+
+    def __init__(self, setup: EndpointSetup, golden: dict[str, GoldenAnswer] | None = None):
+        self.setup = setup
+        self.golden = golden or {}
+        self.engine: Engine | None = None
+        self.handles: dict[str, _Handle] = {}
+        self.created = time.time()
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._lags: deque[float] = deque(maxlen=20000)
+        self._lag_resets = 0
+        self._t0 = 0.0
+        self._counter = 0
+        self._noise_seed = stable_hash("noise", setup.name, setup.seed)
+        self._eos_id = 2 if setup.plan.model.vocab_size < 100_000 else 128009
+
+    # --- lifecycle -----------------------------------------------------------------------
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._t0 = loop.time()
+        self.engine = Engine(self.setup.plan, now=self._t0)
+        self._tasks = [loop.create_task(self._drive()), loop.create_task(self._watch_lag())]
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        r = app.router
+        r.add_get("/health", self.health)
+        r.add_get("/version", self.version)
+        r.add_get("/v1/models", self.models)
+        r.add_get("/metrics", self.metrics)
+        r.add_get("/dcgm/metrics", self.dcgm)
+        r.add_get("/qtui/sim/stats", self.sim_stats)
+        r.add_post("/v1/completions", self.completions)
+        r.add_post("/v1/chat/completions", self.chat)
+        return app
+
+    # --- the engine in real time ---------------------------------------------------------
+    async def _drive(self) -> None:
+        loop = asyncio.get_running_loop()
+        eng = self.engine
+        assert eng is not None
+        while True:
+            if not eng.has_work():
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            out = eng.step()
+            assert out is not None
+            delay = out.end - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            else:
+                if -delay > MAX_LAG_S:
+                    eng.now = loop.time()
+                    self._lag_resets += 1
+                await asyncio.sleep(0)
+            for req in out.tokens:
+                h = self.handles.get(req.id)
+                if h is not None:
+                    h.pending += 1
+                    h.event.set()
+            for req in out.finished:
+                h = self.handles.get(req.id)
+                if h is not None:
+                    h.finished = req.finished
+                    h.event.set()
+
+    async def _watch_lag(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            t = loop.time()
+            await asyncio.sleep(0.05)
+            self._lags.append(max(0.0, loop.time() - t - 0.05))
+
+    # --- simple routes -------------------------------------------------------------------
+    async def health(self, _: web.Request) -> web.Response:
+        return web.Response(status=200)
+
+    async def version(self, _: web.Request) -> web.Response:
+        return _json({"version": P.VLLM_VERSION})
+
+    async def models(self, _: web.Request) -> web.Response:
+        s = self.setup
+        perm = f"modelperm-{stable_hash('perm', s.name, s.seed):016x}"
+        body = P.model_list(s.served_model, s.root, s.plan.max_model_len, int(self.created), perm)
+        return _json(body)
+
+    async def metrics(self, _: web.Request) -> web.Response:
+        assert self.engine is not None
+        text = render_vllm(self.engine, Scrape(self.setup.served_model, self.created))
+        return web.Response(body=text, content_type="text/plain", charset="utf-8")
+
+    def energy_j(self, now: float) -> float:
+        """Per GPU: idle power all the time plus the extra of busy time (linear power model)."""
+        assert self.engine is not None
+        plan = self.setup.plan
+        tdp = plan.gpu.tdp_w or 300.0
+        idle = tdp * IDLE_POWER_FRACTION
+        return 1.0e6 + idle * (now - self._t0) + (tdp - idle) * self.engine.stats.busy_s
+
+    async def dcgm(self, _: web.Request) -> web.Response:
+        assert self.engine is not None
+        now = asyncio.get_running_loop().time()
+        reading = gpu_reading(self.setup.plan, self.engine.utilization(now), self.energy_j(now))
+        text = render_dcgm(self.setup.plan, reading, self.setup.name, self.setup.seed)
+        return web.Response(body=text, content_type="text/plain", charset="utf-8")
+
+    async def sim_stats(self, _: web.Request) -> web.Response:
+        """Not part of vLLM: the simulator's own health (event-loop lag, modelled work)."""
+        assert self.engine is not None
+        lags = sorted(self._lags) or [0.0]
+        st = self.engine.stats
+        return _json(
+            {
+                "simulated": True,
+                "loop_lag_p50_ms": lags[len(lags) // 2] * 1e3,
+                "loop_lag_p99_ms": lags[int(len(lags) * 0.99)] * 1e3,
+                "loop_lag_max_ms": lags[-1] * 1e3,
+                "lag_resets": self._lag_resets,
+                "busy_s": st.busy_s,
+                "generation_tokens": st.generation_tokens,
+                "prompt_tokens": st.prompt_tokens,
+                "preemptions": st.preemptions,
+                "kv_capacity_tokens": self.setup.plan.kv_capacity_tokens,
+                "max_model_len": self.setup.plan.max_model_len,
+            }
+        )
+
+    # --- generation ----------------------------------------------------------------------
+    async def completions(self, request: web.Request) -> web.StreamResponse:
+        return await self._generate(request, chat=False)
+
+    async def chat(self, request: web.Request) -> web.StreamResponse:
+        return await self._generate(request, chat=True)
+
+    def _error(self, err: P.ApiError) -> web.Response:
+        return _json(err.body(), status=err.status)
+
+    async def _generate(self, request: web.Request, chat: bool) -> web.StreamResponse:
+        try:
+            data = P.parse_json(await request.read())
+            g = P.parse_generate(data, chat, self.setup.served_model, self.setup.plan.max_model_len)
+        except P.ApiError as err:
+            return self._error(err)
+        self._counter += 1
+        rid = f"{'chatcmpl' if chat else 'cmpl'}-{stable_hash(self.setup.seed, self._counter, time.time()):016x}"  # noqa: E501
+        state = stable_hash("prompt", g.prompt_text) & ((1 << 61) - 1)
+        forced, target = self._plan_output(g, state)
+        rng = None
+        if g.temperature > 0:
+            rng = random.Random(g.seed if g.seed is not None else stable_hash(self._counter))
+        tokens = TokenStream(
+            state,
+            self.setup.logprob_noise,
+            self._noise_seed,
+            g.temperature,
+            rng,
+            want_top=g.logprobs is not None,
+        )
+        await asyncio.sleep(FRONTEND_S)
+        sim = SimRequest(rid, g.prompt_tokens, g.max_tokens, target, prompt_key=state)
+        handle = _Handle(sim)
+        self.handles[rid] = handle
+        assert self.engine is not None
+        self.engine.add(sim, at=asyncio.get_running_loop().time())
+        self._wake.set()
+        text_gen = _Texts(tokens, forced, g.logprobs)
+        created = int(time.time())
+        try:
+            if g.stream:
+                return await self._stream(request, g, handle, text_gen, rid, created)
+            return await self._whole(g, handle, text_gen, rid, created)
+        finally:
+            self.handles.pop(rid, None)
+            if sim.finished is None:
+                self.engine.abort(rid)
+
+    def _plan_output(self, g: P.GenRequest, state: int) -> tuple[list[str], int]:
+        """Fixed answer tokens (golden items) and how many tokens the request will produce."""
+        forced: list[str] = []
+        ans = self.golden.get(g.prompt_text.strip())
+        if ans is not None:
+            wrong = is_wrong(ans.id, self.setup.seed, self.setup.quality_error_rate)
+            forced = split_tokens(wrong_answer(ans) if wrong else ans.expected)
+            natural = len(forced) + 1
+        else:
+            natural = natural_length(state)
+        if g.ignore_eos:
+            return forced, g.max_tokens
+        return forced, min(max(natural, g.min_tokens + 1), g.max_tokens)
+
+    async def _next_batch(self, h: _Handle) -> int:
+        while h.pending == 0 and h.finished is None:
+            h.event.clear()
+            await h.event.wait()
+        n, h.pending = h.pending, 0
+        return n
+
+    async def _stream(
+        self,
+        request: web.Request,
+        g: P.GenRequest,
+        h: _Handle,
+        texts: _Texts,
+        rid: str,
+        created: int,
+    ) -> web.StreamResponse:
+        resp = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream; charset=utf-8",
+                "Cache-Control": "no-cache",
+            }
+        )
+        await resp.prepare(request)
+        model = g.model
+        first = True
+
+        def sse(obj: dict[str, Any]) -> bytes:
+            return b"data: " + json.dumps(obj, separators=(",", ":")).encode() + b"\n\n"
+
+        while True:
+            n = await self._next_batch(h)
+            finish = h.finished
+            eos = finish == "stop"
+            words, lps, tops = texts.take(n - (1 if eos else 0))
+            out = bytearray()
+            chat = g.chat
+            if chat and first:
+                out += sse(P.chat_first_chunk(rid, created, model))
+            first = False
+            text = "".join(words)
+            if words or not eos:
+                fin = None if eos else finish
+                if chat:
+                    lp = P.chat_logprobs(words, lps, tops) if g.logprobs is not None else None
+                    out += sse(P.chat_chunk(rid, created, model, text, lp, fin, None))
+                else:
+                    lp = (
+                        P.completion_logprobs(words, lps, tops, texts.offset - len(text))
+                        if g.logprobs is not None
+                        else None
+                    )
+                    out += sse(P.completion_chunk(rid, created, model, text, lp, fin))
+            if eos:
+                if chat:
+                    out += sse(P.chat_chunk(rid, created, model, "", None, "stop", self._eos_id))
+                else:
+                    out += sse(P.completion_chunk(rid, created, model, "", None, "stop"))
+            if finish is not None and g.include_usage:
+                u = P.usage(g.prompt_tokens, h.req.generated)
+                out += sse(P.usage_chunk(rid, created, model, chat, u))
+            if finish is not None:
+                out += b"data: [DONE]\n\n"
+            await resp.write(bytes(out))
+            if finish is not None:
+                await resp.write_eof()
+                return resp
+            hold = COALESCE_S_PER_STREAM * len(self.handles)
+            if hold > 0.002:
+                await asyncio.sleep(hold)
+
+    async def _whole(
+        self, g: P.GenRequest, h: _Handle, texts: _Texts, rid: str, created: int
+    ) -> web.Response:
+        while h.finished is None:
+            await self._next_batch(h)
+        finish = h.finished
+        words, lps, tops = texts.take(h.req.generated - (1 if finish == "stop" else 0))
+        u = P.usage(g.prompt_tokens, h.req.generated)
+        text = "".join(words)
+        if g.chat:
+            lp = P.chat_logprobs(words, lps, tops) if g.logprobs is not None else None
+            stop = self._eos_id if finish == "stop" else None
+            body = P.chat_body(rid, created, g.model, text, lp, finish, stop, u)
+        else:
+            lp = P.completion_logprobs(words, lps, tops, 0) if g.logprobs is not None else None
+            body = P.completion_body(rid, created, g.model, text, lp, finish, u)
+        return _json(body)
+
+
+def _json(obj: Any, status: int = 200) -> web.Response:
+    """Compact JSON, as FastAPI's JSONResponse writes it."""
+    return web.json_response(obj, status=status, dumps=_dumps)
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"))
+
+
+class _Texts:
+    """Turns token counts from the engine into text, logprobs and top-k alternatives."""
+
+    def __init__(self, stream: TokenStream, forced: list[str], k: int | None) -> None:
+        self.stream = stream
+        self.forced = forced
+        self.k = k or 0
+        self.i = 0
+        self.offset = 0
+
+    def take(self, n: int) -> tuple[list[str], list[float], list[dict[str, float]]]:
+        words: list[str] = []
+        lps: list[float] = []
+        tops: list[dict[str, float]] = []
+        for _ in range(max(0, n)):
+            if self.i < len(self.forced):
+                c = self.stream.forced(self.forced[self.i])
+            else:
+                c = self.stream.next()
+            self.i += 1
+            words.append(c.text)
+            self.offset += len(c.text)
+            if self.stream.want_top:
+                lps.append(c.logprob)
+                tops.append(dict(c.top[: self.k]) if self.k else {c.text: c.logprob})
+        return words, lps, tops
+
+
+# --- the process -------------------------------------------------------------------------------
+def load_setups(
+    profile_path: Path, seed: int, port: int = 0
+) -> tuple[Profile, list[EndpointSetup]]:
+    """Every simulated endpoint of a profile, checked (fit, GPU, model) before any port opens."""
+    profile = load_model(profile_path, Profile)
+    eps = [e for e in profile.endpoints if e.simulate is not None]
+    if not eps:
+        raise ConfigError(f"{profile_path}: no endpoint has an [endpoints.simulate] table")
+    return profile, [endpoint_setup(e, seed, port + i if port else 0) for i, e in enumerate(eps)]
+
+
+def golden_path(profile: Profile, profile_path: Path, golden: Path | None) -> Path | None:
+    if golden is not None:
+        return golden
+    if profile.workload.golden_set:
+        p = (profile_path.parent / profile.workload.golden_set).resolve()
+        return p if p.exists() else None
+    return None
+
+
+async def serve(
+    profile_path: Path,
+    port: int = 0,
+    seed: int = 0,
+    golden: Path | None = None,
+    announce: Callable[[str], None] = print,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Serve every simulated endpoint of the profile until ``stop`` is set (or SIGTERM/SIGINT)."""
+    profile, setups = load_setups(profile_path, seed, port)
+    gpath = golden_path(profile, profile_path, golden)
+    answers = load_golden(gpath) if gpath else {}
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    runners: list[web.AppRunner] = []
+    endpoints: list[SimEndpoint] = []
+    urls: dict[str, str] = {}
+    try:
+        for s in setups:
+            ep = SimEndpoint(s, answers)
+            ep.start()
+            endpoints.append(ep)
+            runner = web.AppRunner(ep.app(), access_log=None, handle_signals=False)
+            await runner.setup()
+            runners.append(runner)
+            site = web.TCPSite(runner, "127.0.0.1", s.port, backlog=4096, reuse_address=True)
+            try:
+                await site.start()
+            except OSError as exc:
+                raise QtuiError(
+                    f"endpoint {s.name!r}: cannot listen on 127.0.0.1:{s.port} "
+                    f"({exc.strerror}); pick another --port"
+                ) from None
+            bound = runner.addresses[-1][1]
+            urls[s.name] = f"http://127.0.0.1:{bound}"
+            p = s.plan
+            announce(
+                f"{s.name:<12} {urls[s.name]}  (simulated {p.model.name} {p.weights} on "
+                f"{p.tp}× {p.gpu.key}; KV cache {p.kv_capacity_tokens:,} tokens)"
+            )
+        ready = {
+            "pid": os.getpid(),
+            "endpoints": urls,
+            "dcgm": {n: f"{u}/dcgm/metrics" for n, u in urls.items()},
+            "golden": str(gpath) if gpath else None,
+        }
+        announce(f"{READY} {json.dumps(ready)}")
+        await stop.wait()
+    finally:
+        for ep in endpoints:
+            await ep.stop()
+        for runner in runners:
+            await runner.cleanup()
+
+
+def main(profile: Path, port: int = 0, seed: int = 0, golden: Path | None = None) -> None:
+    """Blocking entry point (``qtui sim`` and ``python -m qtui.sim``)."""
+
+    def announce(line: str) -> None:
+        print(line, flush=True)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(profile, port, seed, golden, announce))
+    sys.stdout.flush()

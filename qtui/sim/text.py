@@ -1,0 +1,273 @@
+"""Deterministic pseudo-text and logprobs (pure). A "token" is a short chunk of text.
+
+Prompt tokens are counted as ceil(characters / 4) (at least 1), the usual rule of thumb for BPE
+tokenizers on English text. Generated text is a walk over a fixed vocabulary driven by a state
+that hashes the prompt and every token chosen so far, so two endpoints given the same prompt at
+temperature 0 produce the same text until their logprob noise makes them choose differently.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+_WORDS = [
+    "the",
+    "model",
+    "of",
+    "and",
+    "to",
+    "in",
+    "a",
+    "is",
+    "that",
+    "for",
+    "it",
+    "as",
+    "with",
+    "was",
+    "on",
+    "be",
+    "by",
+    "this",
+    "are",
+    "from",
+    "at",
+    "or",
+    "an",
+    "which",
+    "data",
+    "can",
+    "not",
+    "have",
+    "more",
+    "also",
+    "time",
+    "but",
+    "their",
+    "has",
+    "one",
+    "all",
+    "were",
+    "used",
+    "new",
+    "first",
+    "system",
+    "two",
+    "these",
+    "other",
+    "its",
+    "may",
+    "such",
+    "than",
+    "been",
+    "only",
+    "into",
+    "some",
+    "most",
+    "results",
+    "number",
+    "between",
+    "each",
+    "value",
+    "based",
+    "over",
+    "under",
+    "both",
+    "high",
+    "low",
+    "large",
+    "small",
+    "well",
+    "test",
+    "case",
+    "point",
+    "study",
+    "form",
+    "level",
+    "power",
+    "memory",
+    "speed",
+    "token",
+    "batch",
+    "cache",
+    "layer",
+    "weight",
+    "answer",
+    "question",
+    "result",
+    "figure",
+    "table",
+    "cost",
+    "price",
+    "energy",
+    "request",
+    "server",
+    "client",
+    "latency",
+    "throughput",
+    "precision",
+    "quality",
+    "check",
+]
+VOCAB: tuple[str, ...] = (
+    *(" " + w for w in _WORDS),
+    *(" " + w.capitalize() for w in _WORDS[:24]),
+    ".",
+    ",",
+    ";",
+    ":",
+    "\n",
+    " (",
+    ")",
+    " -",
+    "'s",
+    "s",
+    "ing",
+    "ed",
+    *(" " + str(d) for d in range(10)),
+)
+TOP_K = 5
+_MASK = (1 << 61) - 1
+
+
+def count_prompt_tokens(text: str) -> int:
+    """~4 characters per token, at least 1."""
+    return max(1, math.ceil(len(text) / 4))
+
+
+def count_chat_tokens(contents: list[str]) -> int:
+    """Message contents plus a chat template's few tokens per message and the reply header."""
+    return sum(count_prompt_tokens(c) + 4 for c in contents) + 3
+
+
+def split_tokens(text: str) -> list[str]:
+    """Cut fixed text (a golden answer) into token-sized pieces: words, then 4-char chunks."""
+    out: list[str] = []
+    word = ""
+    for ch in text:
+        if ch.isspace() or not (ch.isalnum() or ch == "_"):
+            if word:
+                out.append(word)
+            word = ch if ch == " " else ""
+            if ch != " ":
+                out.append(ch)
+        else:
+            word += ch
+            if len(word.strip()) >= 4:
+                out.append(word)
+                word = ""
+    if word:
+        out.append(word)
+    return [t for t in out if t] or [text]
+
+
+def stable_hash(*parts: object) -> int:
+    """Same value in every process (Python's str hash is salted; tuples of ints are not)."""
+    h = 1469598103934665603
+    for p in parts:
+        for b in str(p).encode():
+            h = ((h ^ b) * 1099511628211) & _MASK
+        h = ((h ^ 0xFF) * 1099511628211) & _MASK
+    return h
+
+
+def _u(h: int) -> float:
+    return (h & 0xFFFFFFFF) / 4294967296.0
+
+
+def _gauss(h: int) -> float:
+    u1 = max(_u(h), 1e-12)
+    u2 = _u(h >> 32)
+    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2 * math.pi * u2)
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One generated token with its logprob and the top-k alternatives (for logprobs output)."""
+
+    text: str
+    logprob: float
+    top: tuple[tuple[str, float], ...]
+
+
+def _candidates(state: int, pos: int) -> tuple[list[int], list[float]]:
+    """The baseline distribution at one position: TOP_K vocabulary ids and their logits."""
+    h = hash((state, pos)) & _MASK
+    ids: list[int] = []
+    logits: list[float] = []
+    for k in range(TOP_K):
+        hk = hash((h, k)) & _MASK
+        idx = hk % len(VOCAB)
+        while idx in ids:
+            idx = (idx + 1) % len(VOCAB)
+        ids.append(idx)
+        logits.append(-(k * (0.6 + 2.0 * _u(hk >> 8))) if k else 0.0)
+    return ids, logits
+
+
+def _log_softmax(logits: list[float], rest: float = -2.5) -> list[float]:
+    m = max(logits)
+    z = m + math.log(sum(math.exp(x - m) for x in logits) + math.exp(rest - m))
+    return [x - z for x in logits]
+
+
+class TokenStream:
+    """Generates one request's tokens; ``noise`` perturbs the logits deterministically."""
+
+    def __init__(
+        self,
+        prompt_state: int,
+        noise: float = 0.0,
+        noise_seed: int = 0,
+        temperature: float = 0.0,
+        rng: random.Random | None = None,
+        want_top: bool = False,
+    ) -> None:
+        self.state = prompt_state
+        self.noise = noise
+        self.noise_seed = noise_seed
+        self.temperature = temperature
+        self.rng = rng
+        self.want_top = want_top
+        self.pos = 0
+
+    def _logprobs(self) -> tuple[list[int], list[float]]:
+        ids, logits = _candidates(self.state, self.pos)
+        if self.noise > 0:
+            h = hash((self.noise_seed, self.state, self.pos)) & _MASK
+            logits = [x + self.noise * _gauss(hash((h, k)) & _MASK) for k, x in enumerate(logits)]
+        return ids, _log_softmax(logits)
+
+    def next(self) -> Choice:
+        """The next token: argmax at temperature 0, else sampled (seeded rng when given)."""
+        ids, lps = self._logprobs()
+        if self.temperature <= 0 or self.rng is None:
+            k = max(range(len(lps)), key=lps.__getitem__)
+        else:
+            weights = [math.exp(lp / self.temperature) for lp in lps]
+            k = self.rng.choices(range(len(lps)), weights=weights)[0]
+        return self._emit(ids[k], lps[k], ids, lps)
+
+    def forced(self, text: str) -> Choice:
+        """A token fixed in advance (golden answers), with logprobs around it."""
+        ids, lps = self._logprobs()
+        lp = max(lps)
+        best = max(range(len(lps)), key=lps.__getitem__)
+        top = [(VOCAB[i], p) for i, p in zip(ids, lps, strict=True)]
+        top[best] = (text, lp)
+        self.state = hash((self.state, stable_hash(text))) & _MASK
+        self.pos += 1
+        return Choice(text, lp, tuple(top) if self.want_top else ())
+
+    def _emit(self, idx: int, lp: float, ids: list[int], lps: list[float]) -> Choice:
+        self.state = hash((self.state, idx)) & _MASK
+        self.pos += 1
+        top = tuple((VOCAB[i], p) for i, p in zip(ids, lps, strict=True)) if self.want_top else ()
+        return Choice(VOCAB[idx], lp, top)
+
+
+def natural_length(prompt_state: int, lo: int = 16, hi: int = 400) -> int:
+    """Where the text would end (EOS) without ignore_eos; the same for every endpoint."""
+    return lo + (hash((prompt_state, 7919)) & _MASK) % (hi - lo)

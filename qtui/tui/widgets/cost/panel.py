@@ -1,0 +1,196 @@
+"""Cost what-ifs: per endpoint GPU, price table, category, replicas; traffic and hours for all."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import DataTable, Input
+
+from qtui.live import fmt
+from qtui.live import intents as it
+from qtui.live.model import CATEGORIES, EndpointView, Snapshot
+from qtui.tui.messages import IntentMessage
+from qtui.tui.widgets.text import Cell
+
+COLUMNS = (
+    ("endpoint", "endpoint"),
+    ("gpu", "GPU"),
+    ("table", "price table"),
+    ("category", "pricing"),
+    ("gpu_hour", "$/GPU-h"),
+    ("replicas", "replicas"),
+    ("per_1m", "$/1M tok"),
+    ("month", "$/month"),
+    ("delta", "Δ vs base"),
+    ("note", "note"),
+)
+
+
+def row_cells(e: EndpointView) -> dict[str, str]:
+    """One row's cells as text, each with its unit."""
+    c = e.cost
+    if c.replicas is None:
+        reps = "auto" if c.replicas_auto else fmt.DASH
+    else:
+        reps = f"{c.replicas} auto" if c.replicas_auto else f"{c.replicas} set"
+    if c.replicas_needed is not None:
+        reps += f" (need {c.replicas_needed})"
+    delta = "baseline" if e.baseline else fmt.signed_usd(c.delta_monthly_usd, "/mo")
+    if not e.baseline and c.delta_pct is not None:
+        delta += f" {fmt.signed_pct(c.delta_pct)}"
+    return {
+        "endpoint": e.name,
+        "gpu": f"{c.gpu} ×{c.gpus_per_replica}",
+        "table": c.price_table or fmt.DASH,
+        "category": c.category,
+        "gpu_hour": fmt.usd(c.usd_per_gpu_hour, "/h"),
+        "replicas": reps,
+        "per_1m": fmt.usd(c.usd_per_1m) if c.usd_per_1m is not None else c.reason or fmt.DASH,
+        "month": fmt.usd(c.monthly_usd, "/mo") if c.monthly_usd is not None else fmt.DASH,
+        "delta": delta,
+        "note": c.warning,
+    }
+
+
+def inputs_text(snap: Snapshot) -> str:
+    ci = snap.cost
+    traffic = fmt.rps(ci.traffic_rps) if ci.traffic_rps else "not set"
+    return (
+        f"traffic target (peak) [b]{traffic}[/b] · headroom {ci.headroom:g}× · "
+        f"[b]{ci.hours_per_month:g} h/month[/b]"
+    )
+
+
+def _cycle(options: tuple[str, ...], current: str, step: int = 1) -> str:
+    if not options:
+        return current
+    i = options.index(current) if current in options else -1
+    return options[(i + step) % len(options)]
+
+
+class CostPanel(Vertical):
+    """A table of cost per endpoint; keys change the selected row's assumptions."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("plus,equals_sign", "replicas(1)", "Replicas +1", key_display="+"),
+        Binding("minus", "replicas(-1)", "Replicas −1", key_display="-"),
+        Binding("a", "auto", "Auto replicas"),
+        Binding("r", "ask('replicas')", "Type replicas"),
+        Binding("n", "gpu", "Next GPU type"),
+        Binding("k", "category", "Pricing category"),
+        Binding("b", "table", "Price table"),
+        Binding("t", "ask('traffic')", "Traffic target"),
+        Binding("h", "ask('hours')", "Hours/month"),
+    ]
+
+    def __init__(self, **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self._snap: Snapshot | None = None
+        self._asking = ""
+        self._cells: dict[tuple[str, str], str] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Cell(classes="cost-inputs")
+        table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True)
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
+        yield table
+        yield Cell(
+            "[dim]+/- replicas · a auto · r type · n GPU · k pricing · b table · "
+            "t traffic · h hours[/]",
+            classes="cost-help",
+        )
+        yield Input(classes="cost-ask")
+
+    @property
+    def table(self) -> DataTable[str]:
+        return self.query_one(DataTable)
+
+    def selected(self) -> str | None:
+        t = self.table
+        if t.row_count == 0:
+            return None
+        return str(t.coordinate_to_cell_key(t.cursor_coordinate).row_key.value)
+
+    def show(self, snap: Snapshot) -> None:
+        self._snap = snap
+        self.query_one(".cost-inputs", Cell).set(inputs_text(snap))
+        t = self.table
+        rows = {str(k.value) for k in t.rows}
+        for e in snap.endpoints:
+            cells = row_cells(e)
+            if e.name not in rows:
+                t.add_row(*cells.values(), key=e.name)
+                self._cells.update({(e.name, k): v for k, v in cells.items()})
+                continue
+            for key, value in cells.items():
+                if self._cells.get((e.name, key)) != value:
+                    self._cells[(e.name, key)] = value
+                    t.update_cell(e.name, key, value, update_width=True)
+
+    def _send(self, intent: it.Intent) -> None:
+        self.post_message(IntentMessage(intent))
+
+    def action_replicas(self, delta: int) -> None:
+        if (name := self.selected()) is not None:
+            self._send(it.StepReplicas(name, delta))
+
+    def action_auto(self) -> None:
+        if (name := self.selected()) is not None:
+            self._send(it.SetReplicas(name, "auto"))
+
+    def action_gpu(self) -> None:
+        if (name := self.selected()) is not None and self._snap is not None:
+            cur = self._snap.endpoint(name).cost.gpu
+            self._send(it.SetGpu(name, _cycle(self._snap.cost.gpu_types, cur)))
+
+    def action_category(self) -> None:
+        if (name := self.selected()) is not None and self._snap is not None:
+            cur = self._snap.endpoint(name).cost.category
+            self._send(it.SetCategory(name, _cycle(CATEGORIES, cur)))
+
+    def action_table(self) -> None:
+        if (name := self.selected()) is not None and self._snap is not None:
+            cur = self._snap.endpoint(name).cost.price_table
+            self._send(it.SetPriceTable(name, _cycle(self._snap.cost.price_tables, cur)))
+
+    def action_ask(self, what: str) -> None:
+        prompts = {
+            "replicas": "replicas for the selected endpoint (a number, or auto)",
+            "traffic": "traffic target at peak, req/s",
+            "hours": "hours per month (at most 744)",
+        }
+        self._asking = what
+        box = self.query_one(Input)
+        box.placeholder = prompts[what] + " — Enter to apply, Esc to cancel"
+        box.value = ""
+        box.add_class("open")
+        box.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        text = event.value.strip()
+        box = self.query_one(Input)
+        box.remove_class("open")
+        self.table.focus()
+        what, self._asking = self._asking, ""
+        try:
+            if what == "replicas" and (name := self.selected()) is not None:
+                self._send(it.SetReplicas(name, "auto" if text == "auto" else int(text)))
+            elif what == "traffic":
+                self._send(it.SetTraffic(float(text)))
+            elif what == "hours":
+                self._send(it.SetHours(float(text)))
+        except ValueError:
+            self.notify(f"{what}: {text!r} is not a number; previous value kept", severity="error")
+
+    def on_key(self, event: object) -> None:
+        key = getattr(event, "key", "")
+        box = self.query_one(Input)
+        if key == "escape" and box.has_class("open"):
+            box.remove_class("open")
+            self.table.focus()
+            getattr(event, "stop", lambda: None)()

@@ -1,0 +1,101 @@
+"""Text for each line of an endpoint column (pure: snapshot in, markup out)."""
+
+from __future__ import annotations
+
+from textual.markup import escape
+
+from qtui.live import fmt
+from qtui.live.model import EndpointView, Latency
+
+BAR_WIDTH = 24
+
+
+def title(e: EndpointView) -> str:
+    tags = " ★ base" if e.baseline else ""
+    sim = " · sim" if e.simulated else ""
+    return f"{e.name}{tags}{sim}"
+
+
+def identity(e: EndpointView) -> str:
+    return f"[b]{escape(e.precision)}[/b] · {escape(e.model or fmt.DASH)}"
+
+
+def memory(e: EndpointView) -> str:
+    m = e.gpu_mem
+    if m.total is None:
+        return f"GPU mem {fmt.DASH} ({m.detail or m.source})"
+    return f"GPU mem {fmt.gib(m.used).removesuffix(' GiB')}/{fmt.gib(m.total)}"
+
+
+def memory_bar(e: EndpointView) -> str:
+    """Bar (█ used ▒ reserved ░ free) and the reserved amount beside it."""
+    m = e.gpu_mem
+    if m.reserved is None:
+        return fmt.bar(m.used, m.total, None, BAR_WIDTH)
+    return fmt.bar(m.used, m.total, m.reserved, BAR_WIDTH - 12) + f" {fmt.gib(m.reserved)} rsv"
+
+
+def queue(e: EndpointView) -> str:
+    run = fmt.DASH if e.running is None else str(e.running)
+    wait = fmt.DASH if e.waiting is None else str(e.waiting)
+    return f"KV {fmt.pct(e.kv_usage)} · run {run} · wait {wait}"
+
+
+def throughput(e: EndpointView) -> str:
+    return f"{fmt.tps(e.out_tps)} · {fmt.rps(e.rps)}"
+
+
+def latency(label: str, lat: Latency) -> str:
+    p95 = fmt.ms(lat.p95_s)
+    if lat.breached:
+        p95 = f"[b $error]{p95}![/]"
+    return f"{label:<4} {fmt.ms(lat.p50_s):>8} {p95:>8}"
+
+
+LATENCY_HEADER = f"{'':<4} {'p50':>8} {'p95':>8}"
+
+
+def slo(e: EndpointView) -> str:
+    parts = [x.slo_ms for x in (e.ttft, e.itl, e.e2e)]
+    vals = "/".join(fmt.DASH if p is None else f"{p:g}" for p in parts)
+    return f"SLO {vals} ms"
+
+
+def errors(e: EndpointView, max_rate: float) -> str:
+    text = f"errors {fmt.pct(e.error_rate, 1)}"
+    if e.error_rate is not None and e.error_rate > max_rate:
+        return f"[b $error]{text}![/]"
+    return text
+
+
+def quality(e: EndpointView) -> str:
+    q = e.quality
+    if q.verdict == "go":
+        verdict = "[b $success]GO[/]"
+    elif q.verdict == "no-go":
+        verdict = "[b $error]NO-GO[/]"
+    else:
+        verdict = "n/a"
+    return f"quality {fmt.pct(q.score, 1)} {verdict}"
+
+
+def cost_unit(e: EndpointView) -> str:
+    c = e.cost
+    if c.usd_per_1m is None:
+        return f"$/1M tok: {c.reason or fmt.DASH}"
+    return f"{fmt.usd(c.usd_per_1m)}/1M tok · ×{c.replicas or fmt.DASH} {c.gpu}"
+
+
+def cost_month(e: EndpointView) -> str:
+    c = e.cost
+    if c.monthly_usd is None:
+        return f"monthly: {c.reason or fmt.DASH}"
+    text = fmt.usd(c.monthly_usd, "/mo")
+    if e.baseline:
+        return f"{text} (base)"
+    if c.delta_pct is not None:
+        colour = "$success" if c.delta_pct < 0 else "$error"
+        text += f" [{colour}]{fmt.signed_pct(c.delta_pct)}[/]"
+    if c.warning:
+        text += " [b $error]SLO![/]"
+    return text

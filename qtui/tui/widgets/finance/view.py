@@ -1,0 +1,100 @@
+"""The finance view: the comparison table per precision, and the headline saving, in large type."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Digits
+
+from qtui.live import fmt
+from qtui.live.model import EndpointView, Snapshot
+from qtui.tui.widgets.text import Cell
+
+COLUMNS = (
+    ("precision", "precision"),
+    ("p95", "p95 e2e"),
+    ("tps", "tok/s"),
+    ("quality", "quality"),
+    ("per_1m", "$/1M tok"),
+    ("month", "monthly"),
+    ("reduction", "Δ vs base"),
+    ("verdict", "go/no-go"),
+)
+
+
+def finance_row(e: EndpointView) -> dict[str, str]:
+    """The seed articles' comparison columns, each with its unit."""
+    c = e.cost
+    reduction = "baseline" if e.baseline else fmt.signed_pct(c.delta_pct)
+    verdict = {"go": "GO", "no-go": "NO-GO", "n/a": "n/a"}[e.quality.verdict]
+    if e.status == "dead":
+        verdict = "dead"
+    return {
+        "precision": e.precision,
+        "p95": fmt.ms(e.e2e.p95_s) + ("!" if e.e2e.breached else ""),
+        "tps": fmt.DASH if e.out_tps is None else f"{e.out_tps:,.0f}",
+        "quality": fmt.pct(e.quality.score, 1),
+        "per_1m": fmt.usd(c.usd_per_1m) if c.usd_per_1m is not None else c.reason or fmt.DASH,
+        "month": fmt.usd(c.monthly_usd, "/mo"),
+        "reduction": reduction,
+        "verdict": verdict,
+    }
+
+
+def best_saving(snap: Snapshot) -> tuple[str, float] | None:
+    """The go endpoint with the largest monthly saving vs baseline: (name, $/month saved)."""
+    best: tuple[str, float] | None = None
+    for e in snap.endpoints:
+        d = e.cost.delta_monthly_usd
+        if e.baseline or d is None or e.quality.verdict != "go" or e.status == "dead":
+            continue
+        if d < 0 and (best is None or -d > best[1]):
+            best = (e.name, -d)
+    return best
+
+
+class FinanceView(Vertical):
+    """Read across one row per precision; the saving headline sits underneath."""
+
+    def compose(self) -> ComposeResult:
+        yield Cell(classes="fin-title")
+        table: DataTable[str] = DataTable(cursor_type="none", show_cursor=False, cell_padding=1)
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
+        yield table
+        yield Cell(classes="fin-caption")
+        yield Digits("", classes="fin-digits")
+        yield Cell(classes="fin-assumptions")
+
+    def show(self, snap: Snapshot) -> None:
+        sim = any(e.simulated for e in snap.endpoints)
+        src = "replay" if snap.run.replay is not None else "live"
+        self.query_one(".fin-title", Cell).set(
+            f"[b]Precision comparison[/b] — {src}"
+            + (" · [i]simulated endpoints[/i]" if sim else "")
+        )
+        t = self.query_one(DataTable)
+        have = {str(k.value) for k in t.rows}
+        for e in snap.endpoints:
+            row = finance_row(e)
+            if e.name not in have:
+                t.add_row(*row.values(), key=e.name)
+                continue
+            for key, value in row.items():
+                if t.get_cell(e.name, key) != value:
+                    t.update_cell(e.name, key, value, update_width=True)
+        best = best_saving(snap)
+        caption = self.query_one(".fin-caption", Cell)
+        digits = self.query_one(Digits)
+        if best is None:
+            caption.set("No go precision saves money against the baseline yet.")
+            digits.update("")
+        else:
+            caption.set(f"[b]{best[0]}[/b] saves, per month, against the baseline:")
+            digits.update(f"${best[1]:,.0f}")
+        ci = snap.cost
+        traffic = fmt.rps(ci.traffic_rps) if ci.traffic_rps else "traffic not set"
+        self.query_one(".fin-assumptions", Cell).set(
+            f"[dim]at {traffic} peak, {ci.hours_per_month:g} h/month, headroom {ci.headroom:g}×; "
+            "go/no-go = quality floor · ! = p95 over SLO[/]"
+        )

@@ -1,0 +1,22 @@
+"""A Static that redraws only when its text actually changed (keeps slow SSH links quiet)."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+
+class Cell(Static):
+    """One line (or block) of text, updated in place."""
+
+    def __init__(self, text: str = "", **kw: object) -> None:
+        super().__init__(text, **kw)  # type: ignore[arg-type]
+        self._last = text
+
+    def set(self, text: str) -> None:
+        if text != self._last:
+            self._last = text
+            self.update(text)
+
+    @property
+    def text(self) -> str:
+        return self._last

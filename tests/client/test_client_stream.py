@@ -1,0 +1,108 @@
+import asyncio
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from fakevllm import Behaviour, FakeServer, refused_url
+
+from qtui.client.record import RequestRecord
+from qtui.client.stream import Prompt, StreamClient, build_payload
+
+FIX = Path(__file__).resolve().parent.parent / "fixtures" / "vllm"
+P = Prompt("hello there", max_tokens=5, input_tokens=2)
+
+
+async def _send(url: str, timeout: float = 10.0, api: str = "completions") -> RequestRecord:
+    c = StreamClient("e", url, "fake-model", api, timeout_s=timeout)  # type: ignore[arg-type]
+    try:
+        return await c.send(P, "r1")
+    finally:
+        await c.aclose()
+
+
+async def test_good_stream_records_every_chunk_and_server_usage() -> None:
+    async with FakeServer() as url:
+        r = await _send(url)
+    assert r.ok and r.http_status == 200
+    assert len(r.chunk_times) == 5 and r.chunk_times == sorted(r.chunk_times)
+    assert (r.prompt_tokens, r.completion_tokens, r.usage_source) == (2, 5, "server")
+    assert r.finish_reason == "length" and r.t_first_token is not None
+    assert r.t_send <= r.t_first_token <= r.t_end
+
+
+async def test_no_usage_chunk_falls_back_to_counting() -> None:
+    async with FakeServer(Behaviour(stream="no_usage")) as url:
+        r = await _send(url, api="chat")
+    assert r.ok and r.completion_tokens == 5 and r.usage_source == "counted"
+    assert r.prompt_tokens == 2  # the workload's estimate
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "cls", "says"),
+    [
+        (Behaviour(stream="html"), "malformed", "text/event-stream"),
+        (Behaviour(fail_first=5), "http", "HTTP 500"),
+        (Behaviour(stream="garbage"), "malformed", "not JSON"),
+        (Behaviour(stream="error_event"), "malformed", "boom"),
+        (Behaviour(stream="disconnect"), "disconnect", ""),
+    ],
+)
+async def test_bad_servers_become_error_classes(behaviour: Behaviour, cls: str, says: str) -> None:
+    async with FakeServer(behaviour) as url:
+        r = await _send(url)
+    assert r.error_class == cls and says in r.error_detail
+    assert "\n" not in r.error_detail
+
+
+async def test_stall_mid_stream_times_out_keeping_chunks() -> None:
+    async with FakeServer(Behaviour(stream="stall")) as url:
+        r = await _send(url, timeout=0.5)
+    assert r.error_class == "timeout" and len(r.chunk_times) == 2
+
+
+async def test_refused_connection_is_connect_error() -> None:
+    r = await _send(refused_url())
+    assert r.error_class == "connect" and r.chunk_times == []
+
+
+async def test_cancel_is_recorded_then_propagates() -> None:
+    got: list[RequestRecord] = []
+    b = Behaviour(stream="stall")
+    async with FakeServer(b) as url:
+        c = StreamClient("e", url, "fake-model")
+        task = asyncio.ensure_future(c.send(P, "r1", sink=got.append))
+        await asyncio.wait_for(b.all_stalled.wait(), 10)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await c.aclose()
+    assert len(got) == 1 and got[0].error_class == "cancelled" and len(got[0].chunk_times) == 2
+
+
+async def test_real_vllm_capture_replayed() -> None:
+    body = (FIX / "sse_completion_8000.txt").read_bytes()
+
+    async def handler(_: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="text/event-stream")
+
+    app = web.Application()
+    app.router.add_post("/v1/completions", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        r = await _send(f"http://127.0.0.1:{port}")
+    finally:
+        await runner.cleanup()
+    assert r.ok and len(r.chunk_times) == 2  # two token chunks (15 tokens in the second)
+    assert (r.prompt_tokens, r.completion_tokens) == (5, 16) and r.finish_reason == "length"
+
+
+def test_payload_fixes_output_length() -> None:
+    b = build_payload("completions", "m", Prompt("x", 64))
+    assert b["ignore_eos"] and b["min_tokens"] == 64 and b["max_tokens"] == 64
+    assert b["stream_options"] == {"include_usage": True}
+    c = build_payload("chat", "m", Prompt("x", 8, fixed_output=False))
+    assert c["messages"][0]["content"] == "x" and "ignore_eos" not in c

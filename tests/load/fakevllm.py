@@ -1,0 +1,158 @@
+"""A tiny vLLM-shaped aiohttp server for tests, with switchable bad behaviours (real sockets)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+
+@dataclass
+class Behaviour:
+    """How the fake misbehaves; defaults give a well-behaved vLLM."""
+
+    stream: str = "ok"  # ok | html | garbage | stall | disconnect | no_usage | error_event
+    fail_first: int = 0  # answer HTTP 500 to this many requests first
+    metrics: str = "ok"  # ok | html | 404
+    token_delay_s: float = 0.0
+    model: str = "fake-model"
+    root: str = "/models/fake-model"
+    stalled: int = 0  # streams now stalled
+    stall_target: int = 1
+    all_stalled: asyncio.Event = field(default_factory=asyncio.Event)  # stalled >= stall_target
+    served: dict[str, float] = field(
+        default_factory=lambda: {"requests": 0, "prompt": 0, "generation": 0}
+    )
+
+
+def _chunk(i: int, text: str, finish: str | None = None) -> bytes:
+    obj = {
+        "id": "cmpl-x",
+        "object": "text_completion",
+        "model": "fake-model",
+        "choices": [{"index": 0, "text": text, "finish_reason": finish}],
+    }
+    return b"data: " + json.dumps(obj).encode() + b"\n\n"
+
+
+def make_app(b: Behaviour) -> web.Application:
+    count = {"n": 0}
+
+    async def models(_: web.Request) -> web.Response:
+        return web.json_response(
+            {"object": "list", "data": [{"id": b.model, "root": b.root, "max_model_len": 4096}]}
+        )
+
+    async def version(_: web.Request) -> web.Response:
+        return web.json_response({"version": "0.26.0-fake"})
+
+    async def health(_: web.Request) -> web.Response:
+        return web.Response(text="")
+
+    async def metrics(_: web.Request) -> web.Response:
+        if b.metrics == "404":
+            raise web.HTTPNotFound()
+        if b.metrics == "html":
+            return web.Response(text="<html><body>hello</body></html>", content_type="text/html")
+        s = b.served
+        text = (
+            "# TYPE vllm:num_requests_running gauge\n"
+            f'vllm:num_requests_running{{model_name="{b.model}"}} 0.0\n'
+            "# TYPE vllm:prompt_tokens counter\n"
+            f'vllm:prompt_tokens_total{{model_name="{b.model}"}} {s["prompt"]}\n'
+            "# TYPE vllm:generation_tokens counter\n"
+            f'vllm:generation_tokens_total{{model_name="{b.model}"}} {s["generation"]}\n'
+            "# TYPE vllm:request_success counter\n"
+            f'vllm:request_success_total{{finished_reason="length",model_name="{b.model}"}} '
+            f"{s['requests']}\n"
+        )
+        return web.Response(text=text, content_type="text/plain")
+
+    async def completions(req: web.Request) -> web.StreamResponse:
+        body = await req.json()
+        count["n"] += 1
+        if count["n"] <= b.fail_first:
+            return web.json_response({"error": "overloaded"}, status=500)
+        if b.stream == "html":
+            return web.Response(text="<html>proxy error</html>", content_type="text/html")
+        n = int(body.get("max_tokens") or body.get("max_completion_tokens") or 8)
+        prompt = body.get("prompt") or json.dumps(body.get("messages"))
+        n_prompt = len(str(prompt).split())
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await resp.prepare(req)
+        if b.stream == "garbage":
+            await resp.write(b"data: {this is not json\n\n")
+            await resp.write_eof()
+            return resp
+        if b.stream == "error_event":
+            await resp.write(b'data: {"error": {"message": "boom"}}\n\n')
+            await resp.write_eof()
+            return resp
+        for i in range(n):
+            if b.token_delay_s:
+                await asyncio.sleep(b.token_delay_s)
+            if b.stream == "stall" and i == 2:
+                b.stalled += 1
+                if b.stalled >= b.stall_target:
+                    b.all_stalled.set()
+                await asyncio.Event().wait()  # forever, until the client goes away
+            if b.stream == "disconnect" and i == 2:
+                assert req.transport is not None
+                req.transport.close()
+                return resp
+            await resp.write(_chunk(i, f" t{i}", "length" if i == n - 1 else None))
+        if b.stream != "no_usage":
+            usage = {
+                "prompt_tokens": n_prompt,
+                "completion_tokens": n,
+                "total_tokens": n_prompt + n,
+            }
+            await resp.write(
+                b"data: " + json.dumps({"choices": [], "usage": usage}).encode() + b"\n\n"
+            )
+        await resp.write(b"data: [DONE]\n\n")
+        s = b.served
+        s["requests"] += 1
+        s["prompt"] += n_prompt
+        s["generation"] += n
+        return resp
+
+    app = web.Application()
+    app.router.add_get("/v1/models", models)
+    app.router.add_get("/version", version)
+    app.router.add_get("/health", health)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_post("/v1/completions", completions)
+    app.router.add_post("/v1/chat/completions", completions)
+    return app
+
+
+class FakeServer:
+    """`async with FakeServer(Behaviour(...)) as url:` serves on 127.0.0.1:<free port>."""
+
+    def __init__(self, b: Behaviour | None = None) -> None:
+        self.b = b or Behaviour()
+        self.runner: web.AppRunner | None = None
+
+    async def __aenter__(self) -> str:
+        self.runner = web.AppRunner(make_app(self.b), handle_signals=False, shutdown_timeout=0.1)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return f"http://127.0.0.1:{port}"
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self.runner is not None
+        await self.runner.cleanup()
+
+
+def refused_url() -> str:
+    """A URL on 127.0.0.1 where nothing listens (connections are refused)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"

@@ -1,0 +1,43 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qtui.config.profile import LengthDist, Workload
+from qtui.errors import ConfigError, NotBuiltYet
+from qtui.load.workload import JsonlWorkload, SyntheticWorkload, make_source, sample_lengths
+
+
+def test_length_laws() -> None:
+    rng = np.random.default_rng(0)
+    assert set(sample_lengths(LengthDist(mean=7), rng, 50)) == {7}
+    u = sample_lengths(LengthDist(mean=100, dist="uniform", spread=0.2), rng, 2000)
+    assert u.min() >= 80 and u.max() <= 120 and abs(u.mean() - 100) < 2
+    n = sample_lengths(LengthDist(mean=5, dist="normal", spread=50), rng, 500)
+    assert n.min() >= 1
+
+
+def test_synthetic_prompts_are_seeded_and_fit_the_model() -> None:
+    w = Workload(input_tokens=LengthDist(mean=3000), output_tokens=LengthDist(mean=2000))
+    a, b = SyntheticWorkload(w, max_model_len=2048), SyntheticWorkload(w, max_model_len=2048)
+    pa = a.next()
+    assert pa == b.next() and pa.fixed_output
+    assert pa.max_tokens == 1024 and pa.input_tokens + pa.max_tokens <= 2048
+    assert len(pa.text.split()) == pa.input_tokens - 1
+
+
+def test_jsonl_prompts_and_bad_line(tmp_path: Path) -> None:
+    f = tmp_path / "p.jsonl"
+    f.write_text('{"prompt": "hi", "max_tokens": 3}\n\n{"prompt": "yo"}\n')
+    src = JsonlWorkload(f, Workload())
+    assert [src.next().text for _ in range(3)] == ["hi", "yo", "hi"]
+    f.write_text('{"prompt": "hi"}\n{"text": 1}\n')
+    with pytest.raises(ConfigError, match=r"p\.jsonl:2"):
+        JsonlWorkload(f, Workload())
+
+
+def test_golden_needs_the_quality_hook(tmp_path: Path) -> None:
+    with pytest.raises(NotBuiltYet):
+        make_source(Workload(kind="golden"), tmp_path)
+    with pytest.raises(ConfigError, match="prompts_file"):
+        make_source(Workload(kind="jsonl"), tmp_path)
