@@ -105,6 +105,11 @@ def bench(**kw: Any) -> None:
 )
 @click.option("--port", type=int, default=0, help="First port (0: pick free ports).")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--golden",
+    type=click.Path(path_type=Path),
+    help="Golden set (JSONL) whose answers the endpoints give (default: the profile's).",
+)
 def sim(**kw: Any) -> None:
     """Serve simulated vLLM endpoints on 127.0.0.1 until Ctrl-C."""
     from qtui.commands import sim as impl

@@ -8,7 +8,16 @@ from typing import Any
 from qtui.config.paths import demo_profile
 
 
-def run(profile: Path | None = None, port: int = 0, seed: int = 0, **_: Any) -> None:
+def run(
+    profile: Path | None = None,
+    port: int = 0,
+    seed: int = 0,
+    golden: Path | None = None,
+    **_: Any,
+) -> None:
+    from qtui.errors import ConfigError
     from qtui.sim.server import main
 
-    main(profile or demo_profile(), port=port or 0, seed=seed)
+    if golden is not None and not golden.is_file():
+        raise ConfigError(f"--golden {golden}: no such file (give a golden-set JSONL)")
+    main(profile or demo_profile(), port=port or 0, seed=seed, golden=golden)
