@@ -49,7 +49,11 @@ def auth_headers(key: str | None) -> dict[str, str]:
 async def discover(
     url: str, key: str | None = None, timeout: float = 5.0, client: httpx.AsyncClient | None = None
 ) -> ServerInfo:
-    """Ask /v1/models, /version and /health; never raises for a bad server, says why in detail."""
+    """Ask /v1/models, /version and /health; never raises for a bad server, says why in detail.
+
+    A 404 on /health means "no health route" (llama.cpp), not unhealthy, when /v1/models
+    answered with a model.
+    """
     own = client is None
     c = client or httpx.AsyncClient(timeout=timeout)
     problems: list[str] = []
@@ -82,9 +86,12 @@ async def discover(
             pass
         try:
             r = await c.get(f"{url}/health", timeout=timeout)
-            healthy = r.status_code == 200
-            if not healthy:
-                problems.append(f"/health answered HTTP {r.status_code}")
+            if r.status_code == 404 and model_id is not None:
+                healthy = True  # no health route (llama.cpp): /v1/models answering is enough
+            else:
+                healthy = r.status_code == 200
+                if not healthy:
+                    problems.append(f"/health answered HTTP {r.status_code}")
         except httpx.HTTPError as exc:
             problems.append(f"/health unreachable ({type(exc).__name__})")
     finally:

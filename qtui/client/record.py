@@ -2,8 +2,11 @@
 
 Definitions follow `vllm bench serve` so qtui and the peer agree
 (vllm/benchmarks/lib/endpoint_request_func.py and vllm/benchmarks/serve.py::calculate_metrics):
-- a *token chunk* is an SSE event whose `choices` list is non-empty (the trailing usage event
-  and `[DONE]` are not); chunk_times holds their arrival offsets from t_send;
+- a *token chunk* is an SSE event whose first choice carries non-empty `text` (completions) or
+  `delta.content` (chat); the trailing usage event, `[DONE]`, chat role-only chunks and empty
+  finish-only chunks (llama.cpp) are not; chunk_times holds their arrival offsets from t_send.
+  (`vllm bench serve` also times vLLM's chat role chunk, sent in the same step as the first
+  token, so TTFT agrees to within that step's serialisation);
 - TTFT = first token chunk − send; ITL = gaps between consecutive token chunks (one value per
   gap, pooled over requests); e2e latency = last token chunk − send;
 - TPOT = (e2e − TTFT) / (completion_tokens − 1), only when completion_tokens > 1.

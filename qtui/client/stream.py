@@ -146,6 +146,7 @@ class StreamClient:
         usage: dict[str, Any] | None = None
         finish: str | None = None
         done = False
+        answered = False  # any event with choices, token-bearing or not
         async with self.http.stream("POST", self.url, content=body, headers=self._headers) as r:
             rec.http_status = r.status_code
             if r.status_code != 200:
@@ -184,8 +185,11 @@ class StreamClient:
                         raise Malformed("event is not a JSON object")
                     choices = obj.get("choices")
                     if choices:
-                        times.append(now)
-                        fr = choices[0].get("finish_reason")
+                        answered = True
+                        first = choices[0]
+                        if _carries_text(first):
+                            times.append(now)
+                        fr = first.get("finish_reason")
                         if fr is not None:
                             finish = fr
                     if obj.get("usage"):
@@ -209,9 +213,26 @@ class StreamClient:
         if not done and finish is None:
             rec.error_class = "disconnect"
             rec.error_detail = f"stream ended after {len(times)} chunks without [DONE]"
-        elif not times:
+        elif not answered:
             rec.error_class = "malformed"
-            rec.error_detail = "stream carried no token chunk"
+            rec.error_detail = "stream carried no choices"
+
+
+_TEXT_KEYS = ("content", "reasoning_content", "reasoning")
+
+
+def _carries_text(choice: Any) -> bool:
+    """A token chunk: non-empty `text` (completions) or `delta` content/reasoning (chat).
+
+    llama.cpp's role-only first chat chunk and its empty final chunk (finish_reason only) carry
+    no token, nor does vLLM's chat role chunk (`content: ""`); none of them is timed or counted.
+    """
+    if not isinstance(choice, dict):
+        return False
+    if choice.get("text"):
+        return True
+    delta = choice.get("delta")
+    return isinstance(delta, dict) and any(delta.get(k) for k in _TEXT_KEYS)
 
 
 def _int(v: Any) -> int | None:

@@ -70,3 +70,44 @@ def test_api_key_from_named_env(monkeypatch: pytest.MonkeyPatch) -> None:
         api_key(e)
     monkeypatch.setenv("QTUI_TEST_KEY", "sk-secret")
     assert api_key(e) == "sk-secret"
+
+
+async def _discover_with_health(status: int, models_status: int = 200) -> ServerInfo:
+    """Discovery against a real server whose /health answers `status` (llama.cpp: 404)."""
+
+    async def m(_: web.Request) -> web.Response:
+        if models_status != 200:
+            return web.Response(status=models_status)
+        return web.json_response({"object": "list", "data": [{"id": "smollm2", "owned_by": "me"}]})
+
+    async def h(_: web.Request) -> web.Response:
+        return web.Response(status=status)
+
+    app = web.Application()
+    app.router.add_get("/v1/models", m)
+    app.router.add_get("/health", h)  # no /version route at all: aiohttp answers 404
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        return await discover(f"http://127.0.0.1:{port}")
+    finally:
+        await runner.cleanup()
+
+
+async def test_health_404_means_no_health_route_when_models_answer() -> None:
+    info = await _discover_with_health(404)
+    assert info.healthy and info.detail == "" and info.model_id == "smollm2"
+    assert info.version is None
+
+
+async def test_health_404_with_models_failing_is_unhealthy() -> None:
+    info = await _discover_with_health(404, models_status=500)
+    assert not info.healthy and "/v1/models answered HTTP 500" in info.detail
+
+
+async def test_health_503_is_unhealthy_even_when_models_answer() -> None:
+    info = await _discover_with_health(503)
+    assert not info.healthy and "/health answered HTTP 503" in info.detail

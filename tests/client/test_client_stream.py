@@ -1,4 +1,7 @@
 import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -106,3 +109,87 @@ def test_payload_fixes_output_length() -> None:
     assert b["stream_options"] == {"include_usage": True}
     c = build_payload("chat", "m", Prompt("x", 8, fixed_output=False))
     assert c["messages"][0]["content"] == "x" and "ignore_eos" not in c
+
+
+def _sse(obj: object) -> bytes:
+    return b"data: " + json.dumps(obj).encode() + b"\n\n"
+
+
+def _llamacpp_events(api: str, n: int) -> list[bytes]:
+    """llama-cpp-python 0.3.36's stream shape: no usage; chat opens with a role-only chunk;
+    one chunk per token; then an extra chunk with no text carrying finish_reason."""
+    if api == "chat":
+        first = [_sse({"choices": [{"index": 0, "delta": {"role": "assistant"}}]})]
+        toks = [_sse({"choices": [{"index": 0, "delta": {"content": f" t{i}"}}]}) for i in range(n)]
+        last = _sse({"choices": [{"index": 0, "delta": {}, "finish_reason": "length"}]})
+    else:
+        first = []
+        toks = [_sse({"choices": [{"index": 0, "text": f" t{i}"}]}) for i in range(n)]
+        last = _sse({"choices": [{"index": 0, "text": "", "finish_reason": "length"}]})
+    return [*first, *toks, last, b"data: [DONE]\n\n"]
+
+
+@asynccontextmanager
+async def _stream_server(events: list[bytes]) -> AsyncIterator[str]:
+    """A real HTTP server on 127.0.0.1 answering both APIs with these SSE events."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        await request.read()
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await resp.prepare(request)
+        for ev in events:
+            await resp.write(ev)
+        await resp.write_eof()
+        return resp
+
+    app = web.Application()
+    app.router.add_post("/v1/completions", handler)
+    app.router.add_post("/v1/chat/completions", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+@pytest.mark.parametrize("api", ["completions", "chat"])
+async def test_llamacpp_stream_counts_only_chunks_with_text(api: str) -> None:
+    async with _stream_server(_llamacpp_events(api, 7)) as url:
+        r = await _send(url, api=api)
+    assert r.ok and r.usage_source == "counted" and r.finish_reason == "length"
+    assert r.completion_tokens == 7 and len(r.chunk_times) == 7
+
+
+async def test_stream_of_only_empty_chunks_is_answered_not_malformed() -> None:
+    """vLLM chat when the first token is EOS: role chunk, empty stop chunk, usage (1 token)."""
+    events = [
+        _sse({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}),
+        _sse({"choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "stop"}]}),
+        _sse({"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 1}}),
+        b"data: [DONE]\n\n",
+    ]
+    async with _stream_server(events) as url:
+        r = await _send(url, api="chat")
+    assert r.ok and r.finish_reason == "stop" and r.chunk_times == []
+    assert (r.completion_tokens, r.usage_source) == (1, "server")
+
+
+@pytest.mark.parametrize(
+    ("capture", "api", "chunks", "tokens"),
+    [("sse_completion_8000.txt", "completions", 2, (5, 16)),
+     ("sse_chat_8000.txt", "chat", 7, (42, 8))],
+)  # fmt: skip
+async def test_vllm_captures_keep_server_usage(
+    capture: str, api: str, chunks: int, tokens: tuple[int, int]
+) -> None:
+    """vLLM's counts come from its usage chunk as before; its chat role chunk and the empty
+    EOS chunk are not timed (7 content chunks of the 9 with choices)."""
+    events = [e + b"\n\n" for e in (FIX / capture).read_bytes().split(b"\n\n") if e.strip()]
+    async with _stream_server(events) as url:
+        r = await _send(url, api=api)
+    assert r.ok and r.usage_source == "server"
+    assert (r.prompt_tokens, r.completion_tokens) == tokens and len(r.chunk_times) == chunks

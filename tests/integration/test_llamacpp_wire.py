@@ -95,22 +95,12 @@ async def test_a_stream_without_usage_is_counted_and_says_so(replay: str) -> Non
     assert rec.prompt_tokens == 6  # the workload's estimate
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="qtui/client/stream.py counts every chunk with choices as a token; llama.cpp ends "
-    "with an empty-text chunk carrying finish_reason, so 12 tokens count as 13",
-)
 async def test_counted_completion_tokens_match_the_servers_own_count(replay: str) -> None:
     rec = await _send(replay, "completions", 12)
     server = json.loads((FIXTURES / "completions_logprobs.json").read_text())["usage"]
     assert rec.completion_tokens == server["completion_tokens"] == 12
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="qtui/client/stream.py counts the chat role-only first chunk and the empty final "
-    "chunk as tokens (10 tokens count as 12)",
-)
 async def test_counted_chat_tokens_skip_role_and_empty_chunks(replay: str) -> None:
     rec = await _send(replay, "chat", 10)
     assert rec.ok and rec.usage_source == "counted"
@@ -124,12 +114,6 @@ async def test_discovery_reads_the_model_id_and_leaves_version_unknown(replay: s
     assert info.root is None and info.max_model_len is None and info.version is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="qtui/client/discovery.py treats a 404 on /health as unhealthy and a problem "
-    "('/health answered HTTP 404'), so every llama.cpp endpoint gets a warning; a 404 means "
-    "'no health route', and /v1/models answering is health enough",
-)
 async def test_a_server_without_health_route_is_not_reported_unhealthy(replay: str) -> None:
     info = await discover(replay)
     assert info.healthy
