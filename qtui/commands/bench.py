@@ -1,13 +1,17 @@
-"""`qtui bench PROFILE`: run the load headless; records, per-second series and a summary."""
+"""`qtui bench PROFILE`: the load headless; records, per-second series, summary, a session."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import json
+import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -16,50 +20,101 @@ import polars as pl
 from qtui.client.record import RequestRecord
 from qtui.config.load import load_model
 from qtui.config.profile import Profile
-from qtui.errors import NotBuiltYet, QtuiError
+from qtui.errors import QtuiError
 from qtui.load.engine import EndpointResult, LoadRun, Mode
 from qtui.load.selfcheck import ClientHealth
 from qtui.metrics.stats import Stats
 from qtui.metrics.vllm import ServerSecond
-
-# SESSION HOOK: the session writer (qtui/session) plugs in here; it gets every finished request
-# record (and may take the per-second dicts too). Keep it None until that lands.
-ON_RECORD: Callable[[RequestRecord], None] | None = None
-ON_SECOND: Callable[[str, dict[str, Any]], None] | None = None  # (kind, row) kind: client|server
+from qtui.session.schema import SUFFIX
+from qtui.session.writer import SessionWriter
 
 
 class _Collector:
-    """Keeps what a bench run writes: records, client/server seconds, client health."""
+    """Keeps what a bench run writes (records, seconds, GPU samples, events) and journals it."""
 
-    def __init__(self) -> None:
+    def __init__(self, writer: SessionWriter | None = None) -> None:
+        self.writer = writer
         self.records: list[RequestRecord] = []
         self.client: list[dict[str, Any]] = []
         self.server: list[dict[str, Any]] = []
+        self.gpu: list[dict[str, Any]] = []
         self.health: list[ClientHealth] = []
         self.events: list[dict[str, Any]] = []
 
+    def _journal(self, kind: str, row: dict[str, Any]) -> None:
+        if self.writer is not None:
+            self.writer.append(kind, row)
+
     def record(self, r: RequestRecord) -> None:
         self.records.append(r)
-        if ON_RECORD:
-            ON_RECORD(r)
+        self._journal("request", r.to_dict())
 
     def second(self, s: Stats) -> None:
         row = s.flat()
         h = self.health[-1] if self.health else None
         row["client_bound"] = bool(h and h.client_bound)
         self.client.append(row)
-        if ON_SECOND:
-            ON_SECOND("client", row)
+        self._journal("client_second", dict(row))
 
     def server_second(self, s: ServerSecond) -> None:
         row = s.to_dict()
         self.server.append(row)
-        if ON_SECOND:
-            ON_SECOND("server", row)
+        self._journal("server_second", dict(row))
+
+    def gpu_sample(self, _key: str, snap: Any) -> None:
+        """Sampler-thread callback: one row per GPU (or one for a GPU-less state)."""
+        from qtui.gpu.types import gpu_records
+
+        for row in gpu_records(snap):
+            self.gpu.append(row)
+            self._journal("gpu_sample", dict(row))
 
     def event(self, kind: str, msg: str) -> None:
-        self.events.append({"t": time.time(), "kind": kind, "value": msg})
+        ev = {"t": time.time(), "kind": kind, "key": "bench", "value": msg, "previous": None}
+        self.events.append(ev)
+        self._journal("event", dict(ev))
         print(f"qtui: {kind}: {msg}", file=sys.stderr)
+
+
+@dataclass
+class Served:
+    """Where the endpoints answer: name → base URL, name → DCGM exporter URL."""
+
+    urls: dict[str, str]
+    dcgm: dict[str, str] = field(default_factory=dict)
+    simulated: bool = False
+    pids: dict[str, int] = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def serve(
+    prof: Profile, profile_path: Path, launch: bool, endpoint_urls: dict[str, str] | None
+) -> Iterator[Served]:
+    """The endpoints' URLs for the run: given ones, the profile's, the simulator's, or --launch.
+
+    Simulated endpoints (``[endpoints.simulate]``) without a URL get qtui's simulator for the
+    duration of the run (with its DCGM-style exporter for GPU samples).
+    """
+    urls = {e.name: (endpoint_urls or {}).get(e.name) or e.url for e in prof.endpoints}
+    if launch:  # start the profile's [endpoints.launch] vLLM servers; stop them when done
+        from qtui.launch.vllm import LOG_DIR, launch_servers
+
+        with launch_servers(prof, LOG_DIR) as procs:
+            urls.update({p.spec.name: p.url for p in procs})
+            pids = {p.spec.name: p.proc.pid for p in procs}
+            yield Served({n: u for n, u in urls.items() if u}, pids=pids)
+        return
+    to_sim = [e for e in prof.endpoints if not urls[e.name] and e.simulate is not None]
+    if not to_sim:
+        yield Served({n: u for n, u in urls.items() if u})
+        return
+    from qtui.sim.launcher import start_sim
+
+    with start_sim(profile_path, seed=prof.workload.seed) as sim:
+        dcgm = {e.name: sim.dcgm_urls[e.name] for e in to_sim if e.name in sim.dcgm_urls}
+        for e in to_sim:
+            urls[e.name] = sim.endpoints[e.name]
+        yield Served({n: u for n, u in urls.items() if u}, dcgm, True, {})
 
 
 def _progress(run: LoadRun, t0: float) -> str:
@@ -75,7 +130,11 @@ def _progress(run: LoadRun, t0: float) -> str:
     return f"[{time.time() - t0:5.0f}s] " + " | ".join(parts) + bound
 
 
-async def _bench(run: LoadRun, show: bool) -> dict[str, EndpointResult]:
+async def _bench(
+    run: LoadRun, show: bool, writer: SessionWriter | None = None
+) -> dict[str, EndpointResult]:
+    from qtui.session.rows import discovery_row
+
     t0 = time.time()
     user_second = run.on_second
 
@@ -87,6 +146,10 @@ async def _bench(run: LoadRun, show: bool) -> dict[str, EndpointResult]:
 
     run.on_second = tick
     await run.start()
+    if writer is not None:
+        for name, ep in run.eps.items():
+            if ep.result.info is not None:
+                writer.append("discovery", discovery_row(name, ep.result.info, run.t_start))
     try:
         res = await run.wait()
     except asyncio.CancelledError:
@@ -110,7 +173,7 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
 def write_outputs(
     out: Path, col: _Collector, results: dict[str, EndpointResult], meta: dict[str, Any]
 ) -> dict[str, Any]:
-    """requests.csv/.parquet, client_seconds.csv, server_seconds.csv, summary.json."""
+    """requests.csv/.parquet, client/server_seconds.csv, gpu_samples.csv, summary.json."""
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     for r in col.records:
@@ -125,6 +188,7 @@ def write_outputs(
         )
     _write_csv(out / "client_seconds.csv", col.client)
     _write_csv(out / "server_seconds.csv", col.server)
+    _write_csv(out / "gpu_samples.csv", list(col.gpu))
     summary = {
         **meta,
         "endpoints": {n: r.to_dict() for n, r in results.items()},
@@ -140,53 +204,53 @@ def write_outputs(
     return summary
 
 
-def run(
-    profile: Path,
-    out: Path = Path("qtui-out"),
-    mode: str | None = None,
-    level: float | None = None,
-    duration: float | None = None,
-    max_requests: int | None = None,
-    quality: bool = False,
-    launch: bool = False,
-    endpoint_urls: dict[str, str] | None = None,
-    show_progress: bool = True,
-) -> dict[str, Any]:
-    if quality:
-        raise NotBuiltYet("qtui bench --quality is not built yet; nothing was run")
-    if launch:
-        raise NotBuiltYet("qtui bench --launch is not built yet; nothing was run")
-    prof = load_model(profile, Profile)
-    col = _Collector()
-    lr = LoadRun(
-        prof,
-        endpoint_urls,
-        on_record=col.record,
-        on_second=col.second,
-        on_server=col.server_second,
-        on_health=col.health.append,
-        on_event=col.event,
-        base_dir=profile.parent,
-        mode=cast(Mode | None, mode),
-        level=level,
-        duration=duration,
-        max_requests=max_requests,
-    )
-    t0 = time.time()
+def session_path(out: Path, profile_name: str, started: float) -> Path:
+    """``OUT/<profile>-<UTC timestamp>.qtsession`` (a free name: never overwrites)."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", profile_name).strip("-") or "session"
+    stamp = datetime.fromtimestamp(started, UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = out / f"{slug}-{stamp}{SUFFIX}"
+    n = 1
+    while path.exists():
+        n += 1
+        path = out / f"{slug}-{stamp}-{n}{SUFFIX}"
+    return path
+
+
+def _price_tables(prof: Profile, col: _Collector) -> dict[str, Any]:
+    """The price tables the profile names, as used (a missing one is a warning, not a stop)."""
+    from qtui.config.catalog import load_price_table
+
+    names = {prof.cost.price_table} | {e.price_table for e in prof.endpoints if e.price_table}
+    tables = {}
+    for name in sorted(names):
+        try:
+            tables[name] = load_price_table(name)
+        except QtuiError as exc:
+            col.event("warning", f"price table not recorded: {exc}")
+    return tables
+
+
+def _as_used(prof: Profile, urls: dict[str, str]) -> Profile:
+    """The profile with the URLs the run actually used."""
+    data = prof.model_dump(mode="json")
+    for ep in data["endpoints"]:
+        ep["url"] = urls.get(ep["name"]) or ep["url"]
+    return Profile.model_validate(data)
+
+
+def _gpu_sampler(prof: Profile, served: Served, col: _Collector) -> Any:
+    from qtui.gpu.factory import build_sources
+    from qtui.gpu.sampler import TelemetrySampler
+
     try:
-        results = asyncio.run(_bench(lr, show_progress))
-    except KeyboardInterrupt:
-        results = lr.results()
-        print("qtui: interrupted; writing what was recorded", file=sys.stderr)
-    meta = {
-        "profile": str(profile),
-        "mode": lr.mode,
-        "started": t0,
-        "ended": time.time(),
-        "warmup_s": prof.load.warmup_s,
-        "cooldown_s": prof.load.cooldown_s,
-    }
-    summary = write_outputs(out, col, results, meta)
+        sources = build_sources(prof.endpoints, pids=served.pids, exporter_urls=served.dcgm)
+    except QtuiError as exc:
+        col.event("warning", f"no GPU telemetry: {exc}")
+        return None
+    return TelemetrySampler(sources, rate_hz=1.0, on_snapshot=col.gpu_sample)
+
+
+def _print_results(results: dict[str, EndpointResult]) -> None:
     for name, r in results.items():
         s = r.summary
         cap = r.capacity
@@ -201,7 +265,140 @@ def run(
         if r.client_bound:
             line += " (CLIENT-BOUND: the client, not the server, was the limit)"
         print(line)
-    print(f"results in {out}/")
+
+
+def _quality(
+    prof: Profile,
+    items: list[Any],
+    served: Served,
+    results: dict[str, EndpointResult],
+    writer: SessionWriter,
+) -> dict[str, Any]:
+    from qtui.quality.headless import quality_table, run_profile_quality
+
+    models = {n: (r.info.model_id if r.info else None) for n, r in results.items()}
+    print(f"quality: {len(items)} golden items on {len(served.urls)} endpoints", file=sys.stderr)
+    _, summary = asyncio.run(
+        run_profile_quality(
+            prof, items, served.urls, models, lambda r: writer.append("quality_item", r.to_dict())
+        )
+    )
+    data = {"t": time.time(), **summary.to_dict()}
+    writer.append("quality_summary", data)
+    for line in quality_table(summary):
+        print(line)
+    return data
+
+
+def run(
+    profile: Path,
+    out: Path = Path("qtui-out"),
+    mode: str | None = None,
+    level: float | None = None,
+    duration: float | None = None,
+    max_requests: int | None = None,
+    quality: bool = False,
+    launch: bool = False,
+    endpoint_urls: dict[str, str] | None = None,
+    show_progress: bool = True,
+    session: Path | None = None,
+) -> dict[str, Any]:
+    """Load (and with ``quality`` the golden set) on every endpoint; files into ``out``."""
+    prof = load_model(profile, Profile)
+    items = None
+    if quality:
+        from qtui.quality.headless import golden_items
+
+        items = golden_items(prof, profile)  # a bad golden set stops here, before any request
+    with serve(prof, profile, launch, endpoint_urls) as served:
+        return _run_served(
+            prof, profile, out, served, items, session, mode, level, duration, max_requests,
+            show_progress,
+        )  # fmt: skip
+
+
+def _run_served(
+    prof: Profile,
+    profile: Path,
+    out: Path,
+    served: Served,
+    items: list[Any] | None,
+    session: Path | None,
+    mode: str | None,
+    level: float | None,
+    duration: float | None,
+    max_requests: int | None,
+    show_progress: bool,
+) -> dict[str, Any]:
+    from qtui.session.rows import sweep_level_row
+
+    t0 = time.time()
+    col = _Collector()
+    used = _as_used(prof, served.urls)
+    tables = _price_tables(prof, col)
+    spath = session or session_path(out, prof.profile.name, t0)
+    meta = {
+        "command": "qtui bench",
+        "profile_path": str(profile),
+        "simulated": served.simulated,
+        "quality": items is not None,
+    }
+    writer = SessionWriter(spath, profile=used, price_tables=tables, meta=meta)
+    col.writer = writer
+    for ev in col.events:
+        writer.append("event", dict(ev))
+    lr = LoadRun(
+        used,
+        served.urls,
+        on_record=col.record,
+        on_second=col.second,
+        on_server=col.server_second,
+        on_health=col.health.append,
+        on_event=col.event,
+        base_dir=profile.parent,
+        mode=cast(Mode | None, mode),
+        level=level,
+        duration=duration,
+        max_requests=max_requests,
+    )
+    sampler = _gpu_sampler(used, served, col)
+    results: dict[str, EndpointResult] = {}
+    quality_doc = None
+    try:
+        if sampler is not None:
+            sampler.start()
+        try:
+            results = asyncio.run(_bench(lr, show_progress, writer))
+        except KeyboardInterrupt:
+            results = lr.results()
+            print("qtui: interrupted; writing what was recorded", file=sys.stderr)
+        finally:
+            if sampler is not None:
+                sampler.stop()
+        for name, r in results.items():
+            for lv in r.levels:
+                writer.append("sweep_level", sweep_level_row(name, lv))
+        if items is not None and results:
+            quality_doc = _quality(used, items, served, results, writer)
+    finally:
+        writer.append(
+            "meta", {"t": time.time(), "mode": lr.mode, "endpoints_measured": list(results)}
+        )
+        writer.close()
+    summary_meta = {
+        "profile": str(profile),
+        "mode": lr.mode,
+        "started": t0,
+        "ended": time.time(),
+        "warmup_s": prof.load.warmup_s,
+        "cooldown_s": prof.load.cooldown_s,
+        "session": str(spath),
+    }
+    if quality_doc is not None:
+        summary_meta["quality"] = quality_doc
+    summary = write_outputs(out, col, results, summary_meta)
+    _print_results(results)
+    print(f"results in {out}/; session {spath}")
     if not results:
         raise QtuiError("no endpoint was measured")
     return summary

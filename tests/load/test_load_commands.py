@@ -68,8 +68,3 @@ def test_bench_writes_records_series_summary(server: tuple[str, Behaviour], tmp_
     summary = json.loads((out / "summary.json").read_text())
     assert summary["endpoints"]["a"]["summary"]["requests"] == 9
     assert (out / "client_seconds.csv").exists() and (out / "server_seconds.csv").exists()
-
-
-def test_bench_quality_not_built(tmp_path: Path) -> None:
-    res = CliRunner().invoke(cli, ["bench", str(tmp_path / "x.toml"), "--quality"])
-    assert res.exit_code == 3
