@@ -62,10 +62,12 @@ class LaunchSpec(Strict):
     """How `qtui run --launch` starts this endpoint with `vllm serve`."""
 
     model: str = Field(description="model path or hub id passed to vllm serve")
-    args: list[str] = Field(default_factory=list)
-    gpu_index: int = Field(0, ge=0)
+    args: list[str] = Field(default_factory=list, description="more `vllm serve` arguments")
+    gpu_index: int = Field(0, ge=0, description="the GPU it runs on (CUDA_VISIBLE_DEVICES)")
     gpu_memory_utilization: float = Field(0.3, gt=0, le=1)
     port: int = Field(8000, ge=1, le=65535)
+    executable: str = Field("vllm", min_length=1, description="the vllm command (name or path)")
+    ready_timeout_s: float = Field(900.0, gt=0, le=7200, description="wait this long for /health")
 
 
 class Endpoint(Strict):

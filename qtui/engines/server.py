@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,23 +101,34 @@ class ServerProcess:
             close()
 
 
-def start_server(python: Path, spec: ServerSpec, log_dir: Path) -> ServerProcess:
-    """Launch a server in its own process group; returns before it is ready."""
-    port = spec.port or free_port()
+def spawn(
+    spec: ServerSpec, port: int, argv: Sequence[str], log_dir: Path, env: Mapping[str, str]
+) -> ServerProcess:
+    """Run ``argv`` in its own process group, output to ``log_dir/<name>.log``; returns at once."""
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{spec.name}.log"
     log = log_path.open("wb")
-    env = {k: v for k, v in os.environ.items() if k.upper() not in _SETTINGS_ENV}
-    proc = subprocess.Popen(
-        server_command(python, spec, port),
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-        start_new_session=True,
-        preexec_fn=_die_with_parent,
-    )
+    try:
+        proc = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=dict(env),
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+    except OSError:
+        log.close()
+        raise
     return ServerProcess(spec, port, proc, log_path, log)
+
+
+def start_server(python: Path, spec: ServerSpec, log_dir: Path) -> ServerProcess:
+    """Launch a server in its own process group; returns before it is ready."""
+    port = spec.port or free_port()
+    env = {k: v for k, v in os.environ.items() if k.upper() not in _SETTINGS_ENV}
+    return spawn(spec, port, server_command(python, spec, port), log_dir, env)
 
 
 # llama_cpp.server reads its settings from the environment too (pydantic-settings): a stray

@@ -1,0 +1,144 @@
+"""Start a profile's `vllm serve` servers one after another, wait for /health, stop them on exit."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+import httpx
+
+from qtui.config.profile import Profile
+from qtui.engines.server import ServerProcess, ServerSpec, spawn
+from qtui.errors import ConfigError, QtuiError
+from qtui.launch.plan import VllmServer, fit_problem, plan
+
+Log = Callable[[str], None]
+LOG_DIR = Path("qtui-out") / "logs"  # one <endpoint>.log per launched server
+STOP_GRACE_S = 30.0  # vLLM shuts its engine core down on SIGTERM; give it time before SIGKILL
+
+
+def gpu_memory() -> tuple[dict[int, int], dict[int, int]] | None:
+    """(total, free) bytes per GPU index from NVML, or None where NVML is not usable."""
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+    except Exception:
+        return None
+    try:
+        total: dict[int, int] = {}
+        free: dict[int, int] = {}
+        for i in range(pynvml.nvmlDeviceGetCount()):
+            mem = pynvml.nvmlDeviceGetMemoryInfo(pynvml.nvmlDeviceGetHandleByIndex(i))
+            total[i], free[i] = int(mem.total), int(mem.free)
+        return total, free
+    except Exception:
+        return None
+    finally:
+        with contextlib.suppress(Exception):
+            pynvml.nvmlShutdown()
+
+
+def resolve(executable: str) -> str:
+    """The vllm command's full path; a missing one is one line saying how to get it."""
+    found = shutil.which(executable)
+    if found is None:
+        raise ConfigError(
+            f"{executable!r} not found: install vLLM (pip install 'qtui[vllm]') on this GPU host, "
+            "or set [endpoints.launch] executable to its path"
+        )
+    return found
+
+
+def _last_line(server: ServerProcess) -> str:
+    text = server.log_path.read_text(errors="replace") if server.log_path.exists() else ""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[-1][-140:] if lines else "(no output yet)"
+
+
+def wait_healthy(
+    server: ServerProcess,
+    timeout_s: float,
+    log: Log,
+    every_s: float = 10.0,
+    poll_s: float = 1.0,
+) -> float:
+    """Poll GET /health until 200; print progress every ``every_s``; returns seconds taken."""
+    t0 = time.monotonic()
+    shown = t0
+    name = server.spec.name
+    with httpx.Client(timeout=2.0) as client:
+        while True:
+            if server.proc.poll() is not None:
+                raise QtuiError(
+                    f"vLLM server {name!r} exited with {server.proc.returncode} before it was "
+                    f"healthy; see {server.log_path}: {server.log_tail(3)}"
+                )
+            with contextlib.suppress(httpx.HTTPError):
+                if client.get(f"{server.url}/health").status_code == 200:
+                    return time.monotonic() - t0
+            now = time.monotonic()
+            if now - t0 > timeout_s:
+                raise QtuiError(
+                    f"vLLM server {name!r} not healthy after {timeout_s:.0f} s on {server.url}; "
+                    f"see {server.log_path}: {server.log_tail(3)}"
+                )
+            if now - shown >= every_s:
+                shown = now
+                log(f"  {name}: starting, {now - t0:.0f} s: {_last_line(server)}")
+            time.sleep(poll_s)
+
+
+def start(server: VllmServer, log_dir: Path, env: Mapping[str, str]) -> ServerProcess:
+    """Spawn one `vllm serve` in its own process group (its log: ``log_dir/<name>.log``)."""
+    argv = (resolve(server.argv[0]), *server.argv[1:])
+    spec = ServerSpec(name=server.name, model=Path(server.argv[2]), alias=server.served_model)
+    return spawn(spec, server.port, argv, log_dir, {**env, **server.env})
+
+
+def refuse_unfit(servers: list[VllmServer]) -> None:
+    """Raise before anything starts when the memory fractions cannot fit the GPUs."""
+    mem = gpu_memory()
+    problem = fit_problem(servers, *(mem or (None, None)))
+    if problem:
+        raise ConfigError(f"--launch refused: {problem}")
+
+
+@contextlib.contextmanager
+def launch_servers(
+    profile: Profile, log_dir: Path, log: Log = print
+) -> Iterator[list[ServerProcess]]:
+    """Start each planned server, waiting for its /health before the next; stop all on exit."""
+    servers = plan(profile)
+    refuse_unfit(servers)
+    for s in servers:  # every executable must exist before the first server starts
+        resolve(s.argv[0])
+    started: list[ServerProcess] = []
+    env = {**os.environ, "VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1"}
+    try:
+        for i, s in enumerate(servers, 1):
+            log(f"qtui: starting {s.name} ({i}/{len(servers)}) on {s.url}, GPU {s.gpu_index}, "
+                f"memory {s.fraction:g}; log {log_dir / (s.name + '.log')}")  # fmt: skip
+            proc = start(s, log_dir, env)
+            started.append(proc)
+            took = wait_healthy(proc, s.ready_timeout_s, log)
+            log(f"qtui: {s.name} healthy after {took:.0f} s (pid {proc.proc.pid})")
+        yield started
+    finally:
+        for proc in reversed(started):
+            if proc.proc.poll() is None:
+                log(f"qtui: stopping {proc.spec.name} (pid {proc.proc.pid})")
+            proc.stop(STOP_GRACE_S)
+
+
+@contextlib.contextmanager
+def launched(profile: Profile, log_dir: Path, log: Log = print) -> Iterator[dict[str, str]]:
+    """Name → base URL for every endpoint: launched ones on 127.0.0.1, the rest as configured."""
+    with launch_servers(profile, log_dir, log) as servers:
+        urls = {e.name: e.url for e in profile.endpoints if e.url}
+        urls.update({s.spec.name: s.url for s in servers})
+        yield urls
