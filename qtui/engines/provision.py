@@ -72,6 +72,19 @@ def cached_wheel(root: Path | None = None, version: str = LLAMA_CPP_PYTHON_VERSI
     return found[-1] if found else None
 
 
+def compiler_problem(which: Callable[[str], str | None] = shutil.which) -> str | None:
+    """Why llama.cpp cannot be compiled here (no C or C++ compiler), else None."""
+    cxx = os.environ.get("CXX", "").split()[:1] or ["c++", "g++", "clang++"]
+    cc = os.environ.get("CC", "").split()[:1] or ["cc", "gcc", "clang"]
+    missing = [kind for kind, names in (("C++", cxx), ("C", cc)) if not any(map(which, names))]
+    if not missing:
+        return None
+    return (
+        f"no {' or '.join(missing)} compiler found (tried {', '.join(cxx + cc)}); building "
+        "llama-cpp-python needs one: install build-essential (Debian/Ubuntu) or set CC/CXX"
+    )
+
+
 def build_wheel(
     root: Path | None = None,
     version: str = LLAMA_CPP_PYTHON_VERSION,
@@ -83,6 +96,9 @@ def build_wheel(
     existing = cached_wheel(root, version)
     if existing is not None:
         return existing
+    problem = compiler_problem()
+    if problem is not None:
+        raise QtuiError(f"cannot build llama-cpp-python {version}: {problem}")
     log(f"building llama-cpp-python {version} (once; ~6 min on 2 cores)")
     with tempfile.TemporaryDirectory(prefix="qtui-wheel-", dir=root) as tmp:
         env = dict(os.environ)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from qtui.engines.provision import _probe, _run, cached_wheel, wheel_dir
+from qtui.engines.provision import _probe, _run, cached_wheel, compiler_problem, wheel_dir
 from qtui.errors import QtuiError
 
 
@@ -46,3 +46,20 @@ def test_a_step_that_runs_too_long_is_stopped(tmp_path: Path) -> None:
 def test_probe_is_false_for_a_missing_or_wrong_interpreter(tmp_path: Path) -> None:
     assert not _probe(tmp_path / "bin" / "python", "0.3.36")
     assert not _probe(Path(sys.executable), "0.0.0-never")  # no llama_cpp, or not this version
+
+
+def test_no_compiler_is_one_line_saying_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CC", raising=False)
+    monkeypatch.delenv("CXX", raising=False)
+    said = compiler_problem(which=lambda _name: None)
+    assert said is not None and "\n" not in said
+    assert "C++" in said and "build-essential" in said
+    assert compiler_problem(which=lambda name: f"/usr/bin/{name}") is None
+
+
+def test_cc_and_cxx_name_the_compilers_to_look_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CXX", "my-cxx --flag")
+    monkeypatch.setenv("CC", "my-cc")
+    found = {"my-cc"}
+    said = compiler_problem(which=lambda name: name if name in found else None)
+    assert said is not None and "my-cxx" in said and "no C++ compiler" in said

@@ -107,22 +107,12 @@ def test_the_same_file_agrees_with_itself(campaign: Campaign) -> None:
     assert a.flip_rate == 0.0 and a.mean_kl == 0.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="qtui/client/stream.py counts llama.cpp's final empty-text chunk (finish_reason only) "
-    "as a token: 32 tokens are counted as 33 (see test_llamacpp_wire.py)",
-)
 def test_counted_tokens_equal_the_fixed_output_length(campaign: Campaign) -> None:
     measured = [r for r in campaign.requests if r.phase == "measure" and r.ok]
     want = int(campaign.profile.workload.output_tokens.mean)
     assert {r.completion_tokens for r in measured} == {want}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="qtui/client/discovery.py reports '/health answered HTTP 404' as a problem, so the "
-    "load engine warns about every llama.cpp endpoint (a 404 means no health route)",
-)
 def test_a_healthy_llamacpp_endpoint_gets_no_warning(campaign: Campaign) -> None:
     assert all(r.info is not None and r.info.healthy for r in campaign.results.values())
     assert [w for r in campaign.results.values() for w in r.warnings] == []
