@@ -57,6 +57,12 @@ def _profile_arg(f: Callable[..., Any]) -> Callable[..., Any]:
 @click.option(
     "--profile", type=click.Path(path_type=Path), help="Simulated profile (default: demo)."
 )
+@click.option(
+    "--record",
+    type=click.Path(path_type=Path),
+    help="Session file to record into (default: sessions/<profile>-<time>.qtsession).",
+)
+@click.option("--no-record", is_flag=True, help="Do not record a session file.")
 def demo(**kw: Any) -> None:
     """Start the built-in simulator and the app on it, with a moderate load (no GPU needed)."""
     from qtui.commands import demo as impl
@@ -67,7 +73,12 @@ def demo(**kw: Any) -> None:
 @cli.command()
 @_profile_arg
 @click.option("--launch", is_flag=True, help="Start the profile's vLLM servers first (qtui[vllm]).")
-@click.option("--record", type=click.Path(path_type=Path), help="Session file to record into.")
+@click.option(
+    "--record",
+    type=click.Path(path_type=Path),
+    help="Session file to record into (default: sessions/<profile>-<time>.qtsession).",
+)
+@click.option("--no-record", is_flag=True, help="Do not record a session file.")
 def run(**kw: Any) -> None:
     """Open the app attached to the endpoints in PROFILE."""
     from qtui.commands import run as impl

@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-from qtui.errors import NotBuiltYet
+from qtui.commands.run import default_session_path
 
 
-def run(profile: Path | None = None) -> None:
+def run(profile: Path | None = None, record: Path | None = None, no_record: bool = False) -> None:
     from qtui.config.load import load_model
     from qtui.config.paths import demo_profile
     from qtui.config.profile import Profile
     from qtui.live.controller import LiveFeed
     from qtui.live.tables import tables_for
+    from qtui.sim.launcher import start_sim
     from qtui.tui.app import QtuiApp
 
     path = profile or demo_profile()
     prof = load_model(path, Profile)
-    try:
-        from qtui.sim.launcher import start_sim  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        raise NotBuiltYet("the simulator launcher (qtui.sim.launcher) is not built yet") from None
-    sim = start_sim(path, 0)
-    try:
+    tables = tables_for(prof)
+    with start_sim(path, 0) as sim:
         feed = LiveFeed(
-            prof, tables_for(prof), dict(sim.endpoints), simulated=True, autostart_load=True
+            prof,
+            tables,
+            sim.endpoints,
+            profile_path=path,
+            simulated=True,
+            autostart_load=True,
+            telemetry_urls=sim.dcgm_urls,
+            record=None if no_record else record or default_session_path(prof.profile.name),
         )
         QtuiApp(feed, title=f"qtui demo · {prof.profile.name} (simulated)").run()
-    finally:
-        sim.stop()
+    if feed.saved_path is not None:
+        print(f"session saved: {feed.saved_path} (qtui replay {feed.saved_path})", file=sys.stderr)

@@ -2,26 +2,40 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
+from qtui.config.profile import Profile
 from qtui.errors import QtuiError
 
 
 def default_session_path(name: str) -> Path:
-    return Path("sessions") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.qtui"
+    """Where a session is recorded unless told otherwise: ./sessions/<profile>-<time>.qtsession."""
+    return Path("sessions") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.qtsession"
 
 
-def run(profile: Path, launch: bool = False, record: Path | None = None) -> None:
+def run(
+    profile: Path, launch: bool = False, record: Path | None = None, no_record: bool = False
+) -> None:
     from qtui.config.load import load_model
-    from qtui.config.profile import Profile
+
+    prof = load_model(profile, Profile)
+    if launch:  # start the profile's vLLM servers, attach to them, stop them when the app exits
+        from qtui.launch.plan import with_urls
+        from qtui.launch.vllm import LOG_DIR, launched
+
+        with launched(prof, LOG_DIR) as urls:
+            prof = with_urls(prof, urls)
+            return _attach(prof, profile, record, no_record)
+    _attach(prof, profile, record, no_record)
+
+
+def _attach(prof: Profile, profile: Path, record: Path | None, no_record: bool) -> None:
     from qtui.live.controller import LiveFeed
     from qtui.live.tables import tables_for
     from qtui.tui.app import QtuiApp
 
-    if launch:
-        raise QtuiError("--launch is not built yet; start the vLLM servers yourself")
-    prof = load_model(profile, Profile)
     missing = [e.name for e in prof.endpoints if not e.url]
     if missing:
         raise QtuiError(
@@ -31,7 +45,10 @@ def run(profile: Path, launch: bool = False, record: Path | None = None) -> None
     feed = LiveFeed(
         prof,
         tables_for(prof),
-        {e.name: e.url for e in prof.endpoints},
-        record=record or default_session_path(prof.profile.name),
+        {e.name: e.url for e in prof.endpoints if e.url},
+        profile_path=profile,
+        record=None if no_record else record or default_session_path(prof.profile.name),
     )
     QtuiApp(feed, title=f"qtui · {prof.profile.name}").run()
+    if feed.saved_path is not None:
+        print(f"session saved: {feed.saved_path} (qtui replay {feed.saved_path})", file=sys.stderr)

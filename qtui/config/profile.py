@@ -235,3 +235,10 @@ class Profile(Strict):
         """The reference endpoint: the named baseline, else the first one."""
         name = self.profile.baseline or self.endpoints[0].name
         return next(e for e in self.endpoints if e.name == name)
+
+    def endpoint(self, name: str) -> Endpoint:
+        """The endpoint called ``name`` (KeyError when there is none)."""
+        for e in self.endpoints:
+            if e.name == name:
+                return e
+        raise KeyError(name)

@@ -1,15 +1,20 @@
-"""The live controller: scraping, load and session recording on a background asyncio thread.
+"""The live feed: the app's side of the measurement process (qtui/live/worker.py).
 
-The UI thread only calls ``snapshot`` (a lock and a dataclass build) and ``send``; every socket
-and file operation runs on the controller's own event loop thread, never on Textual's.
+The UI thread only calls ``snapshot`` (a lock and a dataclass build) and ``send`` (a pipe write);
+a reader thread folds what the worker sends into the view state. All sockets, NVML and session
+file I/O happen in the worker process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import multiprocessing as mp
+from multiprocessing import resource_tracker
 import threading
 import time
 from collections.abc import Mapping
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +24,34 @@ from qtui.live import intents as it
 from qtui.live import ladder
 from qtui.live.model import RunView, Snapshot
 from qtui.live.state import ViewState
+from qtui.live.worker import WorkerConfig, worker_main
 
 COST_INTENTS = (
     it.SetReplicas, it.StepReplicas, it.SetGpu, it.SetCategory, it.SetPriceTable, it.SetTraffic,
     it.SetHours,
 )  # fmt: skip
+STOP_TIMEOUT_S = 30.0  # the worker's own shutdown: load cancelled, session finalised
+
+
+def workloads_of(profile: Profile) -> tuple[str, ...]:
+    """The workloads a profile can drive: its own kind, synthetic, and the golden set if named."""
+    out: list[str] = [profile.workload.kind]
+    for kind, ok in (
+        ("synthetic", True),
+        ("jsonl", bool(profile.workload.prompts_file)),
+        ("golden", bool(profile.workload.golden_set)),
+    ):
+        if ok and kind not in out:
+            out.append(kind)
+    return tuple(out)
 
 
 class LiveFeed:
-    """A Feed over real endpoints: ``urls`` maps endpoint name → base URL."""
+    """A Feed over running endpoints: ``urls`` maps endpoint name → base URL.
+
+    ``telemetry_urls`` maps endpoint name → a DCGM-format exporter URL known at run time (the
+    simulator's); ``pids`` the server processes qtui started (their GPU memory maps to them).
+    """
 
     def __init__(
         self,
@@ -35,42 +59,70 @@ class LiveFeed:
         tables: Mapping[str, PriceTable],
         urls: Mapping[str, str],
         *,
+        profile_path: Path | None = None,
         simulated: bool = False,
         record: Path | None = None,
         autostart_load: bool = False,
+        telemetry_urls: Mapping[str, str] | None = None,
+        pids: Mapping[str, int] | None = None,
+        gpu_hz: float = 2.0,
     ) -> None:
         self.profile = profile
-        self.urls = dict(urls)
-        self.record_path = record
-        self.writer: Any = None
+        self.saved_path: Path | None = None
         self._lock = threading.Lock()
         self.state = ViewState(profile, tables, simulated=simulated, on_event=self._on_event)
-        self.mode = profile.load.mode
-        self.level = self.state.level
-        self.running = False
-        self.autostart = autostart_load
+        self.workloads = workloads_of(profile)
+        self.status: dict[str, Any] = {
+            "running": autostart_load,
+            "quality_running": False,
+            "requests_sent": 0,
+            "message": "connecting to the endpoints…",
+            "client_bound": "",
+            "mode": profile.load.mode,
+            "level": self.state.level,
+            "workload": profile.workload.kind,
+        }
+        self.ready = threading.Event()
         self.t_start = time.time()
-        self.requests_sent = 0
-        self.message = ""
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._scraper: Any = None
-        self._ready = threading.Event()
+        self._cfg = WorkerConfig(
+            profile=profile,
+            tables=dict(tables),
+            urls=dict(urls),
+            profile_path=profile_path or Path("profile.toml"),
+            record=record,
+            autostart=autostart_load,
+            telemetry_urls=dict(telemetry_urls or {}),
+            pids=dict(pids or {}),
+            gpu_hz=gpu_hz,
+            mode=profile.load.mode,
+            level=self.state.level,
+            workload=profile.workload.kind,
+        )
+        self._proc: Any = None
+        self._cmd: Connection | None = None
+        self._reader: threading.Thread | None = None
+        self._bye = threading.Event()
+        # the tracker hands this process's stderr to a helper process: start it while stderr is
+        # still the terminal's, not Textual's capture (which has no file descriptor)
+        resource_tracker.ensure_running()
 
     # -- Feed ------------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
         with self._lock:
+            st = self.status
             run = RunView(
                 source="live",
                 profile=self.profile.profile.name,
-                mode=self.mode,
-                level=self.level,
-                running=self.running,
+                mode=st["mode"],
+                level=st["level"],
+                running=st["running"],
                 elapsed_s=time.time() - self.t_start,
-                requests_sent=self.requests_sent,
-                workload=self.profile.workload.kind,
-                workloads=(self.profile.workload.kind,),
-                message=self.message,
+                requests_sent=st["requests_sent"],
+                workload=st["workload"],
+                workloads=self.workloads,
+                client_bound=st["client_bound"],
+                message=st["message"],
+                quality_running=st["quality_running"],
             )
             return self.state.snapshot(run)
 
@@ -78,88 +130,137 @@ class LiveFeed:
         with self._lock:
             if isinstance(intent, COST_INTENTS):
                 return self.state.apply(intent)
-            match intent:
-                case it.SetMode(mode=m):
-                    self.mode = m
-                    self.level = float(
+            reason = self._control(intent)
+            self.state.seq += 1
+            return reason
+
+    def _control(self, intent: it.Intent) -> str | None:
+        """Load and quality intents (lock held): update what the view shows, tell the worker."""
+        st = self.status
+        match intent:
+            case it.StartLoad():
+                if st["running"]:
+                    return None
+                st["running"] = True  # at once, so a second key press cannot start it twice
+                return self._tell("start")
+            case it.StopLoad():
+                return self._tell("stop") if st["running"] else None
+            case it.SetMode(mode=m):
+                if m == st["mode"]:
+                    return None
+                st["mode"] = m
+                if m != "sweep":
+                    st["level"] = float(
                         self.profile.load.rate if m == "rate" else self.profile.load.concurrency
                     )
-                    self._event("load", "mode", m)
-                case it.StepLevel(direction=d):
-                    self.level = ladder.step(self.mode, self.level, d)
-                    self.state.level = self.level
-                    self._event("load", "level", self.level)
-                case it.StartLoad() | it.StopLoad() | it.RunQuality() | it.SetWorkload():
-                    return "the load engine is not available in this build (qtui.load pending)"
-                case _:
-                    return "not available while live (replay controls)"
-            self.state.seq += 1
-            return None
+                    self.state.level = st["level"]
+                return self._tell("mode", m, st["level"])
+            case it.StepLevel(direction=d):
+                if st["mode"] == "sweep":
+                    return "the sweep sets its own levels; press o for concurrency or rate"
+                st["level"] = ladder.step(st["mode"], st["level"], d)
+                self.state.level = st["level"]
+                return self._tell("level", st["level"])
+            case it.SetWorkload(name=w):
+                if w not in self.workloads:
+                    return f"workload {w!r} is not available for this profile"
+                if w == st["workload"]:
+                    return None
+                st["workload"] = w
+                return self._tell("workload", w)
+            case it.RunQuality():
+                if st["quality_running"]:
+                    return "a quality run is already going"
+                if not self.profile.workload.golden_set:
+                    return "this profile names no golden set (workload.golden_set)"
+                st["quality_running"] = True
+                return self._tell("quality")
+            case _:
+                return "not available while live (replay controls)"
+
+    def _tell(self, *msg: Any) -> str | None:
+        if self._cmd is None or self._bye.is_set():
+            return "the measurement process is not running"
+        try:
+            self._cmd.send(msg)
+        except (OSError, ValueError):
+            return "the measurement process is not running"
+        return None
 
     async def start(self) -> None:
-        """Start the background loop thread; returns at once (the UI never waits on sockets)."""
-        if self.record_path is not None:
-            from qtui.session.writer import SessionWriter
-
-            self.writer = SessionWriter(
-                self.record_path, profile=self.profile, price_tables=self.state.whatif.tables
-            )
-        self._thread = threading.Thread(target=self._run, name="qtui-live", daemon=True)
-        self._thread.start()
+        """Start the measurement process and the reader thread; returns at once."""
+        ctx = mp.get_context("spawn")
+        cmd_read, cmd_write = ctx.Pipe(duplex=False)
+        out_read, out_write = ctx.Pipe(duplex=False)
+        self._proc = ctx.Process(
+            target=worker_main, args=(self._cfg, cmd_read, out_write), name="qtui-measure"
+        )
+        await asyncio.to_thread(self._proc.start)
+        cmd_read.close()
+        out_write.close()  # the worker holds the only write end: its exit means EOF here
+        self._cmd = cmd_write
+        self._reader = threading.Thread(
+            target=self._read, args=(out_read,), name="qtui-live", daemon=True
+        )
+        self._reader.start()
 
     async def stop(self) -> None:
-        """Stop scraping and load, then close (finalise) the session file."""
+        """Stop load, quality, scraping and sampling; then finalise the session file."""
         await asyncio.to_thread(self._shutdown)
 
-    # -- background ------------------------------------------------------------------------
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        try:
-            loop.run_until_complete(self._main())
-        finally:
-            loop.close()
+    # -- reader thread ---------------------------------------------------------------------
+    def _read(self, conn: Connection) -> None:
+        while True:
+            try:
+                msg = conn.recv()
+            except (EOFError, OSError):
+                break
+            self._apply(msg)
+            if msg[0] == "bye":
+                break
+        if not self._bye.is_set():  # the worker died without saying goodbye
+            code = self._proc.exitcode if self._proc is not None else None
+            with self._lock:
+                self.status["running"] = False
+                self.status["message"] = f"the measurement process exited (code {code})"
+                self.state.seq += 1
+        self._bye.set()
 
-    async def _main(self) -> None:
-        from qtui.load.scraper import ServerScraper
-
-        metrics = {
-            e.name: e.metrics_url or f"{self.urls[e.name]}/metrics"
-            for e in self.profile.endpoints
-            if e.name in self.urls
-        }
-        for e in self.profile.endpoints:
-            if e.name not in self.urls:
-                self.state.mark_dead(e.name, "no URL for this endpoint")
-        self._stop = asyncio.Event()
-        self._scraper = ServerScraper(metrics, on_sample=self._on_server)
-        self._scraper.start()
-        self._ready.set()
-        await self._stop.wait()
-        await self._scraper.stop()
-
-    def _on_server(self, sec: Any) -> None:
-        rec = sec.to_dict()
+    def _apply(self, msg: tuple[Any, ...]) -> None:
         with self._lock:
-            self.state.ingest("server_second", rec)
-        if self.writer is not None:
-            self.writer.append("server_second", rec)
+            match msg:
+                case ("ingest", kind, rec):
+                    self.state.ingest(kind, rec)
+                case ("status", st):
+                    self.status.update(st)
+                    self.state.level = st["level"]
+                    self.state.seq += 1
+                case ("ready",):
+                    self.ready.set()
+                    if self.status["message"].startswith("connecting"):
+                        self.status["message"] = ""
+                    self.state.seq += 1
+                case ("saved", path):
+                    self.saved_path = Path(path)
+                case ("bye",):
+                    self._bye.set()
 
     def _on_event(self, event: dict[str, Any]) -> None:
-        if self.writer is not None:
-            self.writer.append("event", event)
-
-    def _event(self, kind: str, key: str, value: Any) -> None:
-        if self.writer is not None:
-            self.writer.event(kind, key, value)
+        """A what-if changed: the worker records it in the session file."""
+        self._tell("event", event)
 
     def _shutdown(self) -> None:
-        loop = self._loop
-        if loop is not None and self._ready.wait(5):
-            loop.call_soon_threadsafe(self._stop.set)
-        if self._thread is not None:
-            self._thread.join(10)
-        if self.writer is not None:
-            self.writer.append("meta", {"what_if_final": self.state.whatif.snapshot()})
-            self.writer.close()
-            self.writer = None
+        with self._lock:
+            final = self.state.whatif.snapshot()
+        self._tell("shutdown", final)
+        if self._reader is not None:
+            self._reader.join(STOP_TIMEOUT_S)
+        proc = self._proc
+        if proc is not None:
+            proc.join(5)
+            if proc.is_alive():  # hung: the journal on disk still holds everything recorded
+                proc.terminate()
+                proc.join(5)
+        if self._cmd is not None:
+            with contextlib.suppress(OSError):
+                self._cmd.close()

@@ -50,7 +50,8 @@ class _Ep:
 
     client: dict[str, Any] = field(default_factory=dict)
     server: dict[str, Any] = field(default_factory=dict)
-    gpu: dict[str, Any] = field(default_factory=dict)
+    gpu: dict[str, Any] = field(default_factory=dict)  # summed over the endpoint's GPUs
+    gpus: dict[Any, dict[str, Any]] = field(default_factory=dict)  # latest record per GPU index
     quality: dict[str, Any] = field(default_factory=dict)
     status: str = "starting"
     reason: str = ""
@@ -104,6 +105,8 @@ class ViewState:
                 v = rec.get("value")
                 if isinstance(v, int | float):
                     self.level = float(v)
+            elif rec.get("kind") == "load" and rec.get("key") == "measuring":
+                self.measuring = bool(rec.get("value"))
             elif rec.get("kind") == "whatif":
                 self.whatif.set(str(rec["key"]), rec["value"])
             return
@@ -125,7 +128,7 @@ class ViewState:
             else:
                 ep.status, ep.reason = "dead", f"{status}: {rec.get('detail', '')}"
         elif kind == "gpu_sample":
-            ep.gpu = dict(rec)
+            ep.gpu = _gpu_total(ep.gpus, rec)
         elif kind == "discovery":
             ep.model = str(rec.get("model") or rec.get("model_id") or "")
             if rec.get("error"):
@@ -363,6 +366,23 @@ class ViewState:
             ),
             slo_error_rate=slo.max_error_rate,
         )
+
+
+def _gpu_total(gpus: dict[Any, dict[str, Any]], rec: Mapping[str, Any]) -> dict[str, Any]:
+    """Keep ``rec`` as its GPU's latest sample; the endpoint's memory is the sum over its GPUs.
+
+    A record without a GPU index (no driver, exporter down, GPU gone) replaces them all.
+    """
+    if rec.get("gpu") is None:
+        gpus.clear()
+    else:
+        gpus.pop(None, None)
+    gpus[rec.get("gpu")] = dict(rec)
+    out = dict(rec)
+    for key in ("memory_total", "memory_used", "memory_reserved", "power_w", "energy_j"):
+        vals = [v for g in gpus.values() if (v := _f(g, key)) is not None]
+        out[key] = sum(vals) if vals else None
+    return out
 
 
 def _floor_verdict(q: Mapping[str, Any], base: Mapping[str, Any], floor: Any) -> tuple[str, str]:

@@ -404,9 +404,13 @@ class LoadRun:
                 ep.set_level(level)
                 self._event("load", f"{name}: level {level:g}")
 
+    def halt(self) -> None:
+        """Ask every endpoint to stop now; whoever awaits ``wait()`` gets the results."""
+        self._halt.set()
+
     async def stop(self) -> dict[str, EndpointResult]:
         """Stop now: cancel in-flight requests (they are recorded as cancelled) and finish."""
-        self._halt.set()
+        self.halt()
         return await self.wait()
 
     async def wait(self) -> dict[str, EndpointResult]:

@@ -11,7 +11,7 @@ import numpy as np
 
 from qtui.client.stream import Prompt
 from qtui.config.profile import LengthDist, Workload
-from qtui.errors import ConfigError, NotBuiltYet
+from qtui.errors import ConfigError
 
 # common English words that are one token each in Llama/Mistral/Qwen/GPT tokenizers
 _WORDS_TEXT = (
@@ -120,5 +120,7 @@ def make_source(
             raise ConfigError('workload.kind = "jsonl" needs workload.prompts_file')
         return JsonlWorkload(base_dir / w.prompts_file, w)
     if golden is None:
-        raise NotBuiltYet("golden-set load is not built yet; use kind = synthetic or jsonl")
+        from qtui.load.golden import golden_source
+
+        golden = golden_source
     return golden(w, base_dir)

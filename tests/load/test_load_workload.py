@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from qtui.config.profile import LengthDist, Workload
-from qtui.errors import ConfigError, NotBuiltYet
+from qtui.errors import ConfigError
 from qtui.load.workload import JsonlWorkload, SyntheticWorkload, make_source, sample_lengths
 
 
@@ -36,8 +36,8 @@ def test_jsonl_prompts_and_bad_line(tmp_path: Path) -> None:
         JsonlWorkload(f, Workload())
 
 
-def test_golden_needs_the_quality_hook(tmp_path: Path) -> None:
-    with pytest.raises(NotBuiltYet):
+def test_golden_workload_needs_a_golden_set(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="golden_set"):
         make_source(Workload(kind="golden"), tmp_path)
     with pytest.raises(ConfigError, match="prompts_file"):
         make_source(Workload(kind="jsonl"), tmp_path)

@@ -1,0 +1,78 @@
+"""Measurements as the session journal's record dicts (docs/architecture.md, "record shapes")."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from qtui.client.discovery import ServerInfo
+from qtui.gpu.types import GpuSnapshot, gpu_records
+from qtui.load.slo import LevelResult
+from qtui.metrics.stats import Stats
+
+
+def discovery(endpoint: str, info: ServerInfo) -> dict[str, Any]:
+    """What /v1/models, /version and /health said; ``error`` when nothing answered."""
+    rec: dict[str, Any] = {"endpoint": endpoint, **info.to_dict()}
+    rec["model"] = info.model_id
+    if info.model_id is None and not info.healthy:
+        rec["error"] = info.detail or "the endpoint did not answer"
+    return rec
+
+
+def client_second(st: Stats, level: float | None, client_bound: bool) -> dict[str, Any]:
+    """One endpoint's 1 s client window, with the load level it was driven at."""
+    row = st.flat()
+    row["level"] = level
+    row["client_bound"] = client_bound
+    return row
+
+
+def sweep_level(endpoint: str, lv: LevelResult) -> dict[str, Any]:
+    """One finished sweep step: what it delivered and whether it met every SLO."""
+    s = lv.stats
+    return {
+        "endpoint": endpoint,
+        "level": lv.level,
+        "t_start": s.t - s.duration_s,
+        "t_end": s.t,
+        "requests": s.requests,
+        "rps": s.rps,
+        "in_tps": s.in_tps,
+        "out_tps": s.out_tps,
+        "ttft_p95": s.ttft.p95,
+        "itl_p95": s.itl.p95,
+        "e2e_p95": s.e2e.p95,
+        "error_rate": s.error_rate,
+        "ok": lv.ok,
+        "breaches": "; ".join(lv.breaches),
+        "client_bound": lv.client_bound,
+    }
+
+
+def gpu_samples(snap: GpuSnapshot, endpoints: Iterable[str]) -> list[dict[str, Any]]:
+    """``gpu_sample`` records of the GPUs attributed to ``endpoints``.
+
+    A source with no GPU to show (no driver, exporter down) gives each endpoint one record with
+    the state and the reason, so the UI can say why the memory bar is empty.
+    """
+    names = list(endpoints)
+    rows = gpu_records(snap)
+    if not snap.gpus:
+        return [{**rows[0], "endpoint": n} for n in names]
+    out = [r for r in rows if r["endpoint"] in names]
+    seen = {r["endpoint"] for r in out}
+    for n in names:
+        if n not in seen:
+            out.append(
+                {
+                    **rows[0],
+                    **dict.fromkeys(("gpu", "uuid", "name", "memory_total", "memory_used")),
+                    **dict.fromkeys(("memory_reserved", "util", "power_w", "energy_j")),
+                    "temperature_c": None,
+                    "endpoint": n,
+                    "state": "unattributed",
+                    "detail": "no GPU here is attributed to this endpoint (set gpu_indices)",
+                }
+            )
+    return out

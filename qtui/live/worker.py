@@ -1,0 +1,416 @@
+"""The measurement process behind the live app: discovery, scraping, GPU sampling, load, quality
+runs and the session file, on an asyncio loop of its own.
+
+It runs in a child process so that rendering never steals the GIL from the client that times
+tokens (a UI frame would otherwise show up as inter-token latency). It takes commands over one
+pipe and sends back what the view needs over another: ``("ingest", kind, record)`` for each
+per-second or summary record, ``("status", {...})`` when the run state changes, ``("saved",
+path)`` and ``("bye",)`` at the end. Per-request records go only to the session file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Coroutine, Mapping
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from qtui.config.pricing import PriceTable
+from qtui.config.profile import Profile
+from qtui.errors import QtuiError
+from qtui.live import records
+
+QUALITY_CONCURRENCY = 4  # golden items in flight per endpoint (bounded, beside the load)
+
+
+@dataclass
+class WorkerConfig:
+    """Everything the measurement process needs (picklable: it crosses a process boundary)."""
+
+    profile: Profile
+    tables: dict[str, PriceTable]
+    urls: dict[str, str]
+    profile_path: Path
+    record: Path | None = None
+    autostart: bool = False
+    telemetry_urls: dict[str, str] = field(default_factory=dict)
+    pids: dict[str, int] = field(default_factory=dict)
+    gpu_hz: float = 2.0
+    mode: str = "concurrency"
+    level: float = 1.0
+    workload: str = "synthetic"
+
+
+def worker_main(cfg: WorkerConfig, commands: Connection, out: Connection) -> None:
+    """The child process's entry point: its stdout and stderr must not draw over the app."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    LiveWorker(cfg, out).run(commands)
+
+
+class LiveWorker:
+    """Measures; every change of what the app shows is sent through ``out``."""
+
+    def __init__(self, cfg: WorkerConfig, out: Connection) -> None:
+        self.cfg = cfg
+        self.profile = cfg.profile
+        self.urls = dict(cfg.urls)
+        self.base_dir = cfg.profile_path.parent
+        self.mode, self.level, self.workload = cfg.mode, cfg.level, cfg.workload
+        self.running = False
+        self.quality_running = False
+        self.requests_sent = 0
+        self.message = ""
+        self.client_bound = ""
+        self.models: dict[str, str] = {}
+        self.writer: Any = None
+        self._out = out
+        self._send_lock = threading.Lock()
+        self._run: Any = None  # qtui.load.engine.LoadRun while load runs
+        self._load_done: asyncio.Task[None] | None = None
+        self._quality: asyncio.Task[Any] | None = None
+        self._levels_seen: dict[str, int] = {}
+        self._local: list[str] = []  # endpoints served by this host's NVML
+        self._last_status: dict[str, Any] = {}
+        self._what_if_final: Any = None
+
+    # -- plumbing --------------------------------------------------------------------------
+    def _send(self, *msg: Any) -> None:
+        with self._send_lock, contextlib.suppress(OSError, ValueError):
+            self._out.send(msg)
+
+    def _status(self, **changes: Any) -> None:
+        for k, v in changes.items():
+            setattr(self, k, v)
+        st = {
+            "running": self.running,
+            "quality_running": self.quality_running,
+            "requests_sent": self.requests_sent,
+            "message": self.message,
+            "client_bound": self.client_bound,
+            "mode": self.mode,
+            "level": self.level,
+            "workload": self.workload,
+        }
+        if st != self._last_status:
+            self._last_status = st
+            self._send("status", st)
+
+    def _ingest(self, kind: str, rec: dict[str, Any]) -> None:
+        self._send("ingest", kind, rec)
+        if self.writer is not None:
+            self.writer.append(kind, rec)
+
+    def _event(self, kind: str, key: str, value: Any) -> None:
+        if self.writer is not None:
+            self.writer.event(kind, key, value)
+
+    def _say(self, msg: str) -> None:
+        self._status(message=msg)
+        self._event("warning", "message", msg)
+
+    def run(self, commands: Connection) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        self._stop = asyncio.Event()
+        threading.Thread(target=self._read, args=(commands,), name="qtui-cmd", daemon=True).start()
+        try:
+            loop.run_until_complete(self._main())
+        finally:
+            loop.close()
+            self._send("bye")
+
+    def _read(self, commands: Connection) -> None:
+        """Commands from the app, handed to the loop; a closed pipe means the app is gone."""
+        while True:
+            try:
+                msg = commands.recv()
+            except (EOFError, OSError):
+                msg = ("shutdown", None)
+            self._loop.call_soon_threadsafe(self._command, msg)
+            if msg[0] == "shutdown":
+                return
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = self._loop.create_task(coro)
+        task.add_done_callback(self._report)
+
+    def _report(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            self._say(str(exc) if isinstance(exc, QtuiError) else f"error: {exc!r}")
+
+    def _command(self, msg: tuple[Any, ...]) -> None:
+        match msg:
+            case ("start",):
+                if self._run is None:
+                    self._spawn(self._start_load())
+            case ("stop",):
+                self._spawn(self._stop_load())
+            case ("mode", mode, level):
+                self.mode, self.level = mode, level
+                self._event("load", "mode", mode)
+                self._spawn(self._restart_load())
+            case ("level", level):
+                self.level = level
+                self._event("load", "level", level)
+                if self._run is not None:
+                    self._run.set_level(level)
+                self._status()
+            case ("workload", w):
+                self.workload = w
+                self._event("load", "workload", w)
+                self._spawn(self._restart_load())
+            case ("quality",):
+                if self._quality is None:
+                    self._quality = self._loop.create_task(self._run_quality())
+            case ("event", ev):
+                if self.writer is not None:
+                    self.writer.append("event", ev)
+            case ("shutdown", what_if_final):
+                self._what_if_final = what_if_final
+                self._stop.set()
+
+    # -- main ------------------------------------------------------------------------------
+    async def _main(self) -> None:
+        from qtui.gpu.factory import build_sources
+        from qtui.gpu.sampler import TelemetrySampler
+        from qtui.load.scraper import ServerScraper
+
+        if self.cfg.record is not None:
+            self._open_writer(self.cfg.record)
+        urls = {e.name: self.urls[e.name] for e in self.profile.endpoints if e.name in self.urls}
+        for e in self.profile.endpoints:
+            if e.name not in urls:
+                self._ingest("discovery", {"endpoint": e.name, "error": "no URL for this endpoint"})
+        scraper = ServerScraper(
+            {
+                e.name: e.metrics_url or f"{urls[e.name]}/metrics"
+                for e in self.profile.endpoints
+                if e.name in urls
+            },
+            on_sample=lambda sec: self._ingest("server_second", sec.to_dict()),
+        )
+        scraper.start()
+        sampler = None
+        try:
+            sources = build_sources(
+                self.profile.endpoints, pids=self.cfg.pids, exporter_urls=self.cfg.telemetry_urls
+            )
+            self._local = [e.name for e in self.profile.endpoints if e.name not in sources]
+            sampler = TelemetrySampler(sources, rate_hz=self.cfg.gpu_hz, on_snapshot=self._on_gpu)
+            sampler.start()
+        except QtuiError as exc:
+            self._say(str(exc))
+        await self._discover(urls)
+        self._send("ready")
+        if self.cfg.autostart and not self._stop.is_set():
+            await self._start_load()
+        await self._stop.wait()
+        await self._stop_load()
+        if self._quality is not None:
+            self._quality.cancel()
+            await asyncio.gather(self._quality, return_exceptions=True)
+        await scraper.stop()
+        if sampler is not None:
+            await asyncio.to_thread(sampler.stop)
+        self._close_writer()
+
+    def _open_writer(self, path: Path) -> None:
+        from qtui.session.writer import SessionWriter
+
+        try:
+            self.writer = SessionWriter(path, profile=self.profile, price_tables=self.cfg.tables)
+        except QtuiError as exc:
+            self._say(f"{exc} — not recording this session")
+
+    def _close_writer(self) -> None:
+        if self.writer is None:
+            return
+        if self._what_if_final is not None:
+            self.writer.append("meta", {"what_if_final": self._what_if_final})
+        try:
+            self._send("saved", str(self.writer.close()))
+        except QtuiError as exc:
+            self._say(str(exc))
+        self.writer = None
+
+    async def _discover(self, urls: Mapping[str, str]) -> None:
+        from qtui.client.discovery import api_key, discover, precision_warning
+
+        async def one(name: str, url: str) -> None:
+            ep = self.profile.endpoint(name)
+            try:
+                info = await discover(url, api_key(ep), timeout=5.0)
+            except QtuiError as exc:
+                self._ingest("discovery", {"endpoint": name, "t": time.time(), "error": str(exc)})
+                return
+            rec = records.discovery(name, info)
+            if info.model_id:
+                self.models[name] = info.model_id
+            warn = precision_warning(name, ep.precision, info)
+            if warn:
+                rec["warning"] = warn
+                self._say(warn)
+            self._ingest("discovery", rec)
+
+        await asyncio.gather(*(one(n, u) for n, u in urls.items()))
+
+    # -- load ------------------------------------------------------------------------------
+    def _load_profile(self) -> Profile:
+        w = self.profile.workload.model_copy(update={"kind": self.workload})
+        return self.profile.model_copy(update={"workload": w})
+
+    async def _start_load(self) -> None:
+        from qtui.load.engine import LoadRun
+
+        if self._run is not None:
+            return
+        mode, level = self.mode, self.level
+        self._status(running=True, message="starting load…")
+        try:
+            run = LoadRun(
+                self._load_profile(),
+                dict(self.urls),
+                on_record=self._on_record,
+                on_second=self._on_second,
+                on_health=self._on_health,
+                on_event=lambda kind, msg: self._say(msg) if kind == "warning" else None,
+                base_dir=self.base_dir,
+                mode=mode,  # type: ignore[arg-type]
+                level=None if mode == "sweep" else level,
+                scrape=False,
+            )
+            self._run = run
+            self._levels_seen = {}
+            await run.start()
+        except QtuiError as exc:
+            self._run = None
+            self._status(running=False)
+            self._say(str(exc))
+            return
+        self._event("load", "start", {"mode": mode, "level": level, "workload": self.workload})
+        self._ingest("event", {"t": time.time(), "kind": "load", "key": "measuring",
+                               "value": mode != "sweep"})  # fmt: skip
+        self._status(message=f"load running: {mode} ({self.workload})")
+        self._load_done = self._loop.create_task(self._finish_load(run))
+
+    async def _finish_load(self, run: Any) -> None:
+        results = await run.wait()
+        self._collect_levels(run)
+        self._run = None
+        self._event("load", "stop", {n: r.to_dict()["capacity"] for n, r in results.items()})
+        self._ingest("event", {"t": time.time(), "kind": "load", "key": "measuring",
+                               "value": False})  # fmt: skip
+        caps = [f"{n} {r.capacity.level:g}" for n, r in results.items() if r.capacity is not None]
+        done = (
+            "sweep done; SLO capacity: " + ", ".join(caps) if self.mode == "sweep" and caps else ""
+        )
+        self._status(running=False, message=done or "load stopped")
+
+    async def _stop_load(self) -> None:
+        run, done = self._run, self._load_done
+        if run is None or done is None:
+            return
+        run.halt()
+        await done
+
+    async def _restart_load(self) -> None:
+        was_running = self._run is not None
+        await self._stop_load()
+        if was_running:
+            await self._start_load()
+        else:
+            self._status()
+
+    def _collect_levels(self, run: Any) -> None:
+        """Sweep levels finished since the last call become ``sweep_level`` records."""
+        for name, ep in run.eps.items():
+            seen = self._levels_seen.get(name, 0)
+            if self.mode == "sweep":
+                for lv in ep.result.levels[seen:]:
+                    self._ingest("sweep_level", records.sweep_level(name, lv))
+            self._levels_seen[name] = len(ep.result.levels)
+
+    # -- quality ---------------------------------------------------------------------------
+    async def _run_quality(self) -> None:
+        self._status(quality_running=True, message="quality: starting…")
+        try:
+            await self._quality_items()
+        except QtuiError as exc:
+            self._say(str(exc))
+        finally:
+            self._quality = None
+            self._status(quality_running=False)
+
+    async def _quality_items(self) -> None:
+        from qtui.quality.golden import load_golden, resolve_golden_path
+        from qtui.quality.record import QualityRecord
+        from qtui.quality.runner import QualityTarget, run_quality
+        from qtui.quality.summary import summarize
+
+        w = self.profile.workload
+        if not w.golden_set:
+            raise QtuiError("this profile names no golden set (workload.golden_set)")
+        path = resolve_golden_path(self.cfg.profile_path, w.golden_set)
+        items = await asyncio.to_thread(load_golden, path)
+        names = [e.name for e in self.profile.endpoints if e.name in self.urls]
+        targets = [
+            QualityTarget.from_endpoint(
+                self.profile.endpoint(n),
+                w.api,
+                base_url=self.urls[n],
+                model=self.models.get(n) or self.profile.endpoint(n).model or n,
+            )
+            for n in names
+        ]
+
+        def progress(rec: QualityRecord, done: int, total: int) -> None:
+            if self.writer is not None:
+                self.writer.append("quality_item", rec)
+            self._status(message=f"quality: {done}/{total} golden answers")
+
+        recs = await run_quality(
+            items, targets, concurrency=QUALITY_CONCURRENCY, seed=w.seed, on_record=progress
+        )
+        summary = summarize(recs, names, self.profile.baseline.name, self.profile.slo.quality)
+        doc = {**summary.to_dict(), "t": time.time()}
+        self._ingest("quality_summary", doc)
+        self._status(
+            message="quality: "
+            + ", ".join(
+                f"{row['endpoint']} {row['success']:.0%} {row['verdict']}"
+                for row in doc["endpoints"]
+                if row.get("success") is not None
+            )
+        )
+
+    # -- callbacks (loop or sampler thread) ------------------------------------------------
+    def _on_record(self, rec: Any) -> None:
+        self.requests_sent += 1
+        if self.writer is not None:
+            self.writer.append("request", rec)
+
+    def _on_second(self, st: Any) -> None:
+        run = self._run
+        level = run.eps[st.endpoint].level if run is not None and st.endpoint in run.eps else None
+        self._ingest("client_second", records.client_second(st, level, bool(self.client_bound)))
+        if run is not None:
+            self._collect_levels(run)
+        self._status()
+
+    def _on_health(self, h: Any) -> None:
+        self.client_bound = (
+            f"loop lag {h.loop_lag_mean_s * 1000:.0f} ms, CPU {h.cpu:.0%}" if h.client_bound else ""
+        )
+
+    def _on_gpu(self, key: str, snap: Any) -> None:
+        names = [key] if key in self.urls else self._local
+        for rec in records.gpu_samples(snap, names):
+            self._ingest("gpu_sample", rec)
