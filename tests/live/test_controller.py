@@ -111,7 +111,7 @@ async def test_load_level_quality_and_quit_against_the_simulator(
         )
         q = {e.name: e.quality for e in feed.snapshot().endpoints}
         assert q["bf16"].items == 41 and q["bf16"].score is not None
-        assert q["bf16"].score >= q["int4-awq"].score  # int4 answers 12% of items wrong
+        assert q["bf16"].score >= (q["int4-awq"].score or 0.0)  # int4 answers 12% of items wrong
         await pilot.press("q")
     assert feed.saved_path == tmp_path / "live.qtsession"
     s = load_session(feed.saved_path)
