@@ -149,10 +149,10 @@ def replay(**kw: Any) -> None:
 
 
 @cli.command()
-@click.argument("session", type=click.Path(path_type=Path))
+@click.argument("session", type=click.Path(path_type=Path), nargs=-1, required=True)
 @click.option("--out", type=click.Path(path_type=Path), default=Path("."), show_default=True)
 def report(**kw: Any) -> None:
-    """Write SESSION's decision record (Markdown, HTML, CSV)."""
+    """Write the decision record (Markdown, HTML, CSV) of SESSION(s); several are compared."""
     from qtui.commands import report as impl
 
     impl.run(**kw)

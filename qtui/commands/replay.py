@@ -1,20 +1,38 @@
-"""`qtui replay SESSION`: the app on recorded data (no network, no GPU)."""
+"""`qtui replay SESSION...`: the app on recorded data (no network, no GPU); several side by side."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
 
 from qtui.errors import QtuiError
+
+if TYPE_CHECKING:
+    from qtui.session.reader import Session
+
+
+def open_sessions(paths: tuple[Path, ...] | list[Path]) -> Session:
+    """One session, or several merged: endpoints labelled by session, clocks aligned at start."""
+    from qtui.session.compare import merge_sessions
+    from qtui.session.reader import load_session
+
+    loaded = [load_session(p) for p in paths]
+    for s in loaded:
+        for w in s.warnings:
+            click.echo(f"qtui: warning: {w}", err=True)
+    if len(loaded) == 1:
+        return loaded[0]
+    return merge_sessions(loaded, align=True, always_label=True)
 
 
 def run(session: tuple[Path, ...], speed: float = 1.0) -> None:
     from qtui.live.replay import MAX_SPEED, MIN_SPEED, ReplayFeed
-    from qtui.session.reader import load_session
     from qtui.tui.app import QtuiApp
 
     if not MIN_SPEED <= speed <= MAX_SPEED:
         raise QtuiError(f"--speed {speed:g}: must be between 1 and 60")
-    if len(session) > 1:
-        raise QtuiError("replaying several sessions side by side is not built yet; pass one file")
-    feed = ReplayFeed(load_session(session[0]), speed=speed)
-    QtuiApp(feed, title=f"qtui replay {session[0].name}").run()
+    feed = ReplayFeed(open_sessions(session), speed=speed)
+    names = " + ".join(p.name for p in session)
+    QtuiApp(feed, title=f"qtui replay {names}").run()

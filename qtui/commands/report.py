@@ -1,4 +1,4 @@
-"""`qtui report SESSION`: write the decision record (Markdown, HTML, CSV) into --out."""
+"""`qtui report SESSION...`: write the decision record (Markdown, HTML, CSV) into --out."""
 
 from __future__ import annotations
 
@@ -12,5 +12,9 @@ from qtui.session.report import write_report
 def run(session: Path | tuple[Path, ...], out: Path = Path(".")) -> None:
     """Write the record for one session (or several merged) and print where each file went."""
     paths = [session] if isinstance(session, Path) else list(session)
-    for f in write_report(paths, out):
+
+    def warn(line: str) -> None:
+        click.echo(f"qtui: warning: {line}", err=True)
+
+    for f in write_report(paths, out, on_warning=warn):
         click.echo(str(f))

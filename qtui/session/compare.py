@@ -24,31 +24,62 @@ def session_labels(sessions: Sequence[Session]) -> list[str]:
     return out
 
 
-def endpoint_names(sessions: Sequence[Session]) -> list[dict[str, str]]:
-    """Per session, old endpoint name → name in the comparison (``label/endpoint`` on clashes)."""
+def endpoint_names(sessions: Sequence[Session], always_label: bool = False) -> list[dict[str, str]]:
+    """Per session, old endpoint name → name in the comparison (``label/endpoint`` on clashes,
+    or for every endpoint with ``always_label``)."""
     labels = session_labels(sessions)
     names = [s.endpoints for s in sessions]
     counts = Counter(n for ns in names for n in ns)
     return [
-        {n: (f"{lab}/{n}" if counts[n] > 1 else n) for n in ns}
+        {n: (f"{lab}/{n}" if always_label or counts[n] > 1 else n) for n in ns}
         for lab, ns in zip(labels, names, strict=True)
     ]
 
 
-def merge_sessions(sessions: Sequence[Session]) -> Session:
-    """One Session holding every endpoint; the first session's SLOs, costs and baseline apply."""
+TIME_COLUMNS = ("t", "t_send", "t_first_token", "t_end")
+"""Wall-clock fields shifted when sessions are aligned on a common start."""
+
+
+def _start(s: Session) -> float | None:
+    span = s.time_range
+    return span[0] if span else None
+
+
+def _shift_doc(rec: dict[str, object], offset: float) -> dict[str, object]:
+    out = dict(rec)
+    for k in TIME_COLUMNS:
+        v = out.get(k)
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            out[k] = v + offset
+    return out
+
+
+def merge_sessions(
+    sessions: Sequence[Session], *, align: bool = False, always_label: bool = False
+) -> Session:
+    """One Session holding every endpoint; the first session's SLOs, costs and baseline apply.
+
+    ``align``: shift every session's clock so all start when the first did (replay plays last
+    month's and today's side by side). ``always_label``: prefix every endpoint with its session.
+    """
     if len(sessions) == 1:
         return sessions[0]
     first = sessions[0]
-    renames = endpoint_names(sessions)
+    renames = endpoint_names(sessions, always_label)
+    t_first = _start(first)
     tables: dict[str, list[pl.LazyFrame]] = {}
     documents: dict[str, list[dict[str, object]]] = {}
     warnings: list[str] = []
     for s, mapping in zip(sessions, renames, strict=True):
         warnings += s.warnings
+        t_s = _start(s)
+        offset = (t_first - t_s) if align and t_first is not None and t_s is not None else 0.0
         for kind, lf in s.tables.items():
-            if "endpoint" in lf.collect_schema().names():
+            cols = lf.collect_schema().names()
+            if "endpoint" in cols:
                 lf = lf.with_columns(pl.col("endpoint").replace(mapping))
+            if offset:
+                lf = lf.with_columns(pl.col(c) + offset for c in TIME_COLUMNS if c in cols)
             tables.setdefault(kind, []).append(lf)
         for kind, recs in s.documents.items():
             if kind in ("header", "profile", "footer"):
@@ -56,7 +87,19 @@ def merge_sessions(sessions: Sequence[Session]) -> Session:
             for rec in recs:
                 name = str(rec.get("endpoint"))
                 new = {**rec, "endpoint": mapping.get(name, name)} if "endpoint" in rec else rec
-                documents.setdefault(kind, []).append(new)
+                if kind == "quality_summary" and isinstance(rec.get("endpoints"), list):
+                    new = {
+                        **new,
+                        "baseline": mapping.get(str(rec.get("baseline")), rec.get("baseline")),
+                        "endpoints": [
+                            {
+                                **e,
+                                "endpoint": mapping.get(str(e.get("endpoint")), e.get("endpoint")),
+                            }
+                            for e in rec["endpoints"]
+                        ],
+                    }
+                documents.setdefault(kind, []).append(_shift_doc(new, offset) if offset else new)
     profile = None
     if all(s.profile for s in sessions):
         eps = []

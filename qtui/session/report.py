@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
@@ -424,11 +425,21 @@ def series_frame(s: Session) -> pl.DataFrame:
     return df.select(when.alias("time_utc"), pl.exclude("second"))
 
 
-def write_report(sessions: list[Path], out: Path) -> list[Path]:
-    """Write ``<name>-decision.md/.html``, ``<name>-summary.csv``, ``<name>-series.csv``."""
+def write_report(
+    sessions: list[Path], out: Path, on_warning: Callable[[str], None] | None = None
+) -> list[Path]:
+    """Write ``<name>-decision.md/.html``, ``<name>-summary.csv``, ``<name>-series.csv``.
+
+    Several sessions are merged into one comparison (clashing endpoint names get the session's
+    label); each session's reading warnings go to ``on_warning`` (one line each).
+    """
     from qtui.session.compare import merge_sessions
 
     loaded = [load_session(p) for p in sessions]
+    for s in loaded:
+        for w in s.warnings:
+            if on_warning is not None:
+                on_warning(w)
     session = merge_sessions(loaded)
     decision = decide(session)
     blocks = build_document(decision)

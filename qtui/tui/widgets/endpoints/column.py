@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.markup import escape
@@ -14,11 +16,16 @@ from qtui.tui.widgets.text import Cell
 HISTORY = 60  # points in a sparkline: the last minute
 
 
+def widget_id(name: str) -> str:
+    """A valid, distinct Textual id for any endpoint name ("demo/bf16" from merged sessions)."""
+    return re.sub(r"[^A-Za-z0-9-]", lambda m: f"_{ord(m.group()):x}_", name)
+
+
 class EndpointColumn(Vertical):
     """Shows one EndpointView; greys out with the reason when the endpoint is dead."""
 
     def __init__(self, name: str) -> None:
-        super().__init__(id=f"ep-{name}", classes="endpoint")
+        super().__init__(id=f"ep-{widget_id(name)}", classes="endpoint")
         self.endpoint_name = name
         self._spark: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())
         self._cells: dict[str, Cell] = {}
