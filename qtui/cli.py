@@ -183,6 +183,28 @@ def pricing_list(dirs: tuple[Path, ...]) -> None:
         )
 
 
+@pricing.command("save")
+@click.argument("base")
+@click.option("--gpu", required=True, help="GPU type whose price you set (e.g. H100).")
+@click.option("--price", type=float, required=True, help="Your price in $ per GPU-hour.")
+@click.option(
+    "--category",
+    type=click.Choice(["on-demand", "spot", "committed"]),
+    default="on-demand",
+    show_default=True,
+)
+@click.option("--discount", type=float, default=0.0, help="Committed discount in % (committed).")
+@click.option("--name", help="Name of the new table (default: BASE-user-<time>).")
+@click.option(
+    "--dir", "directory", type=click.Path(path_type=Path), help="Default: the user pricing dir."
+)
+def pricing_save(**kw: Any) -> None:
+    """Save your price for one GPU as a new table based on BASE (never edits BASE)."""
+    from qtui.commands.pricing_save import run as impl
+
+    click.echo(f"saved {impl(**kw)}")
+
+
 @pricing.command("show")
 @click.argument("table")
 @click.option("--dir", "dirs", multiple=True, type=click.Path(path_type=Path))

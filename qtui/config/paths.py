@@ -21,12 +21,20 @@ def shipped_profiles_dir() -> Path:
     return _shipped("profiles")
 
 
+def user_pricing_dir() -> Path:
+    """Where qtui saves price overrides: $XDG_CONFIG_HOME/qtui/pricing (~/.config/qtui/pricing)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "qtui" / "pricing"
+
+
 def pricing_dirs(extra: list[Path] | None = None) -> list[Path]:
-    """Directories searched for price tables: user-named first, then the shipped ones."""
+    """Directories searched for price tables, first wins: --dir, $QTUI_PRICING_DIR, the user's
+    saved overrides (user_pricing_dir), then the shipped tables."""
     dirs = list(extra or [])
     env = os.environ.get("QTUI_PRICING_DIR")
     if env:
         dirs.extend(Path(p) for p in env.split(os.pathsep) if p)
+    dirs.append(user_pricing_dir())
     dirs.append(shipped_pricing_dir())
     return dirs
 

@@ -12,10 +12,19 @@ from pathlib import Path
 
 import tomli_w
 
-from qtui.config.paths import shipped_pricing_dir
+from qtui.config.paths import shipped_pricing_dir, user_pricing_dir
 from qtui.config.pricing import PriceRow, PriceTable, PriceTableMeta
 from qtui.cost.whatif import WhatIf
 from qtui.errors import ConfigError
+
+__all__ = [
+    "PriceOverride",
+    "default_name",
+    "override_table",
+    "overrides_from_whatif",
+    "save_price_table",
+    "user_pricing_dir",
+]
 
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,80}$")
 
@@ -28,12 +37,6 @@ class PriceOverride:
     category: str
     usd_per_gpu_hour: float
     committed_discount_pct: float = 0.0
-
-
-def user_pricing_dir() -> Path:
-    """Where saved tables go: $XDG_CONFIG_HOME/qtui/pricing, default ~/.config/qtui/pricing."""
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "qtui" / "pricing"
 
 
 def overrides_from_whatif(whatif: WhatIf) -> dict[str, list[PriceOverride]]:
