@@ -39,6 +39,21 @@ def open_for_replay(path: Path) -> dict[str, int]:
     return {"rows": sum(f.height for f in series)}
 
 
+def replay_feed(path: Path) -> Any:
+    """What `qtui replay` builds before the first frame."""
+    from qtui.live.replay import ReplayFeed
+
+    now = [0.0]
+    feed = ReplayFeed(load_session(path), speed=60, clock=lambda: now[0])
+    feed.clock_box = now  # type: ignore[attr-defined]
+    return feed
+
+
+def play_to_end(feed: Any) -> Any:
+    feed.clock_box[0] = 1e9
+    return feed.snapshot()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=60)
@@ -63,6 +78,8 @@ def main() -> None:
     counts = {k: s.frame(k).height for k in s.tables}
     timed("load_session (finalised)", lambda: load_session(path))
     info = timed("open for replay (series + request timeline)", lambda: open_for_replay(path))
+    feed = timed("qtui replay: ReplayFeed(load_session(path))", lambda: replay_feed(path))
+    timed("qtui replay: play to the end (every record in)", lambda: play_to_end(feed))
     timed("collect everything incl. chunk_times", lambda: [s.frame(k) for k in s.tables])
     timed("summarize (per-endpoint figures)", lambda: summarize(load_session(path)))
     timed("qtui report (md + html + 2 csv)", lambda: write_report([path], work / "report"))

@@ -62,3 +62,12 @@ async def test_app_replay_keys(session_path: Path) -> None:
         assert feed.speed == 20
         await pilot.press("f")
         assert app.view == "finance"
+
+
+def test_missing_price_table_replays_with_recorded_prices(session_path: Path) -> None:
+    feed, now = _feed(session_path)  # recorded with table "synth", not installed here
+    assert any("not installed here; using the prices recorded" in n for n in feed.notes)
+    now[0] = 100.0
+    snap = feed.snapshot()
+    assert "synth" in snap.run.message and "recorded" in snap.run.message
+    assert all(e.cost.usd_per_gpu_hour is not None for e in snap.endpoints)
