@@ -3,7 +3,10 @@
 1. What the engine model predicts for SmolLM2-135M bf16 on one H100 (pure, virtual clock), next to
    what a real vLLM 0.26 measured (README of tests/fixtures/vllm).
 2. N concurrent streaming requests against one simulator process over real HTTP: the simulator's
-   event-loop lag, achieved output tok/s at the client vs the tok/s the engine modelled.
+   event-loop lag next to the lag an idle asyncio process sees on this machine in the same run
+   (the scheduling noise floor of a shared 2-core box), the simulator's CPU per socket write, and
+   output tok/s achieved at the client vs what the engine model gives for the same burst on its
+   virtual clock.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import argparse
 import asyncio
 import json
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -65,6 +70,49 @@ model = "llama-3.1-8b"
 """
 
 
+PROMPT_CHARS = 2000
+
+LAG_PROBE = """
+import asyncio, json, sys, threading
+lags, stop = [], threading.Event()
+threading.Thread(target=lambda: (sys.stdin.readline(), stop.set()), daemon=True).start()
+async def main():
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        t = loop.time()
+        await asyncio.sleep(0.05)
+        lags.append(max(0.0, loop.time() - t - 0.05))
+asyncio.run(main())
+lags.sort()
+print(json.dumps({"p50_ms": lags[len(lags) // 2] * 1e3, "p99_ms": lags[int(len(lags) * 0.99)] * 1e3,
+                  "max_ms": lags[-1] * 1e3}))
+"""
+
+
+def start_probe() -> subprocess.Popen[str]:
+    """An idle asyncio process with the simulator's own lag probe: this machine's noise floor."""
+    return subprocess.Popen(
+        [sys.executable, "-c", LAG_PROBE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+
+
+def stop_probe(p: subprocess.Popen[str]) -> dict:
+    out, _ = p.communicate("stop\n", timeout=30)
+    return {f"idle_probe_lag_{k}": v for k, v in json.loads(out).items()}
+
+
+def modelled(streams: int, max_tokens: int) -> dict:
+    """The same burst of requests on the engine's virtual clock: what the simulator should serve."""
+    plan = make_plan("bf16", model_shapes()["llama-3.1-8b"], gpu_specs()["H100"], "bf16")
+    e = Engine(plan)
+    prompt = -(-(len("request 999 ") + PROMPT_CHARS) // 4)
+    for i in range(streams):
+        e.add(SimRequest(str(i), prompt, max_tokens, max_tokens), at=FRONTEND_S)
+    while e.step() is not None:
+        pass
+    return {"makespan_s": e.now, "tok_s": streams * max_tokens / (e.now - FRONTEND_S)}
+
+
 async def load(url: str, streams: int, max_tokens: int) -> dict:
     conn = aiohttp.TCPConnector(limit=streams + 10)
     timeout = aiohttp.ClientTimeout(total=600)
@@ -75,7 +123,7 @@ async def load(url: str, streams: int, max_tokens: int) -> dict:
     async def one(i: int) -> None:
         nonlocal chunks, tokens
         body = {
-            "prompt": f"request {i} " + "x" * 2000,
+            "prompt": f"request {i} " + "x" * PROMPT_CHARS,
             "max_tokens": max_tokens,
             "ignore_eos": True,
             "stream": True,
@@ -98,24 +146,34 @@ async def load(url: str, streams: int, max_tokens: int) -> dict:
         async with session.get(f"{url}/qtui/sim/stats") as r:
             before = await r.json()
         t0 = time.perf_counter()
+        c0 = time.process_time()
         await asyncio.gather(*(one(i) for i in range(streams)))
         wall = time.perf_counter() - t0
+        client_cpu = time.process_time() - c0
         async with session.get(f"{url}/qtui/sim/stats") as r:
             after = await r.json()
-    modelled_tokens = after["generation_tokens"] - before["generation_tokens"]
-    busy = after["busy_s"] - before["busy_s"]
+    model = modelled(streams, max_tokens)
+    sim_cpu = after["cpu_s"] - before["cpu_s"]
+    writes = after["stream_writes"] - before["stream_writes"]
     return {
         "streams": streams,
         "wall_s": wall,
+        "modelled_makespan_s": model["makespan_s"],
         "tokens": tokens,
         "chunks": chunks,
         "achieved_tok_s": tokens / wall,
-        "modelled_tok_s": modelled_tokens / busy if busy else 0,
+        "modelled_tok_s": model["tok_s"],
+        "achieved_over_modelled": tokens / wall / model["tok_s"],
+        "sim_cpu_s": sim_cpu,
+        "sim_cpu_us_per_write": 1e6 * sim_cpu / writes if writes else 0,
+        "tokens_per_write": tokens / writes if writes else 0,
+        "client_cpu_s": client_cpu,
         "ttft_p50_s": statistics.median(ttfts),
         "loop_lag_p50_ms": after["loop_lag_p50_ms"],
         "loop_lag_p99_ms": after["loop_lag_p99_ms"],
         "loop_lag_max_ms": after["loop_lag_max_ms"],
-        "lag_resets": after["lag_resets"],
+        "lag_resets": after["lag_resets"] - before["lag_resets"],
+        "late_wakeups": after["late_wakeups"],
         "preemptions": after["preemptions"],
     }
 
@@ -135,7 +193,9 @@ def main() -> None:
         prof = Path(d) / "bench.toml"
         prof.write_text(PROFILE)
         with start_sim(prof) as sim:
+            probe = start_probe()
             res = asyncio.run(load(sim.endpoints["bf16"], args.streams, args.max_tokens))
+            res |= stop_probe(probe)
     print(f"{args.streams} concurrent streams, Llama-3.1-8B bf16 on a simulated H100:")
     print(
         "  " + json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in res.items()})

@@ -67,6 +67,7 @@ class Engine:
         self._prefix_cap = prefix_cache_tokens or plan.kv_capacity_tokens // 2
         self._prefix_used = 0
         self._busy_marks: deque[tuple[float, float]] = deque([(now, 0.0)])
+        self.last_step_s = 0.0
 
     # --- requests in and out -------------------------------------------------------------
     def add(self, req: SimRequest, at: float | None = None) -> None:
@@ -154,6 +155,7 @@ class Engine:
         kv_read = sum(r.computed + n for r, n in batch)
         attended = sum(n * (r.computed + n / 2) for r, n in batch)
         dt = plan.step_time(new_tokens, kv_read, attended) if batch else 0.0
+        self.last_step_s = dt
         start, self.now = self.now, self.now + dt
         self.stats.busy_s += dt
         self._busy_marks.append((self.now, self.stats.busy_s))

@@ -12,7 +12,8 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
 
@@ -25,26 +26,36 @@ from qtui.errors import ConfigError, QtuiError
 from qtui.sim import protocol as P
 from qtui.sim.engine import Engine, SimRequest
 from qtui.sim.metrics import Scrape, gpu_reading, render_dcgm, render_vllm
+from qtui.sim.pacing import Pacer
 from qtui.sim.physics import FRONTEND_S, IDLE_POWER_FRACTION, Plan, make_plan
 from qtui.sim.quality import GoldenAnswer, is_wrong, load_golden, wrong_answer
-from qtui.sim.text import TokenStream, natural_length, split_tokens, stable_hash
+from qtui.sim.text import TokenStream, natural_length, prompt_key, split_tokens, stable_hash
 
 READY = "QTUI-SIM-READY"
-COALESCE_S_PER_STREAM = 25e-6
-"""Under heavy load a stream sends at most one chunk per (this × live streams) seconds, holding
-several tokens per chunk as vLLM's detokenizer does when it falls behind; keeps the loop on time."""
-MAX_LAG_S = 0.25
-"""If the event loop falls this far behind the modelled clock, the engine clock is reset."""
+MAX_LAG_S = 2.0
+"""If the event loop falls this far behind the modelled clock (a suspended process), the engine
+clock is reset. Short of that the engine catches up: like vLLM's engine core, which runs apart
+from its API server, it keeps its own pace while delivery lags, and late tokens reach the client
+merged into fewer chunks (as vLLM's output collector merges them) instead of being lost."""
+CATCH_UP_SLICE_S = 0.005
+"""While catching up, the driver runs due steps back to back for at most this long, then yields."""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Handle:
     """A live request's mailbox: the driver adds tokens, the HTTP handler drains them."""
 
     req: SimRequest
-    event: asyncio.Event = field(default_factory=asyncio.Event)
+    waiter: asyncio.Future[None] | None = None  # set while the handler waits for tokens
     pending: int = 0
     finished: str | None = None  # set by the driver together with the last token
+    slot: int = 0  # which pacing group this stream belongs to
+    started: bool = False  # its first token has been handed to the handler
+
+    def wake(self) -> None:
+        w = self.waiter
+        if w is not None and not w.done():
+            w.set_result(None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +104,15 @@ def endpoint_setup(ep: Endpoint, seed: int, port: int = 0) -> EndpointSetup:
 class SimEndpoint:
     """One simulated vLLM server: engine, driver task, HTTP routes."""
 
-    def __init__(self, setup: EndpointSetup, golden: dict[str, GoldenAnswer] | None = None):
+    def __init__(
+        self,
+        setup: EndpointSetup,
+        golden: dict[str, GoldenAnswer] | None = None,
+        pacer: Pacer | None = None,
+    ):
         self.setup = setup
+        self.pacer = pacer or Pacer()
+        self._steps = 0
         self.golden = golden or {}
         self.engine: Engine | None = None
         self.handles: dict[str, _Handle] = {}
@@ -103,8 +121,11 @@ class SimEndpoint:
         self._tasks: list[asyncio.Task[None]] = []
         self._lags: deque[float] = deque(maxlen=20000)
         self._lag_resets = 0
+        self._ticks = 0
+        self._late: deque[tuple[float, float]] = deque(maxlen=50)  # (s since start, lag s)
         self._t0 = 0.0
         self._counter = 0
+        self._writes = 0  # socket writes by streaming handlers (each one or more SSE events)
         self._noise_seed = stable_hash("noise", setup.name, setup.seed)
         self._eos_id = 2 if setup.plan.model.vocab_size < 100_000 else 128009
 
@@ -140,38 +161,55 @@ class SimEndpoint:
         loop = asyncio.get_running_loop()
         eng = self.engine
         assert eng is not None
+        slice_start = loop.time()
         while True:
             if not eng.has_work():
                 self._wake.clear()
                 await self._wake.wait()
+                slice_start = loop.time()
                 continue
             out = eng.step()
             assert out is not None
-            delay = out.end - loop.time()
+            now = loop.time()
+            delay = out.end - now
             if delay > 0:
                 await asyncio.sleep(delay)
-            else:
-                if -delay > MAX_LAG_S:
-                    eng.now = loop.time()
-                    self._lag_resets += 1
+                slice_start = loop.time()
+            elif -delay > MAX_LAG_S:
+                eng.now = now
+                self._lag_resets += 1
+            elif now - slice_start > CATCH_UP_SLICE_S:
                 await asyncio.sleep(0)
+                slice_start = loop.time()
+            handles = self.handles
+            k = self.pacer.stride(out.end - out.start)
+            group = self._steps % k
+            self._steps += 1
             for req in out.tokens:
-                h = self.handles.get(req.id)
+                h = handles.get(req.id)
                 if h is not None:
                     h.pending += 1
-                    h.event.set()
+                    if k == 1 or not h.started or h.slot % k == group:
+                        h.started = True
+                        h.wake()
             for req in out.finished:
-                h = self.handles.get(req.id)
+                h = handles.get(req.id)
                 if h is not None:
                     h.finished = req.finished
-                    h.event.set()
+                    h.wake()
 
     async def _watch_lag(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
             t = loop.time()
             await asyncio.sleep(0.05)
-            self._lags.append(max(0.0, loop.time() - t - 0.05))
+            lag = max(0.0, loop.time() - t - 0.05)
+            self._ticks += 1
+            if self._ticks % 20 == 0:
+                self.pacer.update()
+            self._lags.append(lag)
+            if lag > 0.1:
+                self._late.append((round(t - self._t0, 2), round(lag, 3)))
 
     # --- simple routes -------------------------------------------------------------------
     async def health(self, _: web.Request) -> web.Response:
@@ -218,7 +256,12 @@ class SimEndpoint:
                 "loop_lag_p99_ms": lags[int(len(lags) * 0.99)] * 1e3,
                 "loop_lag_max_ms": lags[-1] * 1e3,
                 "lag_resets": self._lag_resets,
+                "late_wakeups": list(self._late),
                 "busy_s": st.busy_s,
+                "cpu_s": time.process_time(),
+                "stream_writes": self._writes,
+                "write_cost_us": self.pacer.write_cost_s * 1e6,
+                "stride": self.pacer.stride(self.engine.last_step_s),
                 "generation_tokens": st.generation_tokens,
                 "prompt_tokens": st.prompt_tokens,
                 "preemptions": st.preemptions,
@@ -245,7 +288,7 @@ class SimEndpoint:
             return self._error(err)
         self._counter += 1
         rid = f"{'chatcmpl' if chat else 'cmpl'}-{stable_hash(self.setup.seed, self._counter, time.time()):016x}"  # noqa: E501
-        state = stable_hash("prompt", g.prompt_text) & ((1 << 61) - 1)
+        state = prompt_key(g.prompt_text)
         forced, target = self._plan_output(g, state)
         rng = None
         if g.temperature > 0:
@@ -260,8 +303,9 @@ class SimEndpoint:
         )
         await asyncio.sleep(FRONTEND_S)
         sim = SimRequest(rid, g.prompt_tokens, g.max_tokens, target, prompt_key=state)
-        handle = _Handle(sim)
+        handle = _Handle(sim, slot=self._counter)
         self.handles[rid] = handle
+        self.pacer.live += 1
         assert self.engine is not None
         self.engine.add(sim, at=asyncio.get_running_loop().time())
         self._wake.set()
@@ -273,6 +317,7 @@ class SimEndpoint:
             return await self._whole(g, handle, text_gen, rid, created)
         finally:
             self.handles.pop(rid, None)
+            self.pacer.live -= 1
             if sim.finished is None:
                 self.engine.abort(rid)
 
@@ -291,9 +336,12 @@ class SimEndpoint:
         return forced, min(max(natural, g.min_tokens + 1), g.max_tokens)
 
     async def _next_batch(self, h: _Handle) -> int:
-        while h.pending == 0 and h.finished is None:
-            h.event.clear()
-            await h.event.wait()
+        if h.pending == 0 and h.finished is None:
+            loop = asyncio.get_running_loop()
+            while h.pending == 0 and h.finished is None:
+                h.waiter = loop.create_future()
+                await h.waiter
+            h.waiter = None
         n, h.pending = h.pending, 0
         return n
 
@@ -315,13 +363,19 @@ class SimEndpoint:
         await resp.prepare(request)
         model = g.model
         first = True
-
-        def sse(obj: dict[str, Any]) -> bytes:
-            return b"data: " + json.dumps(obj, separators=(",", ":")).encode() + b"\n\n"
+        # the common chunk (text only, not finishing) as bytes around its JSON-encoded text
+        head, tail = _chunk_template(g, rid, created, model)
+        fast = g.logprobs is None
 
         while True:
             n = await self._next_batch(h)
             finish = h.finished
+            if fast and finish is None and not (first and g.chat):
+                self._writes += 1
+                self.pacer.writes += 1
+                await resp.write(head + _enc(texts.take_text(n)) + tail)
+                first = False
+                continue
             eos = finish == "stop"
             words, lps, tops = texts.take(n - (1 if eos else 0))
             out = bytearray()
@@ -352,13 +406,12 @@ class SimEndpoint:
                 out += sse(P.usage_chunk(rid, created, model, chat, u))
             if finish is not None:
                 out += b"data: [DONE]\n\n"
+            self._writes += 1
+            self.pacer.writes += 1
             await resp.write(bytes(out))
             if finish is not None:
                 await resp.write_eof()
                 return resp
-            hold = COALESCE_S_PER_STREAM * len(self.handles)
-            if hold > 0.002:
-                await asyncio.sleep(hold)
 
     async def _whole(
         self, g: P.GenRequest, h: _Handle, texts: _Texts, rid: str, created: int
@@ -388,6 +441,29 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"))
 
 
+def sse(obj: dict[str, Any]) -> bytes:
+    """One server-sent event carrying compact JSON, as vLLM writes it."""
+    return b"data: " + json.dumps(obj, separators=(",", ":")).encode() + b"\n\n"
+
+
+_MARK = "\x00qtui-text\x00"
+
+
+def _enc(text: str) -> bytes:
+    """A JSON string literal, exactly as json.dumps writes it inside an object."""
+    return encode_basestring_ascii(text).encode()
+
+
+def _chunk_template(g: P.GenRequest, rid: str, created: int, model: str) -> tuple[bytes, bytes]:
+    """The bytes of a text-only, non-final chunk before and after its JSON text literal."""
+    if g.chat:
+        obj = P.chat_chunk(rid, created, model, _MARK, None, None, None)
+    else:
+        obj = P.completion_chunk(rid, created, model, _MARK, None, None)
+    head, tail = sse(obj).split(_enc(_MARK))
+    return head, tail
+
+
 class _Texts:
     """Turns token counts from the engine into text, logprobs and top-k alternatives."""
 
@@ -397,6 +473,16 @@ class _Texts:
         self.k = k or 0
         self.i = 0
         self.offset = 0
+
+    def take_text(self, n: int) -> str:
+        """The next ``n`` tokens' text, no logprobs (the streaming hot path)."""
+        if self.i < len(self.forced) or self.stream.want_top:
+            return "".join(self.take(n)[0])
+        nxt = self.stream.next_text
+        text = nxt() if n == 1 else "".join([nxt() for _ in range(n)])
+        self.i += n
+        self.offset += len(text)
+        return text
 
     def take(self, n: int) -> tuple[list[str], list[float], list[dict[str, float]]]:
         words: list[str] = []
@@ -456,10 +542,11 @@ async def serve(
             loop.add_signal_handler(sig, stop.set)
     runners: list[web.AppRunner] = []
     endpoints: list[SimEndpoint] = []
+    pacer = Pacer()
     urls: dict[str, str] = {}
     try:
         for s in setups:
-            ep = SimEndpoint(s, answers)
+            ep = SimEndpoint(s, answers, pacer)
             ep.start()
             endpoints.append(ep)
             runner = web.AppRunner(ep.app(), access_log=None, handle_signals=False)

@@ -8,6 +8,7 @@ temperature 0 produce the same text until their logprob noise makes them choose 
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 from dataclasses import dataclass
@@ -173,6 +174,12 @@ def stable_hash(*parts: object) -> int:
     return h
 
 
+def prompt_key(text: str) -> int:
+    """The generation state a prompt starts from: a stable 61-bit hash at C speed (long prompts)."""
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little") & _MASK
+
+
 def _u(h: int) -> float:
     return (h & 0xFFFFFFFF) / 4294967296.0
 
@@ -195,15 +202,17 @@ class Choice:
 def _candidates(state: int, pos: int) -> tuple[list[int], list[float]]:
     """The baseline distribution at one position: TOP_K vocabulary ids and their logits."""
     h = hash((state, pos)) & _MASK
+    n = len(VOCAB)
     ids: list[int] = []
     logits: list[float] = []
     for k in range(TOP_K):
         hk = hash((h, k)) & _MASK
-        idx = hk % len(VOCAB)
+        idx = hk % n
         while idx in ids:
-            idx = (idx + 1) % len(VOCAB)
+            idx = (idx + 1) % n
         ids.append(idx)
-        logits.append(-(k * (0.6 + 2.0 * _u(hk >> 8))) if k else 0.0)
+        # _u(hk >> 8), inlined: this runs once per generated token
+        logits.append(-(k * (0.6 + 2.0 * (((hk >> 8) & 0xFFFFFFFF) / 4294967296.0))) if k else 0.0)
     return ids, logits
 
 
@@ -233,21 +242,66 @@ class TokenStream:
         self.want_top = want_top
         self.pos = 0
 
-    def _logprobs(self) -> tuple[list[int], list[float]]:
+    def _logits(self) -> tuple[list[int], list[float]]:
         ids, logits = _candidates(self.state, self.pos)
         if self.noise > 0:
             h = hash((self.noise_seed, self.state, self.pos)) & _MASK
-            logits = [x + self.noise * _gauss(hash((h, k)) & _MASK) for k, x in enumerate(logits)]
+            noise, log, sqrt, cos, tau = self.noise, math.log, math.sqrt, math.cos, 2 * math.pi
+            out = []
+            for k, x in enumerate(logits):  # x + noise * _gauss(...), inlined (hot path)
+                hk = hash((h, k)) & _MASK
+                u1 = max((hk & 0xFFFFFFFF) / 4294967296.0, 1e-12)
+                u2 = ((hk >> 32) & 0xFFFFFFFF) / 4294967296.0
+                out.append(x + noise * (sqrt(-2.0 * log(u1)) * cos(tau * u2)))
+            logits = out
+        return ids, logits
+
+    def _logprobs(self) -> tuple[list[int], list[float]]:
+        ids, logits = self._logits()
         return ids, _log_softmax(logits)
+
+    def _pick(self, ids: list[int], logits: list[float]) -> int:
+        """Index into ``ids``: argmax at temperature 0, else sampled from softmax(logits / T).
+
+        Sampling draws one ``rng.random()`` over cumulative weights, as ``random.choices`` does.
+        """
+        if self.temperature <= 0 or self.rng is None:
+            if self.noise <= 0:
+                return 0  # the top candidate has logit 0, every other one is negative
+            return max(range(len(logits)), key=logits.__getitem__)
+        t = self.temperature
+        weights = [math.exp(x / t) for x in logits]
+        r = self.rng.random() * sum(weights)
+        acc = 0.0
+        for k, w in enumerate(weights):
+            acc += w
+            if r < acc:
+                return k
+        return len(weights) - 1
+
+    def next_text(self) -> str:
+        """The next token's text only (no logprobs asked for): the same choice as :meth:`next`.
+
+        The streaming hot path: no log-softmax, and greedy decoding without noise needs only
+        the top candidate's id.
+        """
+        if self.want_top:
+            return self.next().text
+        if self.noise <= 0 and (self.temperature <= 0 or self.rng is None):
+            h = hash((self.state, self.pos)) & _MASK
+            idx = (hash((h, 0)) & _MASK) % len(VOCAB)
+        else:
+            ids, logits = self._logits()
+            idx = ids[self._pick(ids, logits)]
+        self.state = hash((self.state, idx)) & _MASK
+        self.pos += 1
+        return VOCAB[idx]
 
     def next(self) -> Choice:
         """The next token: argmax at temperature 0, else sampled (seeded rng when given)."""
-        ids, lps = self._logprobs()
-        if self.temperature <= 0 or self.rng is None:
-            k = max(range(len(lps)), key=lps.__getitem__)
-        else:
-            weights = [math.exp(lp / self.temperature) for lp in lps]
-            k = self.rng.choices(range(len(lps)), weights=weights)[0]
+        ids, logits = self._logits()
+        k = self._pick(ids, logits)
+        lps = _log_softmax(logits)
         return self._emit(ids[k], lps[k], ids, lps)
 
     def forced(self, text: str) -> Choice:
