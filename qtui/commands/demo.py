@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from qtui.commands.run import default_session_path
+from qtui.commands.run import default_session_path, saved_message
 
 
 def run(profile: Path | None = None, record: Path | None = None, no_record: bool = False) -> None:
@@ -32,5 +32,4 @@ def run(profile: Path | None = None, record: Path | None = None, no_record: bool
             record=None if no_record else record or default_session_path(prof.profile.name),
         )
         QtuiApp(feed, title=f"qtui demo · {prof.profile.name} (simulated)").run()
-    if feed.saved_path is not None:
-        print(f"session saved: {feed.saved_path} (qtui replay {feed.saved_path})", file=sys.stderr)
+    print(saved_message(feed), file=sys.stderr)

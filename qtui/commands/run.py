@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from qtui.config.profile import Profile
 from qtui.errors import QtuiError
@@ -13,6 +14,18 @@ from qtui.errors import QtuiError
 def default_session_path(name: str) -> Path:
     """Where a session is recorded unless told otherwise: ./sessions/<profile>-<time>.qtsession."""
     return Path("sessions") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.qtsession"
+
+
+def saved_message(feed: Any) -> str:
+    """What the user is told on exit about the session file."""
+    if feed.saved_path is not None:
+        return f"session saved: {feed.saved_path} (qtui replay {feed.saved_path})"
+    if feed.record_path is not None and Path(feed.record_path).exists():
+        return (
+            f"session recorded but not finalised: {feed.record_path} "
+            f"(readable as is; qtui check {feed.record_path})"
+        )
+    return "no session recorded"
 
 
 def run(
@@ -50,5 +63,4 @@ def _attach(prof: Profile, profile: Path, record: Path | None, no_record: bool) 
         record=None if no_record else record or default_session_path(prof.profile.name),
     )
     QtuiApp(feed, title=f"qtui · {prof.profile.name}").run()
-    if feed.saved_path is not None:
-        print(f"session saved: {feed.saved_path} (qtui replay {feed.saved_path})", file=sys.stderr)
+    print(saved_message(feed), file=sys.stderr)

@@ -30,7 +30,7 @@ COST_INTENTS = (
     it.SetReplicas, it.StepReplicas, it.SetGpu, it.SetCategory, it.SetPriceTable, it.SetTraffic,
     it.SetHours,
 )  # fmt: skip
-STOP_TIMEOUT_S = 30.0  # the worker's own shutdown: load cancelled, session finalised
+STOP_TIMEOUT_S = 120.0  # the worker's own shutdown: load cancelled, session finalised
 
 
 def workloads_of(profile: Profile) -> tuple[str, ...]:
@@ -68,6 +68,7 @@ class LiveFeed:
         gpu_hz: float = 2.0,
     ) -> None:
         self.profile = profile
+        self.record_path = record
         self.saved_path: Path | None = None
         self._lock = threading.Lock()
         self.state = ViewState(profile, tables, simulated=simulated, on_event=self._on_event)
