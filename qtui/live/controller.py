@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing as mp
-from multiprocessing import resource_tracker
 import threading
 import time
 from collections.abc import Mapping
+from multiprocessing import resource_tracker
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
