@@ -1,28 +1,58 @@
-"""Client capacity and accounting: qtui's load engine against a streaming server at N streams.
+"""qtui's load engine against a peer client, same server, same run (run by hand).
 
-    python benchmarks/bench_load.py --streams 256 --requests 2000 --tokens 128 --delay 0.01
-    python benchmarks/bench_load.py --url http://127.0.0.1:8000 ...   # any vLLM-compatible server
+    python benchmarks/bench_load.py --streams 256 1024 --rounds 2
+    python benchmarks/bench_load.py --server fake --streams 256 --tokens 256   # cheap server
+    python benchmarks/bench_load.py --url http://127.0.0.1:8000 --streams 32   # a real vLLM
 
-Without --url it starts tests/load/fakevllm.py in a separate process (its own core). It prints
-sent/ok requests and tokens as qtui counted them next to the server's own /metrics counters, the
-chunks/s qtui consumed, and whether qtui flagged itself client-bound.
+For each stream count it starts (unless --url) the built-in simulator in its own process, then
+runs the same closed-loop workload (N streams, 2·N requests, fixed output length) with
+
+- qtui: `LoadRun` exactly as `qtui bench` drives it (httpx, self-check on), and
+- peer: a minimal aiohttp streaming client written like `vllm bench serve`'s request function,
+
+alternating which goes first each round. Both are checked against the server's own /metrics
+over their run (`qtui.metrics.crosscheck`): requests and tokens served, and TTFT/TPOT/ITL/e2e
+quantiles vs the server's histograms (agree = within the bucket's width). It prints one JSON
+line per client run and a summary of qtui/peer ratios. Absolute figures depend on the machine
+(2 shared cores here); the ratios are the result.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+import aiohttp
+import httpx
+
+from qtui.client.record import RequestRecord
+from qtui.config.profile import Profile
+from qtui.load.engine import LoadRun
+from qtui.load.scraper import scrape_once
+from qtui.metrics.crosscheck import crosscheck
+from qtui.metrics.vllm import VllmSnapshot
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "load"))
-
-SERVER = """
-import asyncio, sys
+SIM_PROFILE = """[profile]
+name = "bench-load"
+[[endpoints]]
+name = "s"
+precision = "bf16"
+gpu = "H100"
+[endpoints.simulate]
+model = "llama-3.1-8b"
+"""
+FAKE = """
+import sys
 sys.path.insert(0, {path!r})
 from aiohttp import web
 from fakevllm import Behaviour, make_app
@@ -31,79 +61,204 @@ web.run_app(make_app(Behaviour(token_delay_s={delay})), host="127.0.0.1", port={
 """
 
 
-async def main(a: argparse.Namespace) -> dict[str, object]:
-    from qtui.config.profile import Profile
-    from qtui.load.engine import LoadRun
-    from qtui.load.scraper import ServerScraper
+async def scrape(url: str) -> VllmSnapshot:
+    async with httpx.AsyncClient() as http:
+        snap, status = await scrape_once(http, f"{url}/metrics", timeout=30)
+    if snap is None:
+        raise SystemExit(f"{url}/metrics: {status.detail}")
+    return snap
 
+
+async def run_qtui(url: str, a: argparse.Namespace, streams: int) -> tuple[list, dict]:
     prof = Profile.model_validate({
         "profile": {"name": "bench"},
-        "endpoints": [{"name": "s", "url": a.url, "precision": "bf16"}],
-        "workload": {"input_tokens": {"mean": 32}, "output_tokens": {"mean": a.tokens}},
-        "load": {"concurrency": a.streams, "duration_s": 600, "max_requests": a.requests,
+        "endpoints": [{"name": "s", "url": url, "precision": "bf16"}],
+        "workload": {"input_tokens": {"mean": a.prompt_tokens},
+                     "output_tokens": {"mean": a.tokens}},
+        "load": {"concurrency": streams, "duration_s": 3600, "max_requests": 2 * streams,
                  "timeout_s": 600},
         "slo": {"max_error_rate": 0.0},
     })  # fmt: skip
-    scr = ServerScraper({"s": f"{a.url}/metrics"})
-    await scr.scrape_all()
-    before = scr.last["s"]
-    run = LoadRun(prof, scrape=False)
-    t0 = time.perf_counter()
+    recs: list[RequestRecord] = []
+    run = LoadRun(prof, scrape=False, on_record=recs.append)
     res = (await run.run())["s"]
-    wall = time.perf_counter() - t0
-    await scr.scrape_all()
-    after = scr.last["s"]
-    await scr.stop()
-    s = res.summary
-    assert s is not None
     lags = [h.loop_lag_mean_s for h in run.health]
-    return {
-        "streams": a.streams,
-        "wall_s": round(wall, 2),
-        "sent": res.sent,
-        "ok": s.requests,
-        "errors": s.errors,
-        "qtui_completion_tokens": s.completion_tokens,
-        "server_generation_tokens": (after.generation_tokens or 0)
-        - (before.generation_tokens or 0),
-        "server_requests": sum(after.request_success.values())
-        - sum(before.request_success.values()),
-        "qtui_out_tps": round(s.completion_tokens / wall, 1),
-        "chunks_per_s": round(s.itl.n / wall + s.requests / wall, 1),
-        "ttft_p50_ms": round((s.ttft.p50 or 0) * 1000, 1),
-        "itl_p50_ms": round((s.itl.p50 or 0) * 1000, 2),
+    extra = {
         "client_bound_seconds": res.client_bound_seconds,
         "seconds": res.seconds,
-        "loop_lag_mean_max_ms": round(max(lags, default=0) * 1000, 1),
-        "cpu_max": round(max((h.cpu for h in run.health), default=0), 2),
+        "loop_lag_mean_max_ms": round(1e3 * max(lags, default=0.0), 1),
+        "loop_cpu_max": round(max((h.cpu for h in run.health), default=0.0), 2),
+    }
+    return recs, extra
+
+
+async def run_peer(url: str, a: argparse.Namespace, streams: int) -> tuple[list, dict]:
+    """A vllm-bench-serve-style client: aiohttp, one JSON parse per SSE line, no self-check."""
+    async with httpx.AsyncClient() as http:
+        model = (await http.get(f"{url}/v1/models")).json()["data"][0]["id"]
+    prompt = ("the model of data " * a.prompt_tokens)[: 4 * a.prompt_tokens]
+    total = 2 * streams
+    numbers = itertools.count()
+    recs: list[RequestRecord] = []
+    conn = aiohttp.TCPConnector(limit=0, force_close=False)
+    timeout = aiohttp.ClientTimeout(total=600)
+
+    async def worker(session: aiohttp.ClientSession) -> None:
+        while (i := next(numbers)) < total:
+            rec = RequestRecord("peer", f"peer-{i}")
+            body = {
+                "model": model, "prompt": f"{i} {prompt}", "max_tokens": a.tokens,
+                "min_tokens": a.tokens, "ignore_eos": True, "temperature": 0.0, "stream": True,
+                "stream_options": {"include_usage": True},
+            }  # fmt: skip
+            rec.t_send = time.time()
+            p0 = time.perf_counter()
+            try:
+                async with session.post(f"{url}/v1/completions", json=body) as r:
+                    rec.http_status = r.status
+                    async for line in r.content:
+                        if not line.startswith(b"data: "):
+                            continue
+                        data = line[6:].strip()
+                        if data == b"[DONE]":
+                            break
+                        obj = json.loads(data)
+                        ch = obj.get("choices")
+                        if ch and ch[0].get("text"):
+                            rec.chunk_times.append(time.perf_counter() - p0)
+                        if obj.get("usage"):
+                            rec.completion_tokens = obj["usage"]["completion_tokens"]
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                rec.error_class, rec.error_detail = "disconnect", type(exc).__name__
+            rec.t_end = rec.t_send + time.perf_counter() - p0
+            recs.append(rec)
+
+    async with aiohttp.ClientSession(connector=conn, timeout=timeout) as session:
+        await asyncio.gather(*(worker(session) for _ in range(streams)))
+    return recs, {}
+
+
+def q(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    v = sorted(values)
+    return v[min(len(v) - 1, int(p * len(v)))]
+
+
+async def one(url: str, who: str, a: argparse.Namespace, streams: int) -> dict[str, Any]:
+    before = await scrape(url)
+    c0, t0 = time.process_time(), time.perf_counter()
+    recs, extra = await (run_qtui if who == "qtui" else run_peer)(url, a, streams)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    after = await scrape(url)
+    ok = [r for r in recs if r.ok]
+    chunks = sum(len(r.chunk_times) for r in ok)
+    tokens = sum(r.completion_tokens or 0 for r in ok)
+    cc = crosscheck(recs, before, after)
+    ttft = [r.chunk_times[0] for r in ok if r.chunk_times]
+    tpot = [t for r in ok if (t := r.tpot) is not None]
+    return {
+        "client": who,
+        "streams": streams,
+        "requests": len(recs),
+        "ok": len(ok),
+        "wall_s": round(wall, 2),
+        "out_tok_s": round(tokens / wall, 1),
+        "chunks_per_s": round(chunks / wall, 1),
+        "tokens_per_chunk": round(tokens / chunks, 2) if chunks else None,
+        "client_cpu_s": round(cpu, 2),
+        "client_cpu_us_per_chunk": round(1e6 * cpu / chunks, 1) if chunks else None,
+        "ttft_p50_ms": round(1e3 * (q(ttft, 0.5) or 0), 1),
+        "ttft_p99_ms": round(1e3 * (q(ttft, 0.99) or 0), 1),
+        "tpot_p50_ms": round(1e3 * (q(tpot, 0.5) or 0), 2),
+        "server_requests": cc.requests_server,
+        "server_tokens": cc.tokens_server,
+        "counts_agree": cc.counts_agree,
+        "quantiles_vs_server": {
+            f"{c.metric}@p{int(c.q * 100)}": [
+                None if c.client is None else round(1e3 * c.client, 1),
+                None if c.server is None else round(1e3 * c.server, 1),
+                c.agrees,
+            ]
+            for c in cc.quantiles
+        },
+        "cdf_gap": {k: round(v, 3) for k, v in cc.cdf_gap.items()},
+        **extra,
     }
 
 
-if __name__ == "__main__":
-    p = argparse.ArgumentParser()
-    p.add_argument("--streams", type=int, default=256)
-    p.add_argument("--requests", type=int, default=2000)
-    p.add_argument("--tokens", type=int, default=128)
-    p.add_argument("--delay", type=float, default=0.01, help="fake server: seconds per token")
-    p.add_argument("--url")
-    p.add_argument("--port", type=int, default=18431)
-    a = p.parse_args()
-    proc = None
-    if a.url is None:
-        a.url = f"http://127.0.0.1:{a.port}"
-        code = SERVER.format(path=str(ROOT / "tests" / "load"), delay=a.delay, port=a.port)
-        proc = subprocess.Popen([sys.executable, "-c", code])
-        import httpx
+def start_server(a: argparse.Namespace, tmp: Path) -> tuple[str, Any]:
+    if a.server == "sim":
+        from qtui.sim.launcher import start_sim
 
-        for _ in range(100):
+        prof = tmp / "bench.toml"
+        prof.write_text(SIM_PROFILE)
+        sim = start_sim(prof)
+        return sim.endpoints["s"], sim.stop
+    code = FAKE.format(path=str(ROOT / "tests" / "load"), delay=a.delay, port=a.port)
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    url = f"http://127.0.0.1:{a.port}"
+    for _ in range(100):
+        try:
+            httpx.get(f"{url}/health", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    return url, lambda: (proc.terminate(), proc.wait(10))
+
+
+def ratio(rows: list[dict[str, Any]], key: str) -> float | None:
+    mine = [r[key] for r in rows if r["client"] == "qtui" and r[key]]
+    peer = [r[key] for r in rows if r["client"] == "peer" and r[key]]
+    if not mine or not peer:
+        return None
+    return round(statistics.mean(mine) / statistics.mean(peer), 3)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--streams", type=int, nargs="+", default=[256, 1024])
+    p.add_argument("--rounds", type=int, default=2, help="each round runs both clients")
+    p.add_argument("--tokens", type=int, default=128, help="output tokens per request")
+    p.add_argument("--prompt-tokens", type=int, default=64)
+    p.add_argument("--server", choices=["sim", "fake"], default="sim")
+    p.add_argument("--delay", type=float, default=0.01, help="fake server: seconds per token")
+    p.add_argument("--port", type=int, default=18431)
+    p.add_argument("--url", help="an already running vLLM-compatible server")
+    a = p.parse_args()
+    for streams in a.streams:
+        with tempfile.TemporaryDirectory() as d:
+            url, stop = (a.url, lambda: None) if a.url else start_server(a, Path(d))
+            rows = []
             try:
-                httpx.get(f"{a.url}/health", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-    try:
-        print(json.dumps(asyncio.run(main(a)), indent=2))
-    finally:
-        if proc:
-            proc.terminate()
-            proc.wait(10)
+                for k in range(a.rounds):
+                    order = ("peer", "qtui") if k % 2 == 0 else ("qtui", "peer")
+                    for who in order:
+                        row = asyncio.run(one(url, who, a, streams))
+                        rows.append(row)
+                        print(json.dumps(row), flush=True)
+            finally:
+                stop()
+        summary = {
+            "streams": streams,
+            "server": a.url or a.server,
+            "qtui_over_peer": {
+                k: ratio(rows, k)
+                for k in (
+                    "out_tok_s",
+                    "chunks_per_s",
+                    "ttft_p50_ms",
+                    "tpot_p50_ms",
+                    "client_cpu_us_per_chunk",
+                )
+            },
+            "qtui_counts_agree": all(r["counts_agree"] for r in rows if r["client"] == "qtui"),
+            "qtui_client_bound_seconds": [
+                r["client_bound_seconds"] for r in rows if r["client"] == "qtui"
+            ],
+        }
+        print("SUMMARY " + json.dumps(summary), flush=True)
+
+
+if __name__ == "__main__":
+    main()

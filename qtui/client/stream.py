@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,13 +48,25 @@ def build_payload(api: Api, model: str, p: Prompt) -> dict[str, Any]:
     return body
 
 
+POOL_SHARD = 32
+"""Connections per httpx pool. httpcore scans every connection of a pool (with socket syscalls)
+each time a request starts or ends, so one pool of N connections costs O(N) per request: at 256
+streams that scan was most of the client's CPU. Requests are spread over pools of this size."""
+
+
 def make_http_client(max_connections: int, timeout_s: float) -> httpx.AsyncClient:
-    """One pooled client per endpoint: keep-alive connections for every concurrent stream."""
+    """One pooled client: keep-alive connections for up to ``max_connections`` streams."""
     limits = httpx.Limits(
         max_connections=max_connections, max_keepalive_connections=max_connections
     )
     timeout = httpx.Timeout(timeout_s, connect=min(10.0, timeout_s), pool=None)
-    return httpx.AsyncClient(limits=limits, timeout=timeout, http2=False)
+    return httpx.AsyncClient(limits=limits, timeout=timeout, http2=False, verify=_ssl_context())
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One TLS context for every pool (building one reads the CA bundle: ~20 ms each)."""
+    return httpx.create_ssl_context()
 
 
 class Malformed(Exception):
@@ -81,11 +95,24 @@ class StreamClient:
         )
         self.timeout_s = timeout_s
         self._headers = {"Content-Type": "application/json", **auth_headers(key)}
-        self.http = client or make_http_client(max_connections, timeout_s)
+        if client is not None:
+            self._pools = [client]
+        else:
+            shards = max(1, -(-max_connections // POOL_SHARD))
+            per = -(-max_connections // shards)
+            self._pools = [make_http_client(per, timeout_s) for _ in range(shards)]
+        self.http = self._pools[0]
+        self._next = 0
         self.chunks = 0  # token chunks received, for the client's own throughput
 
+    def _pool(self) -> httpx.AsyncClient:
+        """The next pool, round robin (requests end at random, so the pools stay balanced)."""
+        self._next = (self._next + 1) % len(self._pools)
+        return self._pools[self._next]
+
     async def aclose(self) -> None:
-        await self.http.aclose()
+        for pool in self._pools:
+            await pool.aclose()
 
     async def send(
         self,
@@ -147,7 +174,8 @@ class StreamClient:
         finish: str | None = None
         done = False
         answered = False  # any event with choices, token-bearing or not
-        async with self.http.stream("POST", self.url, content=body, headers=self._headers) as r:
+        http = self._pool()
+        async with http.stream("POST", self.url, content=body, headers=self._headers) as r:
             rec.http_status = r.status_code
             if r.status_code != 200:
                 text = (await r.aread())[:300].decode("utf-8", "replace")
