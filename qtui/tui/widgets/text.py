@@ -15,7 +15,13 @@ class Cell(Static):
     def set(self, text: str) -> None:
         if text != self._last:
             self._last = text
-            self.update(text)
+            self.update(text, layout=not self._fixed_size())
+
+    def _fixed_size(self) -> bool:
+        """A fixed height and a width that is not ``auto`` (unset fills the container): the
+        text can change without a new layout of the screen."""
+        h, w = self.styles.height, self.styles.width
+        return h is not None and not h.is_auto and (w is None or not w.is_auto)
 
     @property
     def text(self) -> str:
