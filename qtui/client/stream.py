@@ -1,17 +1,15 @@
-"""Streaming OpenAI client (httpx): one RequestRecord per request, whatever the server does."""
+"""Streaming OpenAI client (aiohttp): one RequestRecord per request, whatever the server does."""
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
-import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import httpx
+import aiohttp
 
 from qtui.client.discovery import auth_headers
 from qtui.client.record import Phase, RequestRecord
@@ -48,25 +46,19 @@ def build_payload(api: Api, model: str, p: Prompt) -> dict[str, Any]:
     return body
 
 
-POOL_SHARD = 32
-"""Connections per httpx pool. httpcore scans every connection of a pool (with socket syscalls)
-each time a request starts or ends, so one pool of N connections costs O(N) per request: at 256
-streams that scan was most of the client's CPU. Requests are spread over pools of this size."""
+def make_session(max_connections: int, timeout_s: float) -> aiohttp.ClientSession:
+    """One pooled session per endpoint: keep-alive connections for every concurrent stream.
 
-
-def make_http_client(max_connections: int, timeout_s: float) -> httpx.AsyncClient:
-    """One pooled client: keep-alive connections for up to ``max_connections`` streams."""
-    limits = httpx.Limits(
-        max_connections=max_connections, max_keepalive_connections=max_connections
+    aiohttp, not httpx: at hundreds of streams httpcore's pool scans every connection (with
+    socket syscalls) whenever a request starts or ends, and its pure-Python HTTP parser costs
+    more per chunk than aiohttp's C one (benchmarks/bench_load.py measures both against a peer).
+    Call from inside the running event loop.
+    """
+    connector = aiohttp.TCPConnector(limit=max_connections, limit_per_host=0)
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=min(10.0, timeout_s))
+    return aiohttp.ClientSession(
+        connector=connector, timeout=timeout, auto_decompress=False, trust_env=False
     )
-    timeout = httpx.Timeout(timeout_s, connect=min(10.0, timeout_s), pool=None)
-    return httpx.AsyncClient(limits=limits, timeout=timeout, http2=False, verify=_ssl_context())
-
-
-@functools.cache
-def _ssl_context() -> ssl.SSLContext:
-    """One TLS context for every pool (building one reads the CA bundle: ~20 ms each)."""
-    return httpx.create_ssl_context()
 
 
 class Malformed(Exception):
@@ -84,7 +76,7 @@ class StreamClient:
         api: Api = "completions",
         key: str | None = None,
         timeout_s: float = 120.0,
-        client: httpx.AsyncClient | None = None,
+        session: aiohttp.ClientSession | None = None,
         max_connections: int = 1024,
     ) -> None:
         self.endpoint = endpoint
@@ -95,24 +87,20 @@ class StreamClient:
         )
         self.timeout_s = timeout_s
         self._headers = {"Content-Type": "application/json", **auth_headers(key)}
-        if client is not None:
-            self._pools = [client]
-        else:
-            shards = max(1, -(-max_connections // POOL_SHARD))
-            per = -(-max_connections // shards)
-            self._pools = [make_http_client(per, timeout_s) for _ in range(shards)]
-        self.http = self._pools[0]
-        self._next = 0
+        self._session = session
+        self._max_connections = max_connections
         self.chunks = 0  # token chunks received, for the client's own throughput
 
-    def _pool(self) -> httpx.AsyncClient:
-        """The next pool, round robin (requests end at random, so the pools stay balanced)."""
-        self._next = (self._next + 1) % len(self._pools)
-        return self._pools[self._next]
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The connection pool, made on first use (it must be made inside the event loop)."""
+        if self._session is None:
+            self._session = make_session(self._max_connections, self.timeout_s)
+        return self._session
 
     async def aclose(self) -> None:
-        for pool in self._pools:
-            await pool.aclose()
+        if self._session is not None:
+            await self._session.close()
 
     async def send(
         self,
@@ -139,19 +127,15 @@ class StreamClient:
             if sink:
                 sink(rec)
             raise
+        except aiohttp.ConnectionTimeoutError:
+            self._fail(rec, "connect", "connect timed out", p0)
+        except aiohttp.ClientConnectorError as exc:
+            self._fail(rec, "connect", _short(exc) or "connection refused", p0)
         except TimeoutError:
             self._fail(rec, "timeout", f"no complete answer within {self.timeout_s:g} s", p0)
-        except httpx.ConnectTimeout:
-            self._fail(rec, "connect", "connect timed out", p0)
-        except httpx.ConnectError as exc:
-            self._fail(rec, "connect", _short(exc) or "connection refused", p0)
-        except httpx.TimeoutException as exc:
-            self._fail(rec, "timeout", f"{type(exc).__name__}: stalled", p0)
         except Malformed as exc:
             self._fail(rec, "malformed", str(exc), p0)
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-            self._fail(rec, "disconnect", _short(exc) or type(exc).__name__, p0)
-        except httpx.HTTPError as exc:
+        except (aiohttp.ClientError, OSError) as exc:
             self._fail(rec, "disconnect", f"{type(exc).__name__}: {_short(exc)}", p0)
         finally:
             if prompt.input_tokens and rec.prompt_tokens is None and rec.ok:
@@ -174,20 +158,19 @@ class StreamClient:
         finish: str | None = None
         done = False
         answered = False  # any event with choices, token-bearing or not
-        http = self._pool()
-        async with http.stream("POST", self.url, content=body, headers=self._headers) as r:
-            rec.http_status = r.status_code
-            if r.status_code != 200:
-                text = (await r.aread())[:300].decode("utf-8", "replace")
+        async with self.session.post(self.url, data=body, headers=self._headers) as r:
+            rec.http_status = r.status
+            if r.status != 200:
+                text = (await r.content.read(300)).decode("utf-8", "replace")
                 rec.error_class = "http"
-                rec.error_detail = f"HTTP {r.status_code}: {_one_line(text)}"[:200]
+                rec.error_detail = f"HTTP {r.status}: {_one_line(text)}"[:200]
                 rec.t_end = rec.t_send + (perf() - p0)
                 return
             ctype = r.headers.get("content-type", "")
             if "text/event-stream" not in ctype:
                 raise Malformed(f"expected text/event-stream, got {ctype or 'no content-type'}")
             buf = b""
-            async for data in r.aiter_raw():
+            async for data in r.content.iter_any():
                 now = perf() - p0
                 buf += data
                 if b"\n\n" not in buf:
