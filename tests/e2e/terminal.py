@@ -55,9 +55,11 @@ class Tmux:
         )  # fmt: skip
         self._tmux("set-option", "-t", self.name, "remain-on-exit", "on")
 
-    def screen(self, history: int = 0) -> str:
-        """What the pane shows, with ``history`` lines of scrollback above it."""
-        return self._tmux("capture-pane", "-p", "-S", str(-history), "-t", self.name).stdout
+    def screen(self, history: int = 0, escapes: bool = False) -> str:
+        """What the pane shows, with ``history`` lines of scrollback above it; ``escapes``
+        keeps the colour and attribute escape sequences."""
+        flags = ["-e"] if escapes else []
+        return self._tmux("capture-pane", "-p", *flags, "-S", str(-history), "-t", self.name).stdout
 
     def keys(self, *keys: str) -> None:
         self._tmux("send-keys", "-t", self.name, *keys)

@@ -63,3 +63,23 @@ def test_demo_in_tmux_shows_live_numbers_answers_keys_and_saves(tmp_path: Path) 
     s = load_session(session)
     assert not s.warnings
     assert sorted(s.frame("request")["endpoint"].unique().to_list()) == ["bf16", "fp8", "int4-awq"]
+
+
+EXTENDED_COLOUR = re.compile(r"\x1b\[[0-9;]*(38|48);[25];")
+
+
+def test_demo_in_a_16_colour_terminal_uses_only_the_16_colours(tmp_path: Path) -> None:
+    term = Tmux("demo16", 80, 24)
+    term.start(
+        f"env TERM=xterm-16color COLORTERM= {sys.executable} -m qtui demo --no-record",
+        str(tmp_path),
+    )
+    try:
+        wait_for(term, "tokens/s on the endpoints", lambda s: len(TOKENS.findall(s)) >= 2)
+        coloured = term.screen(escapes=True)
+        assert "\x1b[" in coloured  # it is in colour...
+        assert not EXTENDED_COLOUR.search(coloured)  # ...but only the 16 basic ones
+        term.keys("q")
+        wait_for(term, "the app to exit", lambda s: term.dead())
+    finally:
+        term.kill()
