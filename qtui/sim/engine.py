@@ -24,7 +24,8 @@ class SimRequest:
     prompt_tokens: int
     max_tokens: int
     target_tokens: int
-    arrival: float = 0.0
+    arrival: float = 0.0  # when the engine got it (queue time counts from here)
+    received: float | None = None  # when the server got it (TTFT and e2e count from here)
     prompt_key: int = 0
     computed: int = 0
     generated: int = 0
@@ -34,6 +35,11 @@ class SimRequest:
     last_token_at: float | None = None
     prefill_tokens: int = 0
     finished: str | None = None
+
+    @property
+    def since(self) -> float:
+        """Start of the client-visible latencies: receipt by the server, else engine arrival."""
+        return self.arrival if self.received is None else self.received
 
     @property
     def seq_len(self) -> int:
@@ -225,7 +231,7 @@ class Engine:
         self.stats.generation_tokens += 1
         if req.first_token_at is None:
             req.first_token_at = t
-            self.stats.observe("time_to_first_token_seconds", t - req.arrival)
+            self.stats.observe("time_to_first_token_seconds", t - req.since)
         elif req.last_token_at is not None:
             self.stats.observe("inter_token_latency_seconds", t - req.last_token_at)
         req.last_token_at = t
@@ -242,7 +248,7 @@ class Engine:
         s.success[reason] += 1
         first = req.first_token_at if req.first_token_at is not None else self.now
         sched = req.scheduled_at if req.scheduled_at is not None else req.arrival
-        s.observe("e2e_request_latency_seconds", self.now - req.arrival)
+        s.observe("e2e_request_latency_seconds", self.now - req.since)
         s.observe("request_inference_time_seconds", self.now - sched)
         s.observe("request_prefill_time_seconds", first - sched)
         s.observe("request_decode_time_seconds", self.now - first)

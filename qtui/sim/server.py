@@ -281,6 +281,7 @@ class SimEndpoint:
         return _json(err.body(), status=err.status)
 
     async def _generate(self, request: web.Request, chat: bool) -> web.StreamResponse:
+        received = asyncio.get_running_loop().time()  # vLLM stamps arrival_time on receipt
         try:
             data = P.parse_json(await request.read())
             g = P.parse_generate(data, chat, self.setup.served_model, self.setup.plan.max_model_len)
@@ -308,6 +309,9 @@ class SimEndpoint:
         self.pacer.live += 1
         assert self.engine is not None
         self.engine.add(sim, at=asyncio.get_running_loop().time())
+        # TTFT and e2e histograms count from receipt (body read, parsed, front end), as vLLM's
+        # do; the engine itself only starts on the request once the front end is done
+        sim.received = min(sim.arrival, received)
         self._wake.set()
         text_gen = _Texts(tokens, forced, g.logprobs)
         created = int(time.time())

@@ -116,3 +116,16 @@ def test_same_inputs_same_timeline() -> None:
         return ends
 
     assert timeline() == timeline()
+
+
+def test_client_visible_latencies_count_from_receipt_queue_time_from_the_engine() -> None:
+    e = Engine(PLAN, now=10.0)
+    r = SimRequest("a", prompt_tokens=64, max_tokens=4, target_tokens=4)
+    e.add(r, at=10.0)
+    r.received = 9.5  # the server's front end held it half a second before the engine got it
+    run(e)
+    h = e.stats.hist
+    assert r.first_token_at is not None
+    assert h["time_to_first_token_seconds"].total == pytest.approx(r.first_token_at - 9.5)
+    assert h["e2e_request_latency_seconds"].total == pytest.approx(e.now - 9.5)
+    assert h["request_queue_time_seconds"].total == pytest.approx(0.0)
