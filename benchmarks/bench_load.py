@@ -204,7 +204,12 @@ def start_server(a: argparse.Namespace, tmp: Path) -> tuple[str, Any]:
             break
         except httpx.HTTPError:
             time.sleep(0.1)
-    return url, lambda: (proc.terminate(), proc.wait(10))
+
+    def stop() -> None:
+        proc.terminate()
+        proc.wait(10)
+
+    return url, stop
 
 
 def ratio(rows: list[dict[str, Any]], key: str) -> float | None:
