@@ -172,18 +172,15 @@ class StreamClient:
             buf = b""
             async for data in r.content.iter_any():
                 now = perf() - p0
-                buf += data
+                # SSE lines may end in \r\n (llama.cpp's server) as well as \n (vLLM)
+                buf = (buf + data).replace(b"\r\n", b"\n") if b"\r" in data or buf else data
                 if b"\n\n" not in buf:
                     continue
                 *events, buf = buf.split(b"\n\n")
                 for ev in events:
-                    if not ev or ev[:1] == b":":
+                    payload = _sse_data(ev)
+                    if payload is None:
                         continue
-                    if not ev.startswith(b"data:"):
-                        raise Malformed(
-                            f"not an SSE data line: {_one_line(ev[:60].decode('utf-8', 'replace'))}"
-                        )
-                    payload = ev[5:].strip()
                     if payload == b"[DONE]":
                         done = True
                         continue
@@ -248,6 +245,25 @@ def _carries_text(choice: Any) -> bool:
 
 def _int(v: Any) -> int | None:
     return int(v) if isinstance(v, int | float) else None
+
+
+def _sse_data(event: bytes) -> bytes | None:
+    """The data of one SSE event (its ``data:`` lines joined); None for a comment or an event
+    without data. Other fields (``event:``, ``id:``, ``retry:``) are ignored, as the spec says."""
+    if not event or event[:1] == b":":
+        return None
+    if event.startswith(b"data:") and b"\n" not in event:  # the common case: one data line
+        return event[5:].strip()
+    lines = [ln for ln in event.split(b"\n") if ln and ln[:1] != b":"]
+    data = [ln[5:].strip() for ln in lines if ln.startswith(b"data:")]
+    unknown = [ln for ln in lines if ln.split(b":", 1)[0] not in SSE_FIELDS]
+    if unknown:
+        head = unknown[0][:60].decode("utf-8", "replace")
+        raise Malformed(f"not an SSE data line: {_one_line(head)}")
+    return b"\n".join(data) if data else None
+
+
+SSE_FIELDS = frozenset({b"data", b"event", b"id", b"retry"})
 
 
 def _one_line(s: str) -> str:

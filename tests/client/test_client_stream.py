@@ -193,3 +193,32 @@ async def test_vllm_captures_keep_server_usage(
         r = await _send(url, api=api)
     assert r.ok and r.usage_source == "server"
     assert (r.prompt_tokens, r.completion_tokens) == tokens and len(r.chunk_times) == chunks
+
+
+@pytest.mark.parametrize("api", ["completions", "chat"])
+async def test_crlf_sse_as_llama_cpp_sends_it(api: str) -> None:
+    """llama-cpp-python's server ends SSE lines with \\r\\n; a \\r\\n may straddle two writes."""
+    events = [ev.replace(b"\n", b"\r\n") for ev in _llamacpp_events(api, 5)]
+    split = [part for ev in events for part in (ev[:-1], ev[-1:])]  # "...\r\n\r" | "\n"
+    async with _stream_server(split) as url:
+        r = await _send(url, api=api)
+    assert r.ok, r.error_detail
+    assert r.completion_tokens == 5 and len(r.chunk_times) == 5 and r.finish_reason == "length"
+
+
+async def test_sse_events_with_other_fields_and_comments_are_read() -> None:
+    events = [
+        b": keep-alive\n\n",
+        b"event: message\nid: 1\n" + _sse({"choices": [{"index": 0, "text": " a"}]}),
+        _sse({"choices": [{"index": 0, "text": " b", "finish_reason": "length"}]}),
+        b"data: [DONE]\n\n",
+    ]
+    async with _stream_server(events) as url:
+        r = await _send(url)
+    assert r.ok and r.completion_tokens == 2
+
+
+async def test_a_non_sse_line_is_malformed() -> None:
+    async with _stream_server([b"hello: world\n\n"]) as url:
+        r = await _send(url)
+    assert r.error_class == "malformed" and "not an SSE data line" in r.error_detail
