@@ -5,9 +5,12 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -119,6 +122,7 @@ def launch_servers(
         resolve(s.argv[0])
     started: list[ServerProcess] = []
     env = {**os.environ, "VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1"}
+    previous = _exit_on_sigterm()
     try:
         for i, s in enumerate(servers, 1):
             log(f"qtui: starting {s.name} ({i}/{len(servers)}) on {s.url}, GPU {s.gpu_index}, "
@@ -133,6 +137,19 @@ def launch_servers(
             if proc.proc.poll() is None:
                 log(f"qtui: stopping {proc.spec.name} (pid {proc.proc.pid})")
             proc.stop(STOP_GRACE_S)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_sigterm() -> Any:
+    """SIGTERM → SystemExit, so `finally` stops the servers (default SIGTERM skips it)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    return signal.signal(signal.SIGTERM, handler)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""qtui's client against `vllm bench serve` on the same vLLM servers, at the same load.
+
+Starts the profile's servers with qtui's own --launch code, then for each endpoint and level:
+qtui bench alone on that endpoint (closed loop, N streams, fixed input/output lengths), then
+`vllm bench serve` with the same streams, lengths and number of requests. Around each of the two
+runs it scrapes /metrics, so vLLM's own histograms give a third, server-side estimate. Also
+compares qtui's NVML readings with nvidia-smi while the servers are up. Writes peer.json.
+
+    python benchmarks/gpu/vllm_peer.py PROFILE --out DIR [--level 32] [--extra bf16:128]
+        [--duration 15] [--vllm "python3 -m vllm.entrypoints.cli.main"] [--tokenizer /root/smol]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import tomli_w
+
+from qtui.commands import bench
+from qtui.config.load import load_model
+from qtui.config.profile import Profile
+from qtui.gpu.binding import EndpointBinding
+from qtui.gpu.nvml import NvmlSource
+from qtui.launch.vllm import launch_servers
+from qtui.metrics.vllm import VllmSnapshot, parse_vllm, window_quantiles
+
+MIB = 1024 * 1024
+
+
+def scrape(url: str) -> VllmSnapshot:
+    return parse_vllm(httpx.get(f"{url}/metrics", timeout=10).text, time.time())
+
+
+def hist(a: VllmSnapshot, b: VllmSnapshot) -> dict[str, Any]:
+    """Server-side p50/p95 (s) of what happened between two scrapes, plus token/request counts."""
+    out: dict[str, Any] = {}
+    for key in ("ttft", "itl", "tpot", "e2e"):
+        p50, p95 = window_quantiles(a, b, key)
+        out[f"{key}_p50"], out[f"{key}_p95"] = p50, p95
+    gen = (b.generation_tokens or 0) - (a.generation_tokens or 0)
+    out["generation_tokens"] = gen
+    out["requests"] = sum(b.request_success.values()) - sum(a.request_success.values())
+    return out
+
+
+def one_endpoint_profile(prof: Profile, name: str, url: str, level: int, dur: float) -> dict:
+    """The profile reduced to one endpoint at `url`, closed loop at `level` streams."""
+    data = prof.model_dump(mode="json", exclude_none=True)
+    ep = next(e for e in data["endpoints"] if e["name"] == name)
+    ep.pop("launch", None)
+    ep["url"] = url
+    data["endpoints"] = [ep]
+    data["profile"]["baseline"] = name
+    data["workload"].pop("golden_set", None)
+    data["load"].update(mode="concurrency", concurrency=level, duration_s=dur, warmup_s=0)
+    return data
+
+
+def pick(d: dict[str, Any] | None, metric: str, p: int) -> float | None:
+    if not d:
+        return None
+    if f"{metric}_p{p}" in d:
+        return d[f"{metric}_p{p}"]
+    return (d.get(metric) or {}).get(f"p{p}")
+
+
+def run_qtui(
+    prof: Profile, profile_path: Path, name: str, url: str, level: int, dur: float, out: Path
+) -> dict[str, Any]:
+    path = out / f"{name}-c{level}.toml"
+    path.write_text(tomli_w.dumps(one_endpoint_profile(prof, name, url, level, dur)))
+    golden = profile_path.parent / "golden"
+    if golden.is_dir() and not (out / "golden").exists():
+        shutil.copytree(golden, out / "golden")
+    t0 = time.time()
+    summary = bench.run(path, out=out / f"qtui-{name}-c{level}", show_progress=False)
+    ep = summary["endpoints"][name]
+    s = ep["summary"] or {}
+    return {
+        "wall_s": time.time() - t0,
+        "requests": s.get("requests"),
+        "duration_s": s.get("duration_s"),
+        "out_tps": s.get("out_tps"),
+        "completion_tokens": s.get("completion_tokens"),
+        "ttft_p50": pick(s, "ttft", 50), "ttft_p95": pick(s, "ttft", 95),
+        "itl_p50": pick(s, "itl", 50), "itl_p95": pick(s, "itl", 95),
+        "tpot_p50": pick(s, "tpot", 50), "tpot_p95": pick(s, "tpot", 95),
+        "client_bound": ep.get("client_bound"),
+        "client_bound_seconds": ep.get("client_bound_seconds"),
+        "client_health": summary.get("client_health"),
+    }  # fmt: skip
+
+
+def run_peer(
+    vllm: list[str], url: str, served: str, tokenizer: str, prof: Profile, level: int,
+    prompts: int, out: Path, tag: str,
+) -> dict[str, Any]:  # fmt: skip
+    cmd = [
+        *vllm, "bench", "serve", "--backend", "vllm", "--base-url", url,
+        "--endpoint", "/v1/completions", "--model", served, "--tokenizer", tokenizer,
+        "--dataset-name", "random",
+        "--random-input-len", str(prof.workload.input_tokens.mean),
+        "--random-output-len", str(prof.workload.output_tokens.mean),
+        "--num-prompts", str(prompts), "--max-concurrency", str(level), "--ignore-eos",
+        "--percentile-metrics", "ttft,tpot,itl,e2el", "--metric-percentiles", "50,95",
+        "--save-result", "--result-dir", str(out), "--result-filename", f"{tag}.json",
+    ]  # fmt: skip
+    t0 = time.time()
+    with (out / f"{tag}.log").open("w") as log:
+        rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode
+    res: dict[str, Any] = {"rc": rc, "wall_s": time.time() - t0, "command": shlex.join(cmd)}
+    path = out / f"{tag}.json"
+    if path.exists():
+        raw = json.loads(path.read_text())
+        ms = 1e-3
+        res.update(
+            requests=raw.get("completed"),
+            duration_s=raw.get("duration"),
+            out_tps=raw.get("output_throughput"),
+            completion_tokens=raw.get("total_output_tokens"),
+            ttft_p50=_ms(raw, "median_ttft_ms", ms), ttft_p95=_ms(raw, "p95_ttft_ms", ms),
+            itl_p50=_ms(raw, "median_itl_ms", ms), itl_p95=_ms(raw, "p95_itl_ms", ms),
+            tpot_p50=_ms(raw, "median_tpot_ms", ms), tpot_p95=_ms(raw, "p95_tpot_ms", ms),
+        )  # fmt: skip
+    return res
+
+
+def _ms(raw: dict[str, Any], key: str, scale: float) -> float | None:
+    v = raw.get(key)
+    return None if v is None else float(v) * scale
+
+
+def smi(query: str, kind: str = "query-gpu") -> list[list[str]]:
+    out = subprocess.run(
+        ["nvidia-smi", f"--{kind}={query}", "--format=csv,noheader,nounits"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return [[c.strip() for c in ln.split(",")] for ln in out.strip().splitlines() if ln]
+
+
+def nvml_vs_smi(pids: dict[str, int]) -> dict[str, Any]:
+    """qtui's NvmlSource (servers bound by pid) next to nvidia-smi, read back to back."""
+    if shutil.which("nvidia-smi") is None:
+        return {"status": "no nvidia-smi"}
+    src = NvmlSource([EndpointBinding(n, frozenset({p})) for n, p in pids.items()])
+    snap = src.sample()
+    gpus = {int(r[0]): r for r in smi("index,memory.used,memory.total")}
+    apps = {int(p): float(m) for p, m in smi("pid,used_memory", "query-compute-apps")}
+    rows: list[dict[str, Any]] = []
+    for g in snap.gpus:
+        r = gpus.get(g.gpu)
+        rows.append({
+            "kind": "gpu", "gpu": g.gpu, "query": g.memory_query,
+            "qtui_used_mib": None if g.memory_used is None else g.memory_used / MIB,
+            "qtui_reserved_mib": None if g.memory_reserved is None else g.memory_reserved / MIB,
+            "smi_used_mib": None if r is None else float(r[1]),
+            "qtui_total_mib": None if g.memory_total is None else g.memory_total / MIB,
+            "smi_total_mib": None if r is None else float(r[2]),
+        })  # fmt: skip
+    for p in snap.processes:
+        rows.append({
+            "kind": "process", "pid": p.pid, "gpu": p.gpu, "endpoint": p.endpoint,
+            "qtui_used_mib": None if p.used_memory is None else p.used_memory / MIB,
+            "smi_used_mib": apps.get(p.pid),
+        })  # fmt: skip
+    for row in rows:
+        a, b = row.get("qtui_used_mib"), row.get("smi_used_mib")
+        row["diff_pct"] = None if a is None or not b else abs(a - b) / b * 100
+    src.close()
+    return {"status": snap.status, "rows": rows}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    ap.add_argument("profile", type=Path)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--level", type=int, default=32, help="streams for every endpoint")
+    ap.add_argument("--extra", action="append", default=[], help="NAME:LEVEL, more runs")
+    ap.add_argument("--duration", type=float, default=15.0, help="qtui's seconds per run")
+    ap.add_argument("--vllm", default="python3 -m vllm.entrypoints.cli.main")
+    ap.add_argument("--tokenizer", default="/root/smol")
+    ap.add_argument("--session", action="store_true", help="first qtui bench --quality on all")
+    args = ap.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    prof = load_model(args.profile, Profile)
+    runs = [(e.name, args.level) for e in prof.endpoints if e.launch is not None]
+    runs += [(n, int(lv)) for n, lv in (x.split(":") for x in args.extra)]
+    doc: dict[str, Any] = {"profile": str(args.profile), "runs": [], "started": time.time()}
+    with launch_servers(prof, args.out / "logs") as procs:
+        urls = {p.spec.name: p.url for p in procs}
+        doc["nvml_vs_smi"] = nvml_vs_smi({p.spec.name: p.proc.pid for p in procs})
+        print(json.dumps(doc["nvml_vs_smi"], indent=1), flush=True)
+        (args.out / "peer.json").write_text(json.dumps(doc, indent=1, default=str))
+        if args.session:  # all endpoints at once: sweep + golden set, recorded as a session
+            bench.run(args.profile, out=args.out / "session", quality=True, endpoint_urls=urls,
+                      show_progress=False)  # fmt: skip
+        for name, level in runs:
+            ep = next(e for e in prof.endpoints if e.name == name)
+            url, served = urls[name], ep.model or name
+            m0 = scrape(url)
+            q = run_qtui(prof, args.profile, name, url, level, args.duration, args.out)
+            m1 = scrape(url)
+            prompts = max(level, round((q["requests"] or level) / level) * level)
+            peer = run_peer(
+                shlex.split(args.vllm), url, served, args.tokenizer, prof, level, prompts,
+                args.out, f"vllm-bench-{name}-c{level}",
+            )  # fmt: skip
+            m2 = scrape(url)
+            row = {
+                "endpoint": name, "level": level, "prompts": prompts,
+                "qtui": q, "peer": peer,
+                "server_hist_qtui_window": hist(m0, m1), "server_hist_peer_window": hist(m1, m2),
+            }  # fmt: skip
+            doc["runs"].append(row)
+            print(json.dumps(row, default=str), flush=True)
+            (args.out / "peer.json").write_text(json.dumps(doc, indent=1, default=str))
+    doc["ended"] = time.time()
+    (args.out / "peer.json").write_text(json.dumps(doc, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())
