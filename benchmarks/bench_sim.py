@@ -165,6 +165,7 @@ async def load(url: str, streams: int, max_tokens: int) -> dict:
         "modelled_tok_s": model["tok_s"],
         "achieved_over_modelled": tokens / wall / model["tok_s"],
         "sim_cpu_s": sim_cpu,
+        "sim_waiting_for_cpu_s": (after["sched_wait_s"] or 0) - (before["sched_wait_s"] or 0),
         "sim_cpu_us_per_write": 1e6 * sim_cpu / writes if writes else 0,
         "tokens_per_write": tokens / writes if writes else 0,
         "client_cpu_s": client_cpu,

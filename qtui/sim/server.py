@@ -259,6 +259,7 @@ class SimEndpoint:
                 "late_wakeups": list(self._late),
                 "busy_s": st.busy_s,
                 "cpu_s": time.process_time(),
+                "sched_wait_s": _sched_wait_s(),
                 "stream_writes": self._writes,
                 "write_cost_us": self.pacer.write_cost_s * 1e6,
                 "stride": self.pacer.stride(self.engine.last_step_s),
@@ -434,6 +435,16 @@ class SimEndpoint:
             lp = P.completion_logprobs(words, lps, tops, 0) if g.logprobs is not None else None
             body = P.completion_body(rid, created, g.model, text, lp, finish, u)
         return _json(body)
+
+
+def _sched_wait_s() -> float | None:
+    """Seconds this process's main thread was runnable but waiting for a CPU (Linux only): on a
+    shared machine, loop lag with little CPU used and much waiting is the machine, not the sim."""
+    try:
+        with open("/proc/thread-self/schedstat") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _json(obj: Any, status: int = 200) -> web.Response:
