@@ -9,6 +9,8 @@ runs the same closed-loop workload (N streams, 2·N requests, fixed output lengt
 
 - qtui: `LoadRun` exactly as `qtui bench` drives it (httpx, self-check on), and
 - peer: a minimal aiohttp streaming client written like `vllm bench serve`'s request function,
+- guidellm (with --guidellm BIN --tokenizer DIR): GuideLLM's `run`, concurrent profile, synthetic
+  text, as a second peer (it needs an HF tokenizer directory; any small local one will do),
 
 alternating which goes first each round. Both are checked against the server's own /metrics
 over their run (`qtui.metrics.crosscheck`): requests and tokens served, and TTFT/TPOT/ITL/e2e
@@ -23,6 +25,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -145,7 +148,61 @@ def q(values: list[float], p: float) -> float | None:
     return v[min(len(v) - 1, int(p * len(v)))]
 
 
+async def run_guidellm(url: str, a: argparse.Namespace, streams: int) -> dict[str, Any]:
+    """GuideLLM as a black box: its own figures from its JSON, its CPU from the OS, the server's
+    counters from /metrics."""
+    before = await scrape(url)
+    with tempfile.TemporaryDirectory() as d:
+        out = Path(d) / "out.json"
+        cmd = [
+            a.guidellm, "run",
+            "--backend", f"kind=openai_http,target={url},request_format=/v1/completions",
+            "--profile", f"kind=concurrent,streams={streams}",
+            "--constraint", f"kind=max_requests,count={2 * streams}",
+            "--data", f"kind=synthetic_text,prompt_tokens={a.prompt_tokens},"
+                      f"output_tokens={a.tokens}",
+            "--tokenizer", f"kind=hf_auto,model={a.tokenizer}",
+            "--output", f"kind=json,path={out}", "--disable-console",
+        ]  # fmt: skip
+        c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        proc = await asyncio.create_subprocess_exec(*cmd, stdout=subprocess.DEVNULL)
+        await proc.wait()
+        c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        bench = json.loads(out.read_text())["benchmarks"][0]
+    after = await scrape(url)
+    m = bench["metrics"]
+
+    def ok(key: str) -> dict[str, Any]:
+        return m[key]["successful"]
+
+    wall = bench["duration"]
+    tokens = ok("output_token_count")["total_sum"]
+    chunks = ok("request_streaming_iterations_count")["total_sum"]
+    cpu = (c1.ru_utime + c1.ru_stime) - (c0.ru_utime + c0.ru_stime)
+    return {
+        "client": "guidellm",
+        "streams": streams,
+        "requests": m["request_totals"]["total"],
+        "ok": m["request_totals"]["successful"],
+        "wall_s": round(wall, 2),
+        "out_tok_s": round(tokens / wall, 1),
+        "chunks_per_s": round(chunks / wall, 1),
+        "tokens_per_chunk": round(tokens / chunks, 2) if chunks else None,
+        "client_cpu_s": round(cpu, 2),  # all its processes, start-up (imports, data) included
+        "client_cpu_us_per_chunk": round(1e6 * cpu / chunks, 1) if chunks else None,
+        "ttft_p50_ms": round(ok("time_to_first_token_ms")["median"], 1),
+        "tpot_p50_ms": round(ok("time_per_output_token_ms")["median"], 2),
+        "server_requests": sum(after.request_success.values())
+        - sum(before.request_success.values()),
+        "server_tokens": (after.generation_tokens or 0) - (before.generation_tokens or 0),
+        "counts_agree": None,
+        "warnings": [w["message"] for w in bench.get("warnings", [])],
+    }
+
+
 async def one(url: str, who: str, a: argparse.Namespace, streams: int) -> dict[str, Any]:
+    if who == "guidellm":
+        return await run_guidellm(url, a, streams)
     before = await scrape(url)
     c0, t0 = time.process_time(), time.perf_counter()
     recs, extra = await (run_qtui if who == "qtui" else run_peer)(url, a, streams)
@@ -212,9 +269,9 @@ def start_server(a: argparse.Namespace, tmp: Path) -> tuple[str, Any]:
     return url, stop
 
 
-def ratio(rows: list[dict[str, Any]], key: str) -> float | None:
+def ratio(rows: list[dict[str, Any]], key: str, peer_name: str = "peer") -> float | None:
     mine = [r[key] for r in rows if r["client"] == "qtui" and r[key]]
-    peer = [r[key] for r in rows if r["client"] == "peer" and r[key]]
+    peer = [r[key] for r in rows if r["client"] == peer_name and r[key]]
     if not mine or not peer:
         return None
     return round(statistics.mean(mine) / statistics.mean(peer), 3)
@@ -230,6 +287,8 @@ def main() -> None:
     p.add_argument("--delay", type=float, default=0.01, help="fake server: seconds per token")
     p.add_argument("--port", type=int, default=18431)
     p.add_argument("--url", help="an already running vLLM-compatible server")
+    p.add_argument("--guidellm", help="path of a `guidellm` executable: also run it as a peer")
+    p.add_argument("--tokenizer", help="HF tokenizer directory for GuideLLM's synthetic data")
     a = p.parse_args()
     for streams in a.streams:
         with tempfile.TemporaryDirectory() as d:
@@ -237,7 +296,9 @@ def main() -> None:
             rows = []
             try:
                 for k in range(a.rounds):
-                    order = ("peer", "qtui") if k % 2 == 0 else ("qtui", "peer")
+                    order: tuple[str, ...] = ("peer", "qtui") if k % 2 == 0 else ("qtui", "peer")
+                    if a.guidellm:
+                        order = (*order, "guidellm")
                     for who in order:
                         row = asyncio.run(one(url, who, a, streams))
                         rows.append(row)
@@ -257,6 +318,18 @@ def main() -> None:
                     "client_cpu_us_per_chunk",
                 )
             },
+            "qtui_over_guidellm": {
+                k: ratio(rows, k, "guidellm")
+                for k in (
+                    "out_tok_s",
+                    "chunks_per_s",
+                    "ttft_p50_ms",
+                    "tpot_p50_ms",
+                    "client_cpu_us_per_chunk",
+                )
+            }
+            if a.guidellm
+            else None,
             "qtui_counts_agree": all(r["counts_agree"] for r in rows if r["client"] == "qtui"),
             "qtui_client_bound_seconds": [
                 r["client_bound_seconds"] for r in rows if r["client"] == "qtui"
