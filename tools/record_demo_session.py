@@ -1,9 +1,9 @@
-"""Regenerate sessions/demo-smollm2.qtsession: `qtui bench profiles/demo.toml --quality` (sweep).
+"""Regenerate sessions/demo-llama8b-sim.qtsession: `qtui bench profiles/demo.toml --quality` (sweep).
 
 Runs the real command against qtui's simulator (started by bench for the simulated endpoints) on
 127.0.0.1, then copies the recorded session into sessions/. Usage:
 
-    python tools/record_demo_session.py [--step-s 8] [--out sessions/demo-smollm2.qtsession]
+    python tools/record_demo_session.py [--step-s 8] [--out sessions/demo-llama8b-sim.qtsession]
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ MAX_BYTES = 1_000_000
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--step-s", type=float, default=8.0, help="seconds per sweep step")
-    ap.add_argument("--out", type=Path, default=ROOT / "sessions" / "demo-smollm2.qtsession")
+    ap.add_argument("--out", type=Path, default=ROOT / "sessions" / "demo-llama8b-sim.qtsession")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         cli.main(

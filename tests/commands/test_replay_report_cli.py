@@ -16,7 +16,7 @@ from qtui.live.replay import ReplayFeed
 from qtui.tui.app import QtuiApp
 
 SESSIONS = Path(__file__).resolve().parents[2] / "sessions"
-DEMO = SESSIONS / "demo-smollm2.qtsession"
+DEMO = SESSIONS / "demo-llama8b-sim.qtsession"
 LLAMA = SESSIONS / "llamacpp-smollm2.qtsession"
 
 
@@ -76,9 +76,9 @@ def test_report_compares_two_sessions(tmp_path: Path) -> None:
     out = tmp_path / "out"
     res = CliRunner().invoke(cli, ["report", str(older), str(DEMO), "--out", str(out)])
     assert res.exit_code == 0, res.output
-    md = (out / "last-month+demo-smollm2-decision.md").read_text()
-    assert "last-month/bf16" in md and "demo-smollm2/int4-awq" in md
-    summary = pl.read_csv(out / "last-month+demo-smollm2-summary.csv")
+    md = (out / "last-month+demo-llama8b-sim-decision.md").read_text()
+    assert "last-month/bf16" in md and "demo-llama8b-sim/int4-awq" in md
+    summary = pl.read_csv(out / "last-month+demo-llama8b-sim-summary.csv")
     assert summary.height == 6
 
 

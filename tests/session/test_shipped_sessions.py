@@ -14,7 +14,7 @@ from qtui.session.reader import load_session
 from qtui.tui.app import QtuiApp
 
 SESSIONS = sorted((Path(__file__).resolve().parents[2] / "sessions").glob("*.qtsession"))
-DEMO = SESSIONS[0].parent / "demo-smollm2.qtsession"
+DEMO = SESSIONS[0].parent / "demo-llama8b-sim.qtsession"
 
 
 def test_the_demo_session_is_shipped_and_small() -> None:
@@ -59,10 +59,10 @@ def test_demo_session_has_sweep_quality_and_gpu() -> None:
 def test_report_on_the_demo_session(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["report", str(DEMO), "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
-    md = (tmp_path / "demo-smollm2-decision.md").read_text()
+    md = (tmp_path / "demo-llama8b-sim-decision.md").read_text()
     assert "## Recommendation" in md and "int4-awq" in md and "NO-GO" in md
-    assert (tmp_path / "demo-smollm2-decision.html").read_text().count("<svg") >= 2
-    assert (tmp_path / "demo-smollm2-summary.csv").read_text().startswith("session,endpoint,")
+    assert (tmp_path / "demo-llama8b-sim-decision.html").read_text().count("<svg") >= 2
+    assert (tmp_path / "demo-llama8b-sim-summary.csv").read_text().startswith("session,endpoint,")
 
 
 async def test_app_opens_on_the_demo_session() -> None:
