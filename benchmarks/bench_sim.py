@@ -1,5 +1,8 @@
 """Simulator benchmarks (run by hand): `python benchmarks/bench_sim.py [--streams 1000]`.
 
+To measure an older simulator in the same conditions, put its tree first on the path:
+`git archive REV qtui | tar -x -C /tmp/old && PYTHONPATH=/tmp/old python benchmarks/bench_sim.py`.
+
 1. What the engine model predicts for SmolLM2-135M bf16 on one H100 (pure, virtual clock), next to
    what a real vLLM 0.26 measured (README of tests/fixtures/vllm).
 2. N concurrent streaming requests against one simulator process over real HTTP: the simulator's
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -113,7 +117,18 @@ def modelled(streams: int, max_tokens: int) -> dict:
     return {"makespan_s": e.now, "tok_s": streams * max_tokens / (e.now - FRONTEND_S)}
 
 
-async def load(url: str, streams: int, max_tokens: int) -> dict:
+def proc_times(pid: int) -> tuple[float, float]:
+    """(CPU seconds, seconds runnable but waiting for a CPU) of a process, from /proc (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / tick
+    with open(f"/proc/{pid}/schedstat") as f:
+        wait = int(f.read().split()[1]) / 1e9
+    return cpu, wait
+
+
+async def load(url: str, streams: int, max_tokens: int, pid: int) -> dict:
     conn = aiohttp.TCPConnector(limit=streams + 10)
     timeout = aiohttp.ClientTimeout(total=600)
     chunks = 0
@@ -145,16 +160,19 @@ async def load(url: str, streams: int, max_tokens: int) -> dict:
     async with aiohttp.ClientSession(connector=conn, timeout=timeout) as session:
         async with session.get(f"{url}/qtui/sim/stats") as r:
             before = await r.json()
+        cpu0, wait0 = proc_times(pid)
         t0 = time.perf_counter()
         c0 = time.process_time()
         await asyncio.gather(*(one(i) for i in range(streams)))
         wall = time.perf_counter() - t0
         client_cpu = time.process_time() - c0
+        cpu1, wait1 = proc_times(pid)
         async with session.get(f"{url}/qtui/sim/stats") as r:
             after = await r.json()
     model = modelled(streams, max_tokens)
-    sim_cpu = after["cpu_s"] - before["cpu_s"]
-    writes = after["stream_writes"] - before["stream_writes"]
+    sim_cpu = cpu1 - cpu0
+    # .get: an older simulator (PYTHONPATH=old tree) lacks some of these figures
+    writes = after.get("stream_writes", 0) - before.get("stream_writes", 0)
     return {
         "streams": streams,
         "wall_s": wall,
@@ -165,16 +183,17 @@ async def load(url: str, streams: int, max_tokens: int) -> dict:
         "modelled_tok_s": model["tok_s"],
         "achieved_over_modelled": tokens / wall / model["tok_s"],
         "sim_cpu_s": sim_cpu,
-        "sim_waiting_for_cpu_s": (after["sched_wait_s"] or 0) - (before["sched_wait_s"] or 0),
+        "sim_waiting_for_cpu_s": wait1 - wait0,
         "sim_cpu_us_per_write": 1e6 * sim_cpu / writes if writes else 0,
-        "tokens_per_write": tokens / writes if writes else 0,
+        "sim_cpu_us_per_token": 1e6 * sim_cpu / tokens if tokens else 0,
+        "tokens_per_write": tokens / writes if writes else tokens / max(1, chunks),
         "client_cpu_s": client_cpu,
         "ttft_p50_s": statistics.median(ttfts),
         "loop_lag_p50_ms": after["loop_lag_p50_ms"],
         "loop_lag_p99_ms": after["loop_lag_p99_ms"],
         "loop_lag_max_ms": after["loop_lag_max_ms"],
         "lag_resets": after["lag_resets"] - before["lag_resets"],
-        "late_wakeups": after["late_wakeups"],
+        "late_wakeups": after.get("late_wakeups", []),
         "preemptions": after["preemptions"],
     }
 
@@ -195,7 +214,7 @@ def main() -> None:
         prof.write_text(PROFILE)
         with start_sim(prof) as sim:
             probe = start_probe()
-            res = asyncio.run(load(sim.endpoints["bf16"], args.streams, args.max_tokens))
+            res = asyncio.run(load(sim.endpoints["bf16"], args.streams, args.max_tokens, sim.pid))
             res |= stop_probe(probe)
     print(f"{args.streams} concurrent streams, Llama-3.1-8B bf16 on a simulated H100:")
     print(
