@@ -44,7 +44,10 @@ def test_replay_to_the_end_has_costs_and_quality(path: Path) -> None:
         if e.gpu == "cpu" and not s.frame("sweep_level").height:
             continue
         view = snap.endpoint(e.name)
-        assert view.cost.monthly_usd is not None, (e.name, view.cost)
+        if path == DEMO:
+            assert view.cost.monthly_usd is not None, (e.name, view.cost)
+        else:  # a real recording may hold a precision that never met the SLO: it must say so
+            assert view.cost.monthly_usd is not None or view.cost.reason, (e.name, view.cost)
     assert feed.send(it.SetHours(365)) is None  # the cost panel stays live in replay
 
 
