@@ -22,7 +22,9 @@ async def scrape_once(
     except httpx.HTTPError as exc:
         return None, ServerSecond("", t, "unreachable", f"{url}: {type(exc).__name__}")
     if r.status_code == 404:
-        return None, ServerSecond("", t, "not_exposed", f"{url}: HTTP 404 (metrics not exposed)")
+        return None, ServerSecond(
+            "", t, "not_exposed", f"{url}: HTTP 404 (metrics not exposed by this server)"
+        )
     if r.status_code != 200:
         return None, ServerSecond("", t, "unreachable", f"{url}: HTTP {r.status_code}")
     try:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import polars as pl
+
 from qtui.config.pricing import PriceTable
 from qtui.config.profile import Profile
 from qtui.cost.compare import CostComparison, EndpointMeasure, FinanceRow, build_comparison
@@ -89,6 +91,7 @@ def decide(s: Session) -> Decision:
         raise QtuiError(f"{s.path}: no readable profile recorded; cannot write a decision record")
     profile = s.profile
     notes = list(s.warnings)
+    notes += counted_usage_notes(s)
     summaries = summarize(s)
     verdicts, qdeltas = _quality(s, profile)
     whatif = WhatIf.from_profile(profile, _tables(s, profile, notes))
@@ -121,6 +124,27 @@ def decide(s: Session) -> Decision:
         fin = comparison.row(x.endpoint)
         rows.append(_judge(x, fin, verdicts.get(x.endpoint), qdeltas.get(x.endpoint), profile))
     return _recommend(s, profile, base, rows, comparison, notes)
+
+
+def counted_usage_notes(s: Session) -> list[str]:
+    """One note per endpoint whose server sent no usage: its tokens were counted from the stream."""
+    req = s.frame("request")
+    if req.height == 0 or "usage_source" not in req.columns:
+        return []
+    ok = req.filter((pl.col("error_class") == "none") & (pl.col("phase") == "measure"))
+    counts = (
+        ok.group_by("endpoint", maintain_order=True)
+        .agg(counted=(pl.col("usage_source") == "counted").sum(), total=pl.len())
+        .filter(pl.col("counted") > 0)
+    )
+    by_name = {r["endpoint"]: r for r in counts.iter_rows(named=True)}
+    order = [n for n in s.endpoints if n in by_name] + [n for n in by_name if n not in s.endpoints]
+    return [
+        f"{n}: the server reported no token usage for {by_name[n]['counted']} of "
+        f"{by_name[n]['total']} requests; their completion tokens were counted from the stream "
+        "(one per chunk with text)"
+        for n in order
+    ]
 
 
 def _judge(

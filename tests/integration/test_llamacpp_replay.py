@@ -62,3 +62,9 @@ def test_a_decision_record_builds_from_the_shipped_session(session: Session) -> 
     d = decide(session)
     assert [r.summary.endpoint for r in d.rows] == NAMES
     assert all(r.summary.gpu == "cpu" and r.summary.power_w is None for r in d.rows)
+
+
+def test_the_decision_record_says_tokens_were_counted(session: Session) -> None:
+    notes = [n for n in decide(session).notes if "no token usage" in n]
+    assert [n.split(":", 1)[0] for n in notes] == NAMES
+    assert all("counted from the stream" in n for n in notes)
