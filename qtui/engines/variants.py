@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 # llama.cpp `enum llama_ftype` values (include/llama.h); stable across releases.
 FTYPES: dict[str, int] = {
+    "f32": 0,  # ALL_F32: the source's weights dequantized exactly (a same-weights control)
     "q4_0": 2,
     "q4_1": 3,
     "q8_0": 7,
@@ -39,6 +40,7 @@ NOMINAL_BPW: dict[str, float] = {
     "q5_1": 6.00,
     "q6_k": 6.56,
     "q8_0": 8.50,
+    "f32": 32.0,
 }
 
 
@@ -67,6 +69,12 @@ DEFAULT_VARIANTS: tuple[Variant, ...] = (
     Variant("q3_k_m"),
     Variant("q2_k"),
 )
+
+
+# The reference's own weights in F32 (Q4_1 dequantizes exactly): what changes is only llama.cpp's
+# kernel (Q4_1's matmul rounds activations to 8 bits, F32's does not). Its flips against the
+# reference are the floor any re-encoding (Q8_0 included) is measured against.
+SAME_WEIGHTS = Variant("f32")
 
 
 def variant(precision: str) -> Variant:

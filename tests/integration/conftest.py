@@ -33,7 +33,7 @@ from qtui.engines.cache import cache_dir
 from qtui.engines.provision import Engine, ensure_engine, ensure_smollm2
 from qtui.engines.quantize import build_variants
 from qtui.engines.server import ServerProcess, ServerSpec, running_servers
-from qtui.engines.variants import DEFAULT_VARIANTS
+from qtui.engines.variants import DEFAULT_VARIANTS, SAME_WEIGHTS
 from qtui.errors import QtuiError
 from qtui.load.engine import EndpointResult, LoadRun
 from qtui.metrics.stats import Stats
@@ -51,6 +51,9 @@ from qtui.session.reader import Session, load_session
 from qtui.session.writer import SessionWriter
 
 PROFILE = shipped_profiles_dir() / "llamacpp.toml"
+# Not in the profile: the reference's own weights in F32, served only for the golden set, to
+# measure how many flips a change of llama.cpp kernel alone causes (see docs/llamacpp.md).
+SAME_WEIGHTS_NAME = "q4_1-f32"
 
 
 SKIP_ENV = "QTUI_SKIP_LLAMACPP"
@@ -115,11 +118,12 @@ def llama_profile() -> Profile:
 def variant_files(
     llama_engine: Engine, llama_profile: Profile, pytestconfig: pytest.Config
 ) -> dict[str, Path]:
-    """precision → GGUF file: the shipped Q4_1 and the quantizations, cached by source hash."""
+    """precision → GGUF file: the shipped Q4_1, the quantizations and the F32 same-weights
+    control, cached by source hash."""
     with provisioning("fetching SmolLM2"):
         source = ensure_smollm2(log=lambda m: _say(pytestconfig, m))
     wanted = {e.precision for e in llama_profile.endpoints}
-    variants = tuple(v for v in DEFAULT_VARIANTS if v.precision in wanted)
+    variants = (*(v for v in DEFAULT_VARIANTS if v.precision in wanted), SAME_WEIGHTS)
     with provisioning("quantizing SmolLM2"):
         return build_variants(llama_engine, source, variants, cache_dir() / "models" / "variants")
 
@@ -136,6 +140,8 @@ def llama_servers(
         ServerSpec(e.name, variant_files[e.precision], e.model or e.name)
         for e in llama_profile.endpoints
     ]
+    control = variant_files[SAME_WEIGHTS.precision]
+    specs.append(ServerSpec(SAME_WEIGHTS_NAME, control, f"smollm2-135m-{SAME_WEIGHTS_NAME}"))
     logs = tmp_path_factory.mktemp("llama-logs")
     with (
         provisioning("starting the llama.cpp servers"),
@@ -168,11 +174,12 @@ class Campaign:
     events: list[tuple[str, str]] = field(default_factory=list)
     quality: list[QualityRecord] = field(default_factory=list)
     control: list[QualityRecord] = field(default_factory=list)  # the reference, asked again
+    same_weights: list[QualityRecord] = field(default_factory=list)  # its weights in F32
     session_path: Path | None = None
     session: Session | None = None
 
 
-async def _drive(profile: Profile, writer: SessionWriter, camp: Campaign) -> None:
+async def _drive(profile: Profile, writer: SessionWriter, camp: Campaign, control_url: str) -> None:
     for ep in profile.endpoints:
         info = await discover(ep.url)
         camp.infos[ep.name] = info
@@ -241,8 +248,10 @@ async def _drive(profile: Profile, writer: SessionWriter, camp: Campaign) -> Non
     # be the server's noise, not quantization
     ref = QualityTarget.from_endpoint(profile.baseline)
     again = dataclasses.replace(ref, name=f"{ref.name}-again")
-    camp.control = await run_quality(
-        list(reversed(items)), [again], concurrency=1, seed=profile.workload.seed
+    same = QualityTarget(SAME_WEIGHTS_NAME, control_url, f"smollm2-135m-{SAME_WEIGHTS_NAME}")
+    camp.control, camp.same_weights = await asyncio.gather(
+        run_quality(list(reversed(items)), [again], concurrency=1, seed=profile.workload.seed),
+        run_quality(items, [same], concurrency=1, seed=profile.workload.seed),
     )
     names = [e.name for e in profile.endpoints]
     summary = quality_summary(camp.quality, names, profile.baseline.name, profile.slo.quality)
@@ -268,7 +277,7 @@ def campaign(
     }
     t0 = time.monotonic()
     with SessionWriter(path, profile=profile, meta=meta) as writer:
-        asyncio.run(_drive(profile, writer, camp))
+        asyncio.run(_drive(profile, writer, camp, llama_servers[SAME_WEIGHTS_NAME].url))
     _say(pytestconfig, f"campaign done in {time.monotonic() - t0:.0f} s; session {path}")
     for line in campaign_table(camp):
         _say(pytestconfig, line)
@@ -309,4 +318,13 @@ def campaign_table(camp: Campaign) -> list[str]:
                 f"{st.rps:>5.2f}  {st.out_tps:>9.1f}  {_ms(st.ttft.p50):>11}  "
                 f"{_ms(st.e2e.p50):>10}{tail}"
             )
+    for label, recs in (
+        ("reference asked again", camp.control),
+        ("same weights, F32", camp.same_weights),
+    ):
+        if recs:
+            name = recs[0].endpoint
+            a = agreement(name, base, camp.quality + recs)
+            kl = "-" if a.mean_kl is None else f"{a.mean_kl:.4f}"
+            lines.append(f"control {name} ({label}): flips {a.flip_rate:.2f}  KL {kl}")
     return lines

@@ -6,7 +6,7 @@ import math
 
 import polars as pl
 import pytest
-from conftest import Campaign
+from conftest import SAME_WEIGHTS_NAME, Campaign
 
 from qtui.config.pricing import PriceTable
 from qtui.cost.formulas import usd_per_million_tokens
@@ -95,9 +95,28 @@ def test_agreement_with_the_reference_falls_as_bits_fall(campaign: Campaign) -> 
     assert None not in flips and None not in kls, (flips, kls)
     assert flips[2] > flips[0] and flips[1] > flips[0], flips  # type: ignore[operator]
     assert kls == sorted(kls) and len(set(kls)) == 3, kls  # type: ignore[type-var]
-    # Q8_0 re-encodes Q4_1's weights nearly exactly: a tenth of Q2_K's divergence or less.
-    # (Its greedy text still flips on some near-tied items: measured 7 of 27, see docs.)
-    assert kls[0] < 0.1 * kls[2], kls  # type: ignore[operator]
+
+
+def test_q8_0_flips_no_more_than_the_same_weights_through_another_kernel(
+    campaign: Campaign,
+) -> None:
+    """Q8_0 ≈ 0 beyond the floor: the reference's exact weights served in F32 flip too.
+
+    Llama.cpp's Q4_1 matmul rounds activations to 8 bits; any other weight type runs another
+    kernel, which moves logprobs by ~0.02 nats and flips greedy text at near-ties of a 135M
+    model (measured: 4 of 27 items for both F32 and Q8_0). Q8_0's excess over that floor is
+    its own re-encoding error: measured 0 items; tolerance 2 items (2/27), because the floor
+    moves by an item or two with the CPU's SIMD path and Q8_0's KL is about twice the floor's.
+    """
+    items = len(campaign.same_weights)
+    floor = agreement(SAME_WEIGHTS_NAME, "q4_1", campaign.quality + campaign.same_weights)
+    q8, q2 = (agreement(n, "q4_1", campaign.quality) for n in ("q8_0", "q2_k"))
+    assert floor.pairs == items > 0
+    assert None not in (floor.flip_rate, q8.flip_rate, q2.flip_rate, floor.mean_kl, q8.mean_kl)
+    assert q8.flip_rate <= floor.flip_rate + 2 / items, (q8, floor)  # type: ignore[operator]
+    assert q2.flip_rate > q8.flip_rate  # type: ignore[operator]
+    assert q8.mean_kl <= 4 * floor.mean_kl, (q8.mean_kl, floor.mean_kl)  # type: ignore[operator]
+    assert q2.mean_kl is not None and q2.mean_kl > 10 * q8.mean_kl  # type: ignore[operator]
 
 
 def test_the_same_file_agrees_with_itself(campaign: Campaign) -> None:
