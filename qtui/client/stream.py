@@ -197,6 +197,7 @@ class StreamClient:
                         first = choices[0]
                         if _carries_text(first):
                             times.append(now)
+                            self.chunks += 1  # live: per-second throughput counts it now
                         fr = first.get("finish_reason")
                         if fr is not None:
                             finish = fr
@@ -207,7 +208,6 @@ class StreamClient:
                         msg = err.get("message", "") if isinstance(err, dict) else str(err)
                         raise Malformed(f"server error in stream: {_one_line(str(msg))}")
         rec.t_end = rec.t_send + (perf() - p0)
-        self.chunks += len(times)
         if times:
             rec.t_first_token = rec.t_send + times[0]
         rec.finish_reason = finish

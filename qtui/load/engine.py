@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,7 +32,7 @@ from qtui.load.scraper import ServerScraper
 from qtui.load.selfcheck import ClientHealth, LoopMonitor
 from qtui.load.slo import Capacity, LevelResult, breaches, capacity
 from qtui.load.workload import GoldenFactory, PromptSource, make_source
-from qtui.metrics.stats import Cumulative, Stats, summarize
+from qtui.metrics.stats import Cumulative, Stats, streamed_tokens, summarize
 from qtui.metrics.vllm import ServerSecond
 
 Mode = Literal["concurrency", "rate", "sweep"]
@@ -91,7 +91,8 @@ class _Endpoint:
         self.level = 0.0
         self.by: Literal["concurrency", "rate"] = "concurrency"
         self.window: list[RequestRecord] = []
-        self.step_records: list[RequestRecord] = []
+        self.step_records: list[RequestRecord] = []  # sent in the measured part of the step
+        self.step_all: list[RequestRecord] = []  # every request that ended during the step
         self.cum = Cumulative(ep.name)
         self.in_flight: set[asyncio.Task[RequestRecord]] = set()
         self.workers: set[asyncio.Task[None]] = set()
@@ -131,6 +132,7 @@ class _Endpoint:
 
     def _done(self, rec: RequestRecord) -> None:
         self.window.append(rec)
+        self.step_all.append(rec)
         if rec.phase == "measure":
             self.step_records.append(rec)
         self.run._emit_record(rec)
@@ -222,6 +224,8 @@ class _Endpoint:
         self.warmup = min(load.warmup_s, duration)
         self.cooldown = min(load.cooldown_s, max(0.0, duration - self.warmup))
         self.step_start = time.perf_counter()
+        wall_start = time.time()
+        self.step_all = []
         self.step_end = self.step_start + duration
         await self._start_sending()
         halt = asyncio.ensure_future(self.run._halt.wait())
@@ -239,6 +243,10 @@ class _Endpoint:
             - (self.step_start + self.warmup),
         )
         stats = summarize(self.ep.name, self.step_records, time.time(), measured)
+        window = wall_start + self.warmup
+        streamed = streamed_tokens(self.step_all, window, window + measured)
+        stats = replace(stats, out_tps=streamed / measured)
+        self.step_all = []
         self.result.sent = self.sent
         return LevelResult(level, stats, breaches(stats, self.run.profile.slo))
 
@@ -455,6 +463,11 @@ class LoadRun:
             chunks = ep.client.chunks - ep.chunks_seen
             ep.chunks_seen = ep.client.chunks
             st = summarize(name, recs, time.time(), dt, len(ep.in_flight), chunks)
+            # tokens delivered this second (streaming requests included), not only those of
+            # requests that happened to end in it; tokens per chunk from the finished ones
+            done_chunks = sum(len(r.chunk_times) for r in recs if r.ok)
+            per_chunk = st.completion_tokens / done_chunks if done_chunks else 1.0
+            st = replace(st, out_tps=chunks * per_chunk / dt if dt > 0 else 0.0)
             ep.cum.add(r for r in recs if r.phase == "measure")
             ep.result.seconds += 1
             if health.client_bound:
@@ -470,7 +483,11 @@ class LoadRun:
             r.sent = ep.sent
             r.client_bound_seconds = self._bound.get(name, 0)
             measured = sum(lv.stats.duration_s for lv in r.levels) or 1e-9
-            r.summary = ep.cum.stats(time.time(), measured)
+            summary = ep.cum.stats(time.time(), measured)
+            if r.levels:  # delivered throughput: tokens streamed in the measured windows
+                tokens = sum(lv.stats.out_tps * lv.stats.duration_s for lv in r.levels)
+                summary = replace(summary, out_tps=tokens / measured)
+            r.summary = summary
             out[name] = r
         return out
 

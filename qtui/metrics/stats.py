@@ -94,6 +94,26 @@ def latency_stats(values: Sequence[float] | np.ndarray) -> LatencyStats:
     return LatencyStats(a.size, float(a.mean()), *(float(x) for x in p))
 
 
+def streamed_tokens(records: Iterable[RequestRecord], start: float, end: float) -> float:
+    """Output tokens that arrived in [start, end) (wall clock), whatever became of their request.
+
+    A request still streaming when the window closes, or cancelled, or sent before it opened,
+    contributes the chunks that arrived inside it: throughput is what the server delivered in
+    the window, not what happened to finish in it (long requests would otherwise be undercounted).
+    A chunk carries completion_tokens / chunks tokens when the server reported usage, else one.
+    """
+    total = 0.0
+    for r in records:
+        if not r.chunk_times:
+            continue
+        times = np.asarray(r.chunk_times) + r.t_send
+        inside = int(np.count_nonzero((times >= start) & (times < end)))
+        if inside:
+            per_chunk = (r.completion_tokens or len(times)) / len(times)
+            total += inside * per_chunk
+    return total
+
+
 def summarize(
     endpoint: str,
     records: Iterable[RequestRecord],

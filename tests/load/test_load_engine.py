@@ -127,3 +127,21 @@ async def test_warmup_requests_are_excluded_from_stats() -> None:
 
 def test_profile_paths_are_relative(tmp_path: Path) -> None:
     assert profile().load.concurrency == 4
+
+
+async def test_throughput_counts_tokens_of_requests_still_streaming_at_the_end() -> None:
+    """Requests longer than the run: none completes, yet the server delivered tokens all along."""
+    served = Behaviour(token_delay_s=0.05)
+    p = profile(duration_s=1.5, warmup_s=0, cooldown_s=0)
+    out = p.workload.output_tokens.model_copy(update={"mean": 1000})
+    p = p.model_copy(update={"workload": p.workload.model_copy(update={"output_tokens": out})})
+    recs: list[RequestRecord] = []
+    async with FakeServer(served) as url:
+        res = (await LoadRun(p, {"e0": url}, on_record=recs.append).run())["e0"]
+    lv = res.levels[0].stats
+    assert lv.requests == 0 and lv.cancelled == 4  # every request was cut off by the end
+    chunks = sum(len(r.chunk_times) for r in recs)
+    assert chunks > 0
+    # what streamed inside the window: all of it but what arrived between the end and the cancel
+    assert 0.5 * chunks <= lv.out_tps * lv.duration_s <= chunks
+    assert res.summary is not None and res.summary.out_tps == lv.out_tps
