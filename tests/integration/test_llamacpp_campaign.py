@@ -135,6 +135,7 @@ def test_counted_tokens_equal_the_fixed_output_length(campaign: Campaign) -> Non
 def test_a_healthy_llamacpp_endpoint_gets_no_warning(campaign: Campaign) -> None:
     assert all(r.info is not None and r.info.healthy for r in campaign.results.values())
     assert [w for r in campaign.results.values() for w in r.warnings] == []
+    assert [msg for kind, msg in campaign.events if kind == "warning"] == []  # no /metrics spam
 
 
 def test_cost_per_million_tokens_from_a_cpu_instance_price(campaign: Campaign) -> None:
