@@ -112,8 +112,18 @@ class EndpointView:
     error_rate: float | None = None
     quality: QualityView = QualityView()
     cost: CostView = CostView()
+    energy: Energy = field(default_factory=lambda: Energy())
     history: History = History()
     sweep: tuple[SweepPoint, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Energy:
+    """Energy per 1M output tokens over the last minute, from the GPU energy counter."""
+
+    kwh_per_1m: float | None = None
+    usd_per_1m: float | None = None
+    reason: str = "no energy counter"
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,11 +17,13 @@ from qtui.config.profile import Profile
 from qtui.cost import EndpointMeasure, WhatIf, build_comparison, capacity_from_sweep
 from qtui.cost import SweepPoint as CostPoint
 from qtui.data import gpu_specs
+from qtui.gpu.derived import energy_cost_per_million, energy_per_million_tokens
 from qtui.live import intents as it
 from qtui.live.model import (
     CostInputs,
     CostView,
     EndpointView,
+    Energy,
     GpuMem,
     History,
     Latency,
@@ -33,6 +35,8 @@ from qtui.live.model import (
 )
 
 HISTORY_S = 300  # seconds of per-second series kept for sparklines and charts
+ENERGY_WINDOW_S = 60  # energy per token over the last minute
+ENERGY_SAMPLES = 4 * ENERGY_WINDOW_S  # GPU samples come at up to 4 Hz
 MIN_LEVEL_SECONDS = 3  # seconds at a level before it counts as a point on the capacity curve
 
 
@@ -59,6 +63,12 @@ class _Ep:
     series: dict[str, deque[float]] = field(
         default_factory=lambda: defaultdict(lambda: deque(maxlen=HISTORY_S))
     )
+    energy: deque[tuple[float, float]] = field(
+        default_factory=lambda: deque(maxlen=ENERGY_SAMPLES)
+    )  # (t, J summed over the endpoint's GPUs)
+    tokens: deque[tuple[float, float]] = field(
+        default_factory=lambda: deque(maxlen=ENERGY_WINDOW_S)
+    )  # (t, output tokens in the second ending at t)
     levels: dict[float, list[dict[str, Any]]] = field(default_factory=dict)
     sweep_levels: dict[float, dict[str, Any]] = field(default_factory=dict)
 
@@ -116,6 +126,8 @@ class ViewState:
         if kind == "client_second":
             ep.client = dict(rec)
             self._series(ep, rec)
+            tokens = (_f(rec, "out_tps") or 0.0) * (_f(rec, "duration_s") or 1.0)
+            ep.tokens.append((_f(rec, "t") or 0.0, tokens))
             if self.measuring:
                 ep.levels.setdefault(self.level, []).append(dict(rec))
         elif kind == "server_second":
@@ -129,6 +141,11 @@ class ViewState:
                 ep.status, ep.reason = "dead", f"{status}: {rec.get('detail', '')}"
         elif kind == "gpu_sample":
             ep.gpu = _gpu_total(ep.gpus, rec)
+            joules, t = _f(ep.gpu, "energy_j"), _f(rec, "t")
+            if joules is not None and t is not None:
+                if ep.energy and ep.energy[-1][0] == t:  # another GPU of the same sample
+                    ep.energy.pop()
+                ep.energy.append((t, joules))
         elif kind == "discovery":
             ep.model = str(rec.get("model") or rec.get("model_id") or "")
             if rec.get("error"):
@@ -245,6 +262,19 @@ class ViewState:
             )
         return build_comparison(measures, self.whatif, self.profile.baseline.name)
 
+    def energy(self, name: str) -> Energy:
+        """kWh and $ of electricity per 1M output tokens over the last minute of samples."""
+        ep = self.eps[name]
+        if len(ep.energy) < 2:
+            return Energy(reason="no energy counter" if not ep.energy else "measuring…")
+        t_end = ep.energy[-1][0]
+        window = [(t, j) for t, j in ep.energy if t >= t_end - ENERGY_WINDOW_S]
+        (t0, j0), (t1, j1) = window[0], window[-1]
+        tokens = sum(n for t, n in ep.tokens if t0 < t <= t1)
+        kwh = energy_per_million_tokens(j1 - j0, int(tokens))
+        usd = energy_cost_per_million(kwh, self.profile.cost.energy_usd_per_kwh)
+        return Energy(kwh.value, usd.value, kwh.reason or "")
+
     def snapshot(self, run: RunView) -> Snapshot:
         comp = self._comparison()
         slo = self.profile.slo
@@ -337,6 +367,7 @@ class ViewState:
                     error_rate=_f(c, "error_rate"),
                     quality=quality,
                     cost=cost,
+                    energy=self.energy(e.name),
                     history=History(
                         t=tuple(h["t"]),
                         out_tps=tuple(h["out_tps"]),

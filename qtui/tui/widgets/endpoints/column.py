@@ -36,7 +36,17 @@ class EndpointColumn(Vertical):
         yield Sparkline([], classes="spark-tps")
         yield Sparkline([], classes="spark-rps")
         yield Cell(L.LATENCY_HEADER, classes="lat-header")
-        for cid in ("ttft", "itl", "e2e", "errors", "quality", "cost-unit", "cost-month", "reason"):
+        for cid in (
+            "ttft",
+            "itl",
+            "e2e",
+            "errors",
+            "quality",
+            "cost-unit",
+            "cost-month",
+            "energy",
+            "reason",
+        ):
             yield Cell(classes=cid)
 
     def _cell(self, cls: str) -> Cell:
@@ -63,6 +73,7 @@ class EndpointColumn(Vertical):
         self._cell("quality").set(L.quality(e))
         self._cell("cost-unit").set(L.cost_unit(e))
         self._cell("cost-month").set(L.cost_month(e))
+        self._cell("energy").set(L.energy(e))
         reason = f"[b]{e.status}[/b]: {escape(e.reason)}" if e.reason or dead else ""
         self._cell("reason").set(reason)
         spark = (e.history.out_tps[-HISTORY:], e.history.rps[-HISTORY:])

@@ -99,3 +99,10 @@ def cost_month(e: EndpointView) -> str:
     if c.warning:
         text += " [b $error]SLO![/]"
     return text
+
+
+def energy(e: EndpointView) -> str:
+    en = e.energy
+    if en.kwh_per_1m is None:
+        return f"energy {fmt.DASH} ({en.reason})"
+    return f"energy {en.kwh_per_1m:,.3g} kWh/1M tok"

@@ -1,0 +1,37 @@
+import pytest
+
+from qtui.config.load import load_model
+from qtui.config.paths import demo_profile
+from qtui.config.profile import Profile
+from qtui.live.model import RunView
+from qtui.live.state import ViewState
+from qtui.live.tables import tables_for
+
+
+def state() -> ViewState:
+    prof = load_model(demo_profile(), Profile)
+    return ViewState(prof, tables_for(prof))
+
+
+def test_energy_per_million_tokens_by_hand() -> None:
+    s = state()
+    # two GPUs of one endpoint: their counters add up (1,000 + 2,000 J, then +18,000 J each)
+    for gpu, joules in ((0, 1000.0), (1, 2000.0)):
+        s.ingest("gpu_sample", {"endpoint": "bf16", "gpu": gpu, "t": 100.0, "energy_j": joules})
+    for t in range(101, 111):  # 10 s at 1,000 output tok/s = 10,000 tokens
+        s.ingest("client_second", {"endpoint": "bf16", "t": float(t), "out_tps": 1000.0,
+                                   "duration_s": 1.0})  # fmt: skip
+    for gpu, joules in ((0, 19000.0), (1, 20000.0)):
+        s.ingest("gpu_sample", {"endpoint": "bf16", "gpu": gpu, "t": 110.0, "energy_j": joules})
+    # 36,000 J = 0.01 kWh over 10,000 tokens → 1.0 kWh per 1M tokens; at $0.12/kWh → $0.12
+    e = s.energy("bf16")
+    assert e.kwh_per_1m == pytest.approx(1.0)
+    assert e.usd_per_1m == pytest.approx(0.12)
+    view = next(v for v in s.snapshot(RunView()).endpoints if v.name == "bf16")
+    assert view.energy == e
+
+
+def test_no_energy_counter_says_so() -> None:
+    s = state()
+    s.ingest("gpu_sample", {"endpoint": "fp8", "gpu": 0, "t": 1.0, "energy_j": None})
+    assert s.energy("fp8").kwh_per_1m is None and s.energy("fp8").reason == "no energy counter"
