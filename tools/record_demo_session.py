@@ -1,4 +1,4 @@
-"""Regenerate sessions/demo-llama8b-sim.qtsession: `qtui bench profiles/demo.toml --quality` (sweep).
+"""Regenerate sessions/demo-llama8b-sim.qtsession: `qtui bench profiles/demo.toml --quality`.
 
 Runs the real command against qtui's simulator (started by bench for the simulated endpoints) on
 127.0.0.1, then copies the recorded session into sessions/. Usage:
