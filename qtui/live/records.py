@@ -7,7 +7,6 @@ from typing import Any
 
 from qtui.client.discovery import ServerInfo
 from qtui.gpu.types import GpuSnapshot, gpu_records
-from qtui.load.slo import LevelResult
 from qtui.metrics.stats import Stats
 
 
@@ -26,28 +25,6 @@ def client_second(st: Stats, level: float | None, client_bound: bool) -> dict[st
     row["level"] = level
     row["client_bound"] = client_bound
     return row
-
-
-def sweep_level(endpoint: str, lv: LevelResult) -> dict[str, Any]:
-    """One finished sweep step: what it delivered and whether it met every SLO."""
-    s = lv.stats
-    return {
-        "endpoint": endpoint,
-        "level": lv.level,
-        "t_start": s.t - s.duration_s,
-        "t_end": s.t,
-        "requests": s.requests,
-        "rps": s.rps,
-        "in_tps": s.in_tps,
-        "out_tps": s.out_tps,
-        "ttft_p95": s.ttft.p95,
-        "itl_p95": s.itl.p95,
-        "e2e_p95": s.e2e.p95,
-        "error_rate": s.error_rate,
-        "ok": lv.ok,
-        "breaches": "; ".join(lv.breaches),
-        "client_bound": lv.client_bound,
-    }
 
 
 def gpu_samples(snap: GpuSnapshot, endpoints: Iterable[str]) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ from qtui.config.pricing import PriceTable
 from qtui.config.profile import Profile
 from qtui.errors import QtuiError
 from qtui.live import records
+from qtui.session.rows import sweep_level_row
 
 QUALITY_CONCURRENCY = 4  # golden items in flight per endpoint (bounded, beside the load)
 
@@ -335,7 +336,7 @@ class LiveWorker:
             seen = self._levels_seen.get(name, 0)
             if self.mode == "sweep":
                 for lv in ep.result.levels[seen:]:
-                    self._ingest("sweep_level", records.sweep_level(name, lv))
+                    self._ingest("sweep_level", sweep_level_row(name, lv))
             self._levels_seen[name] = len(ep.result.levels)
 
     # -- quality ---------------------------------------------------------------------------

@@ -48,6 +48,7 @@ from qtui.quality import (
 )
 from qtui.quality import summarize as quality_summary
 from qtui.session.reader import Session, load_session
+from qtui.session.rows import sweep_level_row
 from qtui.session.writer import SessionWriter
 
 PROFILE = shipped_profiles_dir() / "llamacpp.toml"
@@ -212,27 +213,7 @@ async def _drive(profile: Profile, writer: SessionWriter, camp: Campaign, contro
     camp.results = await run.run()
     for name, res in camp.results.items():
         for lv in res.levels:
-            s = lv.stats
-            writer.append(
-                "sweep_level",
-                {
-                    "endpoint": name,
-                    "level": lv.level,
-                    "t_end": s.t,
-                    "duration_s": s.duration_s,
-                    "requests": s.requests,
-                    "rps": s.rps,
-                    "in_tps": s.in_tps,
-                    "out_tps": s.out_tps,
-                    "ttft_p50": s.ttft.p50,
-                    "ttft_p95": s.ttft.p95,
-                    "itl_p95": s.itl.p95,
-                    "e2e_p50": s.e2e.p50,
-                    "e2e_p95": s.e2e.p95,
-                    "error_rate": s.error_rate,
-                    "counted_usage": s.counted_usage,
-                },
-            )
+            writer.append("sweep_level", sweep_level_row(name, lv))
     assert profile.workload.golden_set is not None
     items = load_golden(PROFILE.parent / profile.workload.golden_set)
     targets = [QualityTarget.from_endpoint(e) for e in profile.endpoints]
