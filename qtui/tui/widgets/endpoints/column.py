@@ -29,6 +29,8 @@ class EndpointColumn(Vertical):
         self.endpoint_name = name
         self._spark: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())
         self._cells: dict[str, Cell] = {}
+        self._titles: tuple[str, str] | None = None
+        self._sparks: tuple[Sparkline, Sparkline] | tuple[()] = ()
 
     def compose(self) -> ComposeResult:
         for cid in ("identity", "memory", "membar", "queue", "throughput"):
@@ -55,9 +57,18 @@ class EndpointColumn(Vertical):
             self._cells = {next(iter(c.classes)): c for c in self.query(Cell)}
         return self._cells[cls]
 
+    def _sparklines(self) -> tuple[Sparkline, Sparkline]:
+        if not self._sparks:
+            tps_s, rps_s = self.query(Sparkline)
+            self._sparks = (tps_s, rps_s)
+        return self._sparks  # type: ignore[return-value]
+
     def show(self, e: EndpointView, max_error_rate: float) -> None:
-        self.border_title = L.title(e)
-        self.border_subtitle = L.slo(e)
+        # a border title set (even unchanged) repaints the whole column with every cell in it
+        title, subtitle = L.title(e), L.slo(e)
+        if (title, subtitle) != self._titles:
+            self._titles = (title, subtitle)
+            self.border_title, self.border_subtitle = title, subtitle
         dead = e.status == "dead"
         self.set_class(dead, "dead")
         self.set_class(e.baseline, "baseline")
@@ -79,5 +90,5 @@ class EndpointColumn(Vertical):
         spark = (e.history.out_tps[-HISTORY:], e.history.rps[-HISTORY:])
         if spark != self._spark:
             self._spark = spark
-            tps_s, rps_s = self.query(Sparkline)
+            tps_s, rps_s = self._sparklines()
             tps_s.data, rps_s.data = list(spark[0]), list(spark[1])
