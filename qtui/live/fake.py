@@ -204,9 +204,9 @@ class FakeFeed:
             waiting=max(0, int(load - 32 * speed)),
             out_tps=out[-1] if out else None,
             rps=out[-1] / 128 if out else None,
-            ttft=Latency(ttft95[-1] * 0.6 if out else None, ttft95[-1] if out else None, 500),
-            itl=Latency(itl95[-1] * 0.8 if out else None, itl95[-1] if out else None, 40),
-            e2e=Latency(e2e95[-1] * 0.8 if out else None, e2e95[-1] if out else None, 8000),
+            ttft=Latency(ttft95[-1] * 0.6 if out else None, ttft95[-1] if out else None, 500, 10),
+            itl=Latency(itl95[-1] * 0.8 if out else None, itl95[-1] if out else None, 40, 10),
+            e2e=Latency(e2e95[-1] * 0.8 if out else None, e2e95[-1] if out else None, 8000, 10),
             error_rate=0.0 if i < 2 else 0.002,
             quality=QualityView(
                 score=q,

@@ -14,11 +14,13 @@ CATEGORIES: tuple[str, ...] = ("on-demand", "spot", "committed")
 
 @dataclass(frozen=True, slots=True)
 class Latency:
-    """p50/p95 of one latency (seconds) against its p95 SLO (ms)."""
+    """p50/p95 of one latency (seconds) against its p95 SLO (ms), over the last ``window_s``
+    seconds of finished requests (None: the server's histograms)."""
 
     p50_s: float | None = None
     p95_s: float | None = None
     slo_ms: float | None = None
+    window_s: float | None = None
 
     @property
     def breached(self) -> bool:
@@ -104,6 +106,7 @@ class EndpointView:
     kv_usage: float | None = None
     running: int | None = None
     waiting: int | None = None
+    server_metrics: bool = True  # False: the server has no /metrics (KV and queue unknown)
     out_tps: float | None = None
     rps: float | None = None
     ttft: Latency = Latency()

@@ -342,28 +342,12 @@ class ViewState:
                     kv_usage=_f(s, "kv_cache_usage"),
                     running=None if (v := _f(s, "running")) is None else int(v),
                     waiting=None if (v := _f(s, "waiting")) is None else int(v),
+                    server_metrics=s.get("status") != "not_exposed",
                     out_tps=_f(c, "out_tps") if c else _f(s, "generation_tps"),
                     rps=_f(c, "rps"),
-                    ttft=Latency(
-                        _f(
-                            c,
-                            "ttft_p50",
-                        )
-                        if c
-                        else _f(s, "ttft_p50"),
-                        _f(c, "ttft_p95") if c else _f(s, "ttft_p95"),
-                        slo.ttft_p95_ms,
-                    ),
-                    itl=Latency(
-                        _f(c, "itl_p50") if c else _f(s, "itl_p50"),
-                        _f(c, "itl_p95") if c else _f(s, "itl_p95"),
-                        slo.itl_p95_ms,
-                    ),
-                    e2e=Latency(
-                        _f(c, "e2e_p50") if c else _f(s, "e2e_p50"),
-                        _f(c, "e2e_p95") if c else _f(s, "e2e_p95"),
-                        slo.e2e_p95_ms,
-                    ),
+                    ttft=_latency(c, s, "ttft", slo.ttft_p95_ms),
+                    itl=_latency(c, s, "itl", slo.itl_p95_ms),
+                    e2e=_latency(c, s, "e2e", slo.e2e_p95_ms),
                     error_rate=_f(c, "error_rate"),
                     quality=quality,
                     cost=cost,
@@ -397,6 +381,20 @@ class ViewState:
             ),
             slo_error_rate=slo.max_error_rate,
         )
+
+
+def _latency(
+    client: Mapping[str, Any], server: Mapping[str, Any], metric: str, slo_ms: float | None
+) -> Latency:
+    """The client's percentiles over its sliding window (recordings before it: the last second);
+    the server's histogram estimate when no client load has run."""
+    if not client:
+        return Latency(_f(server, f"{metric}_p50"), _f(server, f"{metric}_p95"), slo_ms)
+    if (window := _f(client, "win_s")) is not None:
+        p50, p95 = _f(client, f"win_{metric}_p50"), _f(client, f"win_{metric}_p95")
+        return Latency(p50, p95, slo_ms, window)
+    p50, p95 = _f(client, f"{metric}_p50"), _f(client, f"{metric}_p95")
+    return Latency(p50, p95, slo_ms, _f(client, "duration_s") or 1.0)
 
 
 def _gpu_total(gpus: dict[Any, dict[str, Any]], rec: Mapping[str, Any]) -> dict[str, Any]:

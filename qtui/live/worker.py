@@ -25,6 +25,7 @@ from qtui.config.pricing import PriceTable
 from qtui.config.profile import Profile
 from qtui.errors import QtuiError
 from qtui.live import records
+from qtui.metrics.rolling import RollingLatency
 from qtui.session.rows import sweep_level_row
 
 QUALITY_CONCURRENCY = 4  # golden items in flight per endpoint (bounded, beside the load)
@@ -81,6 +82,7 @@ class LiveWorker:
         self._local: list[str] = []  # endpoints served by this host's NVML
         self._last_status: dict[str, Any] = {}
         self._what_if_final: Any = None
+        self._rolling = {e.name: RollingLatency() for e in cfg.profile.endpoints}
 
     # -- plumbing --------------------------------------------------------------------------
     def _send(self, *msg: Any) -> None:
@@ -395,13 +397,18 @@ class LiveWorker:
     # -- callbacks (loop or sampler thread) ------------------------------------------------
     def _on_record(self, rec: Any) -> None:
         self.requests_sent += 1
+        if (rolling := self._rolling.get(rec.endpoint)) is not None:
+            rolling.add(rec)
         if self.writer is not None:
             self.writer.append("request", rec)
 
     def _on_second(self, st: Any) -> None:
         run = self._run
         level = run.eps[st.endpoint].level if run is not None and st.endpoint in run.eps else None
-        self._ingest("client_second", records.client_second(st, level, bool(self.client_bound)))
+        row = records.client_second(st, level, bool(self.client_bound))
+        if (rolling := self._rolling.get(st.endpoint)) is not None:
+            row.update(rolling.roll())
+        self._ingest("client_second", row)
         if run is not None:
             self._collect_levels(run)
         self._status()

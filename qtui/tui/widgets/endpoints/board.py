@@ -20,8 +20,8 @@ class EndpointBoard(HorizontalScroll):
     """Creates columns once, then only updates them (no DOM query per refresh: at 4 Hz a query
     walking every cell of every column was the largest part of a refresh)."""
 
-    def __init__(self, **kw: str) -> None:
-        super().__init__(**kw)
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
         self._columns: dict[str, EndpointColumn] = {}
 
     def show(self, snap: Snapshot) -> None:

@@ -61,7 +61,7 @@ class EndpointColumn(Vertical):
         if not self._sparks:
             tps_s, rps_s = self.query(Sparkline)
             self._sparks = (tps_s, rps_s)
-        return self._sparks  # type: ignore[return-value]
+        return self._sparks
 
     def show(self, e: EndpointView, max_error_rate: float) -> None:
         # a border title set (even unchanged) repaints the whole column with every cell in it
@@ -77,6 +77,7 @@ class EndpointColumn(Vertical):
         self._cell("membar").set(L.memory_bar(e))
         self._cell("queue").set(L.queue(e))
         self._cell("throughput").set(L.throughput(e))
+        self._cell("lat-header").set(L.latency_header(e.ttft))
         self._cell("ttft").set(L.latency("TTFT", e.ttft))
         self._cell("itl").set(L.latency("ITL", e.itl))
         self._cell("e2e").set(L.latency("e2e", e.e2e))

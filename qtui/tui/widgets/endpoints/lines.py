@@ -36,6 +36,8 @@ def memory_bar(e: EndpointView) -> str:
 
 
 def queue(e: EndpointView) -> str:
+    if not e.server_metrics:
+        return "KV · run · wait: [dim]no /metrics[/]"
     run = fmt.DASH if e.running is None else str(e.running)
     wait = fmt.DASH if e.waiting is None else str(e.waiting)
     return f"KV {fmt.pct(e.kv_usage)} · run {run} · wait {wait}"
@@ -53,6 +55,12 @@ def latency(label: str, lat: Latency) -> str:
 
 
 LATENCY_HEADER = f"{'':<4} {'p50':>8} {'p95':>8}"
+
+
+def latency_header(lat: Latency) -> str:
+    """Says what the percentiles cover: the last N s of requests, or the server's histograms."""
+    label = "srv" if lat.window_s is None else f"{lat.window_s:.0f} s"
+    return f"[dim]{label:<4}[/] {'p50':>8} {'p95':>8}"
 
 
 def slo(e: EndpointView) -> str:

@@ -35,3 +35,27 @@ def test_no_energy_counter_says_so() -> None:
     s = state()
     s.ingest("gpu_sample", {"endpoint": "fp8", "gpu": 0, "t": 1.0, "energy_j": None})
     assert s.energy("fp8").kwh_per_1m is None and s.energy("fp8").reason == "no energy counter"
+
+
+def test_latency_comes_from_the_sliding_window_when_recorded() -> None:
+    s = state()
+    s.ingest("client_second", {"endpoint": "bf16", "t": 1.0, "duration_s": 1.0,
+                               "ttft_p50": None, "ttft_p95": None, "win_s": 10.0,
+                               "win_ttft_p50": 0.2, "win_ttft_p95": 0.9})  # fmt: skip
+    view = next(v for v in s.snapshot(RunView()).endpoints if v.name == "bf16")
+    assert (view.ttft.p50_s, view.ttft.p95_s, view.ttft.window_s) == (0.2, 0.9, 10.0)
+    # an older recording without the window: the last second's figures, labelled 1 s
+    s.ingest("client_second", {"endpoint": "fp8", "t": 1.0, "duration_s": 1.0, "ttft_p50": 0.3})
+    view = next(v for v in s.snapshot(RunView()).endpoints if v.name == "fp8")
+    assert (view.ttft.p50_s, view.ttft.window_s) == (0.3, 1.0)
+
+
+def test_server_without_metrics_is_said_not_dashed() -> None:
+    from qtui.tui.widgets.endpoints.lines import queue
+
+    s = state()
+    s.ingest("server_second", {"endpoint": "bf16", "t": 1.0, "status": "not_exposed",
+                               "detail": "http://x/metrics: HTTP 404"})  # fmt: skip
+    views = {v.name: v for v in s.snapshot(RunView()).endpoints}
+    assert not views["bf16"].server_metrics and "no /metrics" in queue(views["bf16"])
+    assert views["fp8"].server_metrics and "no /metrics" not in queue(views["fp8"])
