@@ -161,9 +161,9 @@ class ViewState:
         s = ep.series
         s["t"].append(_f(rec, "t") or 0.0)
         s["out_tps"].append(_f(rec, "out_tps") or 0.0)
-        s["rps"].append(_f(rec, "rps") or 0.0)
-        for key in ("ttft_p50", "ttft_p95", "itl_p95", "e2e_p95"):
-            s[key].append(_f(rec, key) or 0.0)
+        s["rps"].append(_f(rec, "win_rps", "rps") or 0.0)
+        for key in ("ttft_p50", "ttft_p95", "itl_p95", "e2e_p95"):  # the window's, when recorded
+            s[key].append(_f(rec, f"win_{key}", key) or 0.0)
 
     # -- what-ifs --------------------------------------------------------------------------
     def apply(self, intent: it.Intent) -> str | None:
@@ -344,7 +344,7 @@ class ViewState:
                     waiting=None if (v := _f(s, "waiting")) is None else int(v),
                     server_metrics=s.get("status") != "not_exposed",
                     out_tps=_f(c, "out_tps") if c else _f(s, "generation_tps"),
-                    rps=_f(c, "rps"),
+                    rps=_f(c, "win_rps", "rps"),
                     ttft=_latency(c, s, "ttft", slo.ttft_p95_ms),
                     itl=_latency(c, s, "itl", slo.itl_p95_ms),
                     e2e=_latency(c, s, "e2e", slo.e2e_p95_ms),

@@ -27,6 +27,7 @@ class RollingLatency:
         self._pending: dict[str, list[float]] = {m: [] for m in METRICS}
         self._itl: list[np.ndarray] = []
         self._seconds: deque[dict[str, LogHistogram]] = deque(maxlen=window_s)
+        self._counts: deque[int] = deque(maxlen=window_s)
 
     def add(self, rec: RequestRecord) -> None:
         """A finished request of the measure phase counts; failures and warm-up do not."""
@@ -38,16 +39,19 @@ class RollingLatency:
             self._itl.append(np.diff(np.asarray(rec.chunk_times)))
 
     def roll(self) -> dict[str, float | None]:
-        """Close the current second; ``win_<metric>_p50/p95`` (s) over the window, ``win_s``."""
+        """Close the current second: ``win_<metric>_p50/p95`` (s) and ``win_rps`` (finished
+        requests per second) over the window, and ``win_s``, the seconds it spans."""
         second = {m: LogHistogram(self.alpha) for m in METRICS}
         second["ttft"].add(self._pending["ttft"])
         second["e2e"].add(self._pending["e2e"])
         if self._itl:
             second["itl"].add(np.concatenate(self._itl))
+        self._counts.append(len(self._pending["ttft"]))
         self._pending = {m: [] for m in METRICS}
         self._itl = []
         self._seconds.append(second)
-        out: dict[str, float | None] = {"win_s": float(len(self._seconds))}
+        n = len(self._seconds)
+        out: dict[str, float | None] = {"win_s": float(n), "win_rps": sum(self._counts) / n}
         for m in METRICS:
             merged = LogHistogram(self.alpha)
             for s in self._seconds:

@@ -24,6 +24,7 @@ def test_window_keeps_figures_through_seconds_without_a_finished_request() -> No
     r.roll()
     gone = r.roll()  # the request's second has left the 3 s window
     assert gone["win_ttft_p50"] is None and gone["win_s"] == 3.0
+    assert quiet["win_rps"] == 1 / 2 and gone["win_rps"] == 0.0
 
 
 def test_percentiles_over_every_request_in_the_window() -> None:
@@ -35,6 +36,7 @@ def test_percentiles_over_every_request_in_the_window() -> None:
     # 20 values 0.1..2.0: rank 0.5·19 = 9.5 → the 10th/11th value (1.0, 1.1); p95 rank 18.05 → 1.9
     assert out["win_ttft_p50"] == pytest.approx(1.0, rel=0.02)
     assert out["win_ttft_p95"] == pytest.approx(1.9, rel=0.02)
+    assert out["win_rps"] == 20 / 5  # 20 finished requests over the 5 s seen so far
 
 
 def test_failures_and_warmup_are_left_out() -> None:
