@@ -1,62 +1,98 @@
 #!/usr/bin/env python3
-"""peer.json (from vllm_peer.py) → the markdown comparison table of qtui vs `vllm bench serve`.
+"""peer.json files (from vllm_peer.py) → the markdown tables of qtui vs `vllm bench serve`.
 
-python benchmarks/gpu/peer_table.py benchmarks/gpu/results/h100-vllm-peer
+python benchmarks/gpu/peer_table.py DIR [DIR ...]   (each DIR holds a peer.json)
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
-
-
-def streamed_tps(run_dir: Path) -> float | None:
-    """Tokens qtui saw stream inside its measured window (cut requests included) per second."""
-    path = run_dir / "requests.csv"
-    if not path.exists():
-        return None
-    rows = [r for r in csv.DictReader(path.open()) if r["phase"] == "measure"]
-    if not rows:
-        return None
-    t0 = min(float(r["t_send"]) for r in rows)
-    dur = json.loads((run_dir / "summary.json").read_text())["endpoints"]
-    d = next(iter(dur.values()))["summary"]["duration_s"]
-    n = sum(
-        sum(1 for c in json.loads(r["chunk_times"]) if float(r["t_send"]) + c <= t0 + d)
-        for r in rows
-    )
-    return n / d
+from typing import Any
 
 
 def ms(v: float | None) -> str:
     return "—" if v is None else f"{v * 1000:.1f}"
 
 
-def main(root: Path) -> None:
-    doc = json.loads((root / "peer.json").read_text())
-    print("| endpoint | streams | source | out tok/s | TTFT p50 | TTFT p95 | ITL p50 | ITL p95 |")
-    print("|---|---|---|---|---|---|---|---|")
-    for r in doc["runs"]:
+def pct(a: float | None, b: float | None) -> str:
+    return "—" if a is None or not b else f"{(a - b) / b * 100:+.1f} %"
+
+
+def runs(roots: list[Path]) -> list[dict[str, Any]]:
+    return [r for root in roots for r in json.loads((root / "peer.json").read_text())["runs"]]
+
+
+def latency_table(rows: list[dict[str, Any]]) -> list[str]:
+    out = [
+        "| endpoint | streams | source | out tok/s | vs peer | TTFT p50 | TTFT p95 | ITL p50 "
+        "| ITL p95 |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
         q, p = r["qtui"], r["peer"]
         hq, hp = r["server_hist_qtui_window"], r["server_hist_peer_window"]
-        run_dir = root / "peer" / f"qtui-{r['endpoint']}-c{r['level']}"
-        st = streamed_tps(run_dir)
-        gen_q = hq["generation_tokens"] / q["duration_s"]
-        head = f"| {r['endpoint']} | {r['level']} |"
-        rows = [
-            ("qtui (completed requests / window)", q["out_tps"], q),
-            ("qtui (tokens streamed in window)", st, q),
-            ("vllm bench serve", p.get("out_tps"), p),
-            ("vLLM histograms, qtui window", gen_q, hq),
+        peer_tps = p.get("out_tps")
+        sources = [
+            ("qtui", q.get("out_tps"), q),
+            ("vllm bench serve", peer_tps, p),
+            ("vLLM histograms, qtui window", hq["generation_tokens"] / q["duration_s"], hq),
             ("vLLM histograms, peer window", hp["generation_tokens"] / p["duration_s"], hp),
         ]
-        for name, tps, m in rows:
+        for name, tps, m in sources:
             tps_s = "—" if tps is None else f"{tps:.0f}"
-            print(f"{head} {name} | {tps_s} | {ms(m.get('ttft_p50'))} | {ms(m.get('ttft_p95'))} | "
-                  f"{ms(m.get('itl_p50'))} | {ms(m.get('itl_p95'))} |")  # fmt: skip
+            diff = "" if name == "vllm bench serve" else pct(tps, peer_tps)
+            out.append(
+                f"| {r['endpoint']} | {r['level']} | {name} | {tps_s} | {diff} | "
+                f"{ms(m.get('ttft_p50'))} | {ms(m.get('ttft_p95'))} | "
+                f"{ms(m.get('itl_p50'))} | {ms(m.get('itl_p95'))} |"
+            )
+    return out
+
+
+def client_table(rows: list[dict[str, Any]]) -> list[str]:
+    out = [
+        "| endpoint | streams | qtui s | qtui requests | peer s | peer requests | qtui tokens vs "
+        "vLLM counter | client-bound s | loop lag max | client CPU max |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        q, p, hq = r["qtui"], r["peer"], r["server_hist_qtui_window"]
+        h = q.get("client_health") or {}
+        tok = (q.get("out_tps") or 0) * q["duration_s"]
+        out.append(
+            f"| {r['endpoint']} | {r['level']} | {q['duration_s']:.1f} | {q['requests']} | "
+            f"{p.get('duration_s') or 0:.1f} | {p.get('requests')} | "
+            f"{tok:.0f} vs {hq['generation_tokens']:.0f} ({pct(tok, hq['generation_tokens'])}) | "
+            f"{h.get('client_bound_seconds')} of {h.get('seconds')} | "
+            f"{h.get('loop_lag_max_s', 0) * 1000:.0f} ms | {h.get('cpu_max', 0) * 100:.0f} % |"
+        )
+    return out
+
+
+def nvml_table(roots: list[Path]) -> list[str]:
+    out = ["| read at | what | qtui (NVML) MiB | nvidia-smi MiB | diff |", "|---|---|---|---|---|"]
+    for root in roots:
+        rows = json.loads((root / "peer.json").read_text()).get("nvml_vs_smi", {}).get("rows", [])
+        for row in rows:
+            what = (
+                f"GPU {row['gpu']} used ({row.get('query')})"
+                if row["kind"] == "gpu"
+                else f"{row.get('endpoint')} server pid {row['pid']}"
+            )
+            d = row.get("diff_pct")
+            out.append(
+                f"| {root.name} | {what} | {row.get('qtui_used_mib') or 0:.0f} | "
+                f"{row.get('smi_used_mib') or 0:.0f} | {'—' if d is None else f'{d:.2f} %'} |"
+            )
+    return out
+
+
+def main(roots: list[Path]) -> None:
+    rows = runs(roots)
+    print("\n".join([*latency_table(rows), "", *client_table(rows), "", *nvml_table(roots)]))
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main([Path(a) for a in sys.argv[1:]])

@@ -2,8 +2,13 @@
 # The GPU procedure of issue 10, run on the GPU machine from the repo root, one step per call:
 #   stash DIR      copy a carried chunk folder (.gpu-vllm/pNN or .qtw/X) into /root/stash
 #   install        install vLLM (../shared/tools/gpu-vllm/install.sh) and qtui's wheels, build /root/smol
-#   session        qtui bench PROFILE --launch --quality: 3 servers, sweep, golden set, session file
-#   peer           benchmarks/gpu/vllm_peer.py: qtui vs `vllm bench serve` + histograms + NVML vs smi
+#   up [--parallel] start the profile's servers under benchmarks/gpu/hold.py (setsid: they outlive
+#                  this call) and wait up to WAIT s (default 480) until all are healthy; the first
+#                  start fills vLLM's torch.compile cache (~/.cache/vllm) for every later start
+#   down           stop hold.py's servers (SIGTERM to the holder, which stops each process group)
+#   peer ARGS      benchmarks/gpu/vllm_peer.py --attach (hold.py's servers; starts them if none):
+#                  qtui vs `vllm bench serve` + histograms + NVML vs smi
+#   session        down, then qtui bench PROFILE --launch --quality: 3 servers, sweep, golden set
 # Results go to $OUT (at most 8 files), bulky ones as one tarball. See benchmarks/gpu/README.md.
 set -uo pipefail
 step=$1; shift
@@ -26,22 +31,53 @@ install)
   printf '#!/bin/sh\nexec python3 -m vllm.entrypoints.cli.main "$@"\n' > /root/bin/vllm
   chmod +x /root/bin/vllm
   python3 -c "import qtui, textual, polars, bitsandbytes, vllm; print('qtui ok; vllm', vllm.__version__, 'bnb', bitsandbytes.__version__)" ;;
+up)
+  mkdir -p /root/run
+  if ! grep -qs '"holder_pid"' /root/run/servers.json || grep -qs '"stopped": true' /root/run/servers.json; then
+    rm -f /root/run/servers.json
+    setsid nohup python3 benchmarks/gpu/hold.py "$PROFILE" --state /root/run/servers.json \
+      --logs /root/run/logs "$@" > /root/run/hold.log 2>&1 < /dev/null &
+  fi
+  end=$((SECONDS + ${WAIT:-480})); shown=$SECONDS
+  until grep -qs '"ready": true\|"stopped": true' /root/run/servers.json || [ $SECONDS -ge $end ]; do
+    sleep 3
+    if [ $((SECONDS - shown)) -ge 30 ]; then
+      shown=$SECONDS
+      for f in /root/run/logs/*.log; do echo "[$SECONDS s] ${f##*/}: $(grep -v '^\s*$' "$f" | tail -1 | cut -c1-150)"; done
+    fi
+  done
+  echo "after $SECONDS s:"; cat /root/run/hold.log; cat /root/run/servers.json
+  grep -hE "torch.compile take|Compiling a graph|Directly load|Graph capturing finished|init engine|cache factors|Error|error" \
+    /root/run/logs/*.log | cut -c1-220 | tail -40
+  nvidia-smi --query-compute-apps=pid,used_memory --format=csv
+  tar czf "$OUT/up-logs.tar.gz" -C /root/run logs hold.log servers.json 2>/dev/null ;;
+down)
+  hp=$(python3 -c 'import json; print(json.load(open("/root/run/servers.json"))["holder_pid"])' 2>/dev/null)
+  if [ -n "$hp" ] && kill -TERM "$hp" 2>/dev/null; then
+    for i in $(seq 1 60); do kill -0 "$hp" 2>/dev/null || break; sleep 1; done
+  fi
+  tail -3 /root/run/hold.log 2>/dev/null
+  nvidia-smi --query-compute-apps=pid,used_memory --format=csv ;;
 session)
+  bash "$0" down
   rm -rf /root/run/session qtui-out
   timeout -s INT "${LIMIT:-500}" python3 -m qtui bench "$PROFILE" --launch --quality --out /root/run/session 2>&1 \
     | tee /root/run-session.log | grep -v '^\[' | tail -60
+  nvidia-smi > /root/run/session/nvidia-smi-after.txt 2>&1; tail -4 /root/run/session/nvidia-smi-after.txt
   cp /root/run/session/*.qtsession "$OUT/" 2>/dev/null
   cp -r qtui-out/logs /root/run/session/ 2>/dev/null
-  tar czf "$OUT/session-run.tar.gz" -C /root/run session /root/run-session.log 2>/dev/null
+  tar czf "$OUT/session-run.tar.gz" --exclude='*.qtsession' --exclude='requests.*' -C /root/run session /root/run-session.log 2>/dev/null
   ls -la "$OUT" ;;
 peer)
+  [ -f /root/run/servers.json ] || bash "$0" up --parallel
   rm -rf /root/run/peer
-  timeout -s INT "${LIMIT:-500}" python3 benchmarks/gpu/vllm_peer.py "$PROFILE" --out /root/run/peer "$@" 2>&1 \
-    | tee /root/run-peer.log | tail -40
+  timeout -s INT "${LIMIT:-500}" python3 benchmarks/gpu/vllm_peer.py "$PROFILE" --out /root/run/peer \
+    --attach /root/run/servers.json "$@" 2>&1 | tee /root/run-peer.log | tail -40
   nvidia-smi > /root/run/peer/nvidia-smi.txt 2>&1
   cp /root/run/peer/peer.json "$OUT/" 2>/dev/null
-  cp /root/run/peer/session/*.qtsession "$OUT/" 2>/dev/null
-  tar czf "$OUT/peer-run.tar.gz" -C /root/run --exclude='*.qtsession' peer /root/run-peer.log 2>/dev/null
+  cp /root/run/servers.json /root/run/hold.log "$OUT/" 2>/dev/null
+  tar czf "$OUT/peer-run.tar.gz" -C /root/run --exclude='*.qtsession' --exclude='requests.parquet' \
+    peer logs /root/run-peer.log 2>/dev/null
   ls -la "$OUT" ;;
 *) echo "unknown step $step"; exit 2 ;;
 esac

@@ -1,19 +1,22 @@
 #!/usr/bin/env python3
 """qtui's client against `vllm bench serve` on the same vLLM servers, at the same load.
 
-Starts the profile's servers with qtui's own --launch code, then for each endpoint and level:
+Starts the profile's servers with qtui's own --launch code (or, with --attach STATE, uses the
+ones benchmarks/gpu/hold.py keeps up across device calls), then for each endpoint and level:
 qtui bench alone on that endpoint (closed loop, N streams, fixed input/output lengths), then
 `vllm bench serve` with the same streams, lengths and number of requests. Around each of the two
 runs it scrapes /metrics, so vLLM's own histograms give a third, server-side estimate. Also
 compares qtui's NVML readings with nvidia-smi while the servers are up. Writes peer.json.
 
     python benchmarks/gpu/vllm_peer.py PROFILE --out DIR [--level 32] [--extra bf16:128]
-        [--duration 15] [--vllm "python3 -m vllm.entrypoints.cli.main"] [--tokenizer /root/smol]
+        [--row fp8:32 ...] [--attach STATE] [--duration 60]
+        [--vllm "python3 -m vllm.entrypoints.cli.main"] [--tokenizer /root/smol]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
@@ -21,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -181,6 +185,27 @@ def nvml_vs_smi(pids: dict[str, int]) -> dict[str, Any]:
     return {"status": snap.status, "rows": rows}
 
 
+@contextlib.contextmanager
+def servers(prof: Profile, out: Path, attach: Path | None) -> Iterator[dict[str, tuple[str, int]]]:
+    """name → (url, pid): servers started here by qtui's launch code, or hold.py's (--attach)."""
+    if attach is None:
+        with launch_servers(prof, out / "logs") as procs:
+            yield {p.spec.name: (p.url, p.proc.pid) for p in procs}
+        return
+    deadline = time.monotonic() + float(os.environ.get("HOLD_WAIT_S", "600"))
+    while True:  # hold.py may still be compiling; it writes ready once every server is healthy
+        doc = json.loads(attach.read_text()) if attach.exists() else {}
+        if doc.get("ready"):
+            break
+        if doc.get("stopped") or time.monotonic() > deadline:
+            raise SystemExit(f"{attach}: servers not ready ({doc.get('error') or 'timed out'})")
+        time.sleep(2)
+    for n, s in doc["servers"].items():
+        if "failed" in s:
+            print(f"peer: {n} is not up: {s['failed']}", flush=True)
+    yield {n: (s["url"], s["pid"]) for n, s in doc["servers"].items() if "failed" not in s}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     ap.add_argument("profile", type=Path)
@@ -190,22 +215,28 @@ def main() -> int:
     ap.add_argument("--duration", type=float, default=15.0, help="qtui's seconds per run")
     ap.add_argument("--vllm", default="python3 -m vllm.entrypoints.cli.main")
     ap.add_argument("--tokenizer", default="/root/smol")
+    ap.add_argument("--row", action="append", default=[], help="NAME:LEVEL; replaces --level")
+    ap.add_argument("--attach", type=Path, help="hold.py's state file: use its servers")
     ap.add_argument("--session", action="store_true", help="first qtui bench --quality on all")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     prof = load_model(args.profile, Profile)
     runs = [(e.name, args.level) for e in prof.endpoints if e.launch is not None]
     runs += [(n, int(lv)) for n, lv in (x.split(":") for x in args.extra)]
+    if args.row:
+        runs = [(n, int(lv)) for n, lv in (x.split(":") for x in args.row)]
     doc: dict[str, Any] = {"profile": str(args.profile), "runs": [], "started": time.time()}
-    with launch_servers(prof, args.out / "logs") as procs:
-        urls = {p.spec.name: p.url for p in procs}
-        doc["nvml_vs_smi"] = nvml_vs_smi({p.spec.name: p.proc.pid for p in procs})
+    with servers(prof, args.out, args.attach) as up:
+        urls = {n: u for n, (u, _) in up.items()}
+        doc["nvml_vs_smi"] = nvml_vs_smi({n: pid for n, (_, pid) in up.items()})
         print(json.dumps(doc["nvml_vs_smi"], indent=1), flush=True)
         (args.out / "peer.json").write_text(json.dumps(doc, indent=1, default=str))
         if args.session:  # all endpoints at once: sweep + golden set, recorded as a session
             bench.run(args.profile, out=args.out / "session", quality=True, endpoint_urls=urls,
                       show_progress=False)  # fmt: skip
         for name, level in runs:
+            if name not in urls:
+                continue
             ep = next(e for e in prof.endpoints if e.name == name)
             url, served = urls[name], ep.model or name
             m0 = scrape(url)
