@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from fakevllm import Behaviour, FakeServer, refused_url
+from fakevllm import Behaviour, FakeServer, refused_url, serving
 
 from qtui.client.discovery import ServerInfo, api_key, discover, precision_warning
 from qtui.config.profile import Endpoint
@@ -28,15 +28,8 @@ async def test_discover_real_models_capture() -> None:
     app.router.add_get("/v1/models", m)
     app.router.add_get("/version", v)
     app.router.add_get("/health", h)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        info = await discover(f"http://127.0.0.1:{port}")
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url:
+        info = await discover(url)
     assert (info.model_id, info.root, info.max_model_len) == ("smol-bf16", "/root/smol", 2048)
     assert info.version == "0.26.0" and info.healthy and info.detail == ""
 
@@ -86,15 +79,8 @@ async def _discover_with_health(status: int, models_status: int = 200) -> Server
     app = web.Application()
     app.router.add_get("/v1/models", m)
     app.router.add_get("/health", h)  # no /version route at all: aiohttp answers 404
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        return await discover(f"http://127.0.0.1:{port}")
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url:
+        return await discover(url)
 
 
 async def test_health_404_means_no_health_route_when_models_answer() -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from fakevllm import Behaviour, FakeServer, refused_url
+from fakevllm import Behaviour, FakeServer, refused_url, serving
 
 from qtui.client.record import RequestRecord
 from qtui.client.stream import Prompt, StreamClient, build_payload
@@ -90,15 +90,8 @@ async def test_real_vllm_capture_replayed() -> None:
 
     app = web.Application()
     app.router.add_post("/v1/completions", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        r = await _send(f"http://127.0.0.1:{port}")
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url:
+        r = await _send(url)
     assert r.ok and len(r.chunk_times) == 2  # two token chunks (15 tokens in the second)
     assert (r.prompt_tokens, r.completion_tokens) == (5, 16) and r.finish_reason == "length"
 
@@ -145,15 +138,8 @@ async def _stream_server(events: list[bytes]) -> AsyncIterator[str]:
     app = web.Application()
     app.router.add_post("/v1/completions", handler)
     app.router.add_post("/v1/chat/completions", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url:
+        yield url
 
 
 @pytest.mark.parametrize("api", ["completions", "chat"])

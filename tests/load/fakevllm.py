@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -130,24 +132,33 @@ def make_app(b: Behaviour) -> web.Application:
     return app
 
 
+@asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """`async with serving(app) as url:` serves any aiohttp app on 127.0.0.1:<free port>."""
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
+
+
 class FakeServer:
     """`async with FakeServer(Behaviour(...)) as url:` serves on 127.0.0.1:<free port>."""
 
     def __init__(self, b: Behaviour | None = None) -> None:
         self.b = b or Behaviour()
-        self.runner: web.AppRunner | None = None
+        self._serving: AbstractAsyncContextManager[str] | None = None
 
     async def __aenter__(self) -> str:
-        self.runner = web.AppRunner(make_app(self.b), handle_signals=False, shutdown_timeout=0.1)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return f"http://127.0.0.1:{port}"
+        self._serving = serving(make_app(self.b))
+        return await self._serving.__aenter__()
 
-    async def __aexit__(self, *_: object) -> None:
-        assert self.runner is not None
-        await self.runner.cleanup()
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._serving is not None
+        await self._serving.__aexit__(None, None, None)
 
 
 def refused_url() -> str:
