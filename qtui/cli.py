@@ -101,6 +101,11 @@ def run(**kw: Any) -> None:
 @click.option("--level", type=float, help="Concurrency (closed loop) or req/s (open loop).")
 @click.option("--duration", type=float, help="Seconds per run (or per sweep step).")
 @click.option("--max-requests", type=int, help="Hard limit on requests sent.")
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 256),
+    help="Load worker processes (default: [load] processes, else chosen from the load).",
+)
 @click.option("--quality", is_flag=True, help="Also run the golden set and agreement checks.")
 @click.option("--launch", is_flag=True, help="Start the profile's vLLM servers first (qtui[vllm]).")
 def bench(**kw: Any) -> None:

@@ -302,6 +302,7 @@ def run(
     endpoint_urls: dict[str, str] | None = None,
     show_progress: bool = True,
     session: Path | None = None,
+    processes: int | None = None,
 ) -> dict[str, Any]:
     """Load (and with ``quality`` the golden set) on every endpoint; files into ``out``."""
     prof = load_model(profile, Profile)
@@ -313,7 +314,7 @@ def run(
     with serve(prof, profile, launch, endpoint_urls) as served:
         return _run_served(
             prof, profile, out, served, items, session, mode, level, duration, max_requests,
-            show_progress,
+            show_progress, processes,
         )  # fmt: skip
 
 
@@ -329,6 +330,7 @@ def _run_served(
     duration: float | None,
     max_requests: int | None,
     show_progress: bool,
+    processes: int | None = None,
 ) -> dict[str, Any]:
     from qtui.session.rows import sweep_level_row
 
@@ -360,6 +362,7 @@ def _run_served(
         level=level,
         duration=duration,
         max_requests=max_requests,
+        processes=processes,
     )
     sampler = _gpu_sampler(used, served, col)
     results: dict[str, EndpointResult] = {}
@@ -392,6 +395,7 @@ def _run_served(
         "ended": time.time(),
         "warmup_s": prof.load.warmup_s,
         "cooldown_s": prof.load.cooldown_s,
+        "load_processes": lr.processes,
         "session": str(spath),
     }
     if quality_doc is not None:

@@ -166,6 +166,9 @@ class Load(Strict):
     warmup_s: float = Field(0.0, ge=0)
     cooldown_s: float = Field(0.0, ge=0)
     timeout_s: float = Field(120.0, gt=0)
+    processes: int | None = Field(
+        None, ge=1, le=256, description="load worker processes (default: chosen from the load)"
+    )
 
 
 class QualityFloor(Strict):

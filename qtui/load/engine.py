@@ -15,28 +15,33 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing as mp
+import os
+import pickle
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
 from qtui.client.discovery import ServerInfo, api_key, discover, precision_warning
-from qtui.client.record import Phase, RequestRecord
+from qtui.client.record import RequestRecord
 from qtui.client.stream import StreamClient
 from qtui.config.profile import Endpoint, Load, Profile
 from qtui.errors import QtuiError
+from qtui.load.procs import ProcessSender, ShardConfig, ShardPool
 from qtui.load.scraper import ServerScraper
 from qtui.load.selfcheck import ClientHealth, LoopMonitor
+from qtui.load.sender import Bounds, LocalCounter, LocalSender, SharedCounter
 from qtui.load.slo import Capacity, LevelResult, breaches, capacity
-from qtui.load.workload import GoldenFactory, PromptSource, make_source
+from qtui.load.split import By, choose_processes, expected_streams, merge_health
+from qtui.load.workload import GoldenFactory, make_source
 from qtui.metrics.stats import Cumulative, Stats, streamed_tokens, summarize
 from qtui.metrics.vllm import ServerSecond
 
 Mode = Literal["concurrency", "rate", "sweep"]
-CONNECT_BACKOFF_S = 0.5  # a worker whose endpoint refuses connections waits this long to retry
 
 
 @dataclass(slots=True)
@@ -82,53 +87,41 @@ class EndpointResult:
         }
 
 
-class _Endpoint:
-    """One endpoint's load driver: its workers, its window buffer, its cumulative stats."""
+class Sender(Protocol):
+    """What drives one endpoint's requests: `LocalSender` (this loop) or `ProcessSender`."""
 
-    def __init__(self, run: LoadRun, ep: Endpoint, url: str, client: StreamClient) -> None:
-        self.run, self.ep, self.url, self.client = run, ep, url, client
-        self.source: PromptSource | None = None
+    exhausted: asyncio.Event
+
+    @property
+    def sent(self) -> int: ...
+    @property
+    def chunks(self) -> int: ...
+    @property
+    def in_flight(self) -> int: ...
+    def start(self, level: float, by: By, bounds: Bounds, offset_s: float = 0.0) -> None: ...
+    def set_level(self, level: float) -> None: ...
+    async def stop(self, cancel: bool, grace_s: float) -> None: ...
+    async def aclose(self) -> None: ...
+
+
+class _Endpoint:
+    """One endpoint's measurement: its sender, its window buffer, its cumulative stats."""
+
+    def __init__(self, run: LoadRun, ep: Endpoint, url: str) -> None:
+        self.run, self.ep, self.url = run, ep, url
+        self.sender: Sender
         self.level = 0.0
-        self.by: Literal["concurrency", "rate"] = "concurrency"
+        self.by: By = "concurrency"
         self.window: list[RequestRecord] = []
         self.step_records: list[RequestRecord] = []  # sent in the measured part of the step
         self.step_all: list[RequestRecord] = []  # every request that ended during the step
         self.cum = Cumulative(ep.name)
-        self.in_flight: set[asyncio.Task[RequestRecord]] = set()
-        self.workers: set[asyncio.Task[None]] = set()
-        self.arrivals: asyncio.Task[None] | None = None
-        self.sent = 0
         self.chunks_seen = 0
-        self.step_start = self.step_end = 0.0
-        self.warmup = self.cooldown = 0.0
-        self.sending = False
-        self.exhausted = asyncio.Event()
         self.result = EndpointResult(ep.name, url, ep.precision)
-        self.rng = np.random.default_rng([run.profile.workload.seed, 99])
-        self._next_worker = 0
 
-    # ---- requests
-    def _phase(self) -> Phase:
-        now = time.perf_counter()
-        if now < self.step_start + self.warmup:
-            return "warmup"
-        if self.cooldown and now >= self.step_end - self.cooldown:
-            return "cooldown"
-        return "measure"
-
-    def _may_send(self) -> bool:
-        limit = self.run.max_requests
-        if limit is not None and self.sent >= limit:
-            self.exhausted.set()
-            return False
-        return self.sending
-
-    def _claim(self) -> int | None:
-        """Take the next request number, or None past the request limit / when stopped."""
-        if not self._may_send():
-            return None
-        self.sent += 1
-        return self.sent
+    @property
+    def sent(self) -> int:
+        return self.sender.sent
 
     def _done(self, rec: RequestRecord) -> None:
         self.window.append(rec)
@@ -137,106 +130,33 @@ class _Endpoint:
             self.step_records.append(rec)
         self.run._emit_record(rec)
 
-    async def _one(self, n: int) -> RequestRecord:
-        assert self.source is not None
-        rid = f"{self.ep.name}-{n}"
-        task = asyncio.current_task()
-        rec = await self.client.send(self.source.next(), rid, self._phase(), self.level, self._done)
-        if task is not None:
-            self.in_flight.discard(task)
-        return rec
-
-    # ---- closed loop
-    async def _worker(self, idx: int) -> None:
-        while idx < int(self.level) and (n := self._claim()) is not None:
-            t = asyncio.ensure_future(self._one(n))
-            self.in_flight.add(t)
-            rec = await t
-            if rec.error_class == "connect":
-                await asyncio.sleep(CONNECT_BACKOFF_S)
-
-    def _spawn_workers(self) -> None:
-        self.workers = {w for w in self.workers if not w.done()}
-        target = int(self.level)
-        alive = len(self.workers)
-        loop = asyncio.get_running_loop()
-        for idx in range(alive, target):
-            self.workers.add(loop.create_task(self._worker(idx)))
-
-    # ---- open loop
-    async def _arrivals(self) -> None:
-        loop = asyncio.get_running_loop()
-        nxt = time.perf_counter()
-        while self._may_send():
-            rate = max(self.level, 1e-9)
-            gap = self.rng.exponential(1 / rate) if self.run.arrival == "poisson" else 1 / rate
-            nxt += gap
-            delay = nxt - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            n = self._claim()
-            if n is None:
-                break
-            t = loop.create_task(self._one(n))
-            self.in_flight.add(t)
-
-    # ---- steps
     def set_level(self, level: float) -> None:
         self.level = level
-        if self.sending and self.by == "concurrency":
-            self._spawn_workers()
-
-    async def _start_sending(self) -> None:
-        self.sending = True
-        if self.by == "concurrency":
-            self._spawn_workers()
-        else:
-            self.arrivals = asyncio.get_running_loop().create_task(self._arrivals())
-
-    async def _stop_sending(self, cancel: bool, grace_s: float) -> None:
-        """Stop new sends; cancel in-flight requests, or let them finish within grace_s."""
-        self.sending = False
-        if self.arrivals:
-            self.arrivals.cancel()
-        tasks: list[asyncio.Future[Any]] = [*self.in_flight]
-        if cancel:
-            for t in tasks:
-                t.cancel()
-            for w in self.workers:
-                w.cancel()
-        else:
-            pending = [*tasks, *self.workers]
-            if pending:
-                _, late = await asyncio.wait(pending, timeout=grace_s)
-                for t in late:
-                    t.cancel()
-        await asyncio.gather(*tasks, *self.workers, return_exceptions=True)
-        if self.arrivals:
-            await asyncio.gather(self.arrivals, return_exceptions=True)
-        self.workers.clear()
-        self.in_flight.clear()
+        self.sender.set_level(level)
 
     async def step(self, level: float, duration: float, drain: bool) -> LevelResult:
         """Run one load level for `duration` s (or until max_requests / stop) and measure it."""
         load = self.run.load
         self.level = level
         self.step_records = []
-        self.warmup = min(load.warmup_s, duration)
-        self.cooldown = min(load.cooldown_s, max(0.0, duration - self.warmup))
+        warmup = min(load.warmup_s, duration)
+        self.cooldown = min(load.cooldown_s, max(0.0, duration - warmup))
+        self.warmup = warmup
         self.step_start = time.perf_counter()
         wall_start = time.time()
         self.step_all = []
         self.step_end = self.step_start + duration
-        await self._start_sending()
+        bounds = Bounds(self.step_start, self.step_end, self.warmup, self.cooldown)
+        self.sender.start(level, self.by, bounds)
         halt = asyncio.ensure_future(self.run._halt.wait())
-        limit = asyncio.ensure_future(self.exhausted.wait())
+        limit = asyncio.ensure_future(self.sender.exhausted.wait())
         await asyncio.wait([halt, limit], timeout=duration, return_when=asyncio.FIRST_COMPLETED)
         halt.cancel()
         limit.cancel()
         stopped = self.run._halt.is_set()
         # a request-count limit or a sweep step lets requests finish; duration or stop cancels
-        finish = not stopped and (drain or self.exhausted.is_set())
-        await self._stop_sending(cancel=not finish, grace_s=load.timeout_s)
+        finish = not stopped and (drain or self.sender.exhausted.is_set())
+        await self.sender.stop(cancel=not finish, grace_s=load.timeout_s)
         measured = max(
             1e-9,
             min(time.perf_counter(), self.step_end - self.cooldown)
@@ -257,7 +177,7 @@ class _Endpoint:
         if mode == "sweep":
             self.by = load.sweep_by
             for level in self.run.levels:
-                if self.run._halt.is_set() or self.exhausted.is_set():
+                if self.run._halt.is_set() or self.sender.exhausted.is_set():
                     break
                 b0 = self.run.bound_seconds(self.ep.name)
                 lv = await self.step(level, self.run.step_s, drain=True)
@@ -298,6 +218,7 @@ class LoadRun:
         max_requests: int | None = None,
         scrape: bool = True,
         golden: GoldenFactory | None = None,
+        processes: int | None = None,
     ) -> None:
         self.profile = profile
         self.load: Load = profile.load
@@ -310,6 +231,10 @@ class LoadRun:
         self.arrival = profile.load.arrival
         self.base_dir = base_dir
         self.golden = golden
+        self.processes_override = processes or profile.load.processes
+        self.processes = 1  # decided in start(): 1 = this event loop, K > 1 = K worker processes
+        self.pool: ShardPool | None = None
+        self.worker_cpu_s = 0.0  # CPU seconds of the worker processes (after wait())
         self.on_record, self.on_second = on_record, on_second
         self.on_server, self.on_health, self.on_event = on_server, on_health, on_event
         urls = endpoint_urls or {}
@@ -362,20 +287,17 @@ class LoadRun:
         """Discover endpoints, then start load, the 1 s ticker, the self-check and the scraper."""
         self.t_start = time.time()
         infos = await asyncio.gather(*(self._discover(e) for e in self.profile.endpoints))
-        conc = max(
-            [self.load.concurrency, *(self.levels if self.load.sweep_by == "concurrency" else [])]
-        )
-        if self.level:
-            conc = max(conc, int(self.level))
-        conc = int(conc)
+        conc = int(self.peak_streams())
+        self.processes = self._choose_processes()
+        counters: dict[str, Any] = {}
+        if self.processes > 1:
+            ctx = mp.get_context("spawn")
+            counters = {e.name: ctx.Value("q", 0) for e in self.profile.endpoints}
+        models: dict[str, str] = {}
         for e, info in zip(self.profile.endpoints, infos, strict=True):
-            key = api_key(e)
             model = e.model or info.model_id or e.name
-            client = StreamClient(
-                e.name, self.urls[e.name], model, self.profile.workload.api, key,
-                self.load.timeout_s, max_connections=max(64, conc * 2),
-            )  # fmt: skip
-            ep = _Endpoint(self, e, self.urls[e.name], client)
+            models[e.name] = model
+            ep = _Endpoint(self, e, self.urls[e.name])
             ep.result.info = info
             if info.detail:
                 ep.result.warnings.append(f"endpoint {e.name}: {info.detail}")
@@ -385,10 +307,23 @@ class LoadRun:
             for w in ep.result.warnings:
                 self._event("warning", w)
             salt = len(self.eps)
-            ep.source = make_source(
+            # made here also with worker processes: a bad workload stops the run before any spawn
+            source = make_source(
                 self.profile.workload, self.base_dir, info.max_model_len, salt, self.golden
             )
+            if self.processes == 1:
+                client = StreamClient(
+                    e.name, self.urls[e.name], model, self.profile.workload.api, api_key(e),
+                    self.load.timeout_s, max_connections=max(64, conc * 2),
+                )  # fmt: skip
+                ep.sender = LocalSender(
+                    e.name, client, source, LocalCounter(self.max_requests), ep._done,
+                    np.random.default_rng([self.profile.workload.seed, 99]),
+                    self.arrival == "poisson",
+                )  # fmt: skip
             self.eps[e.name] = ep
+        if self.processes > 1:
+            await self._start_pool(infos, models, counters, conc)
         self._monitor.start()
         loop = asyncio.get_running_loop()
         self._last_tick = time.perf_counter()
@@ -396,6 +331,71 @@ class LoadRun:
         if self.scraper:
             self.scraper.start()
         self._tasks = [loop.create_task(ep.drive()) for ep in self.eps.values()]
+
+    def peak_streams(self) -> float:
+        """The most concurrent streams this run's plan asks for (users, or λ·request time)."""
+        load, out = self.load, float(self.profile.workload.output_tokens.mean)
+        if self.mode == "sweep":
+            by: By = load.sweep_by
+            level = max(self.levels)
+        else:
+            by = "rate" if self.mode == "rate" else "concurrency"
+            level = self.level or (load.rate if by == "rate" else float(load.concurrency))
+        streams = expected_streams(by, level, out)
+        return max(streams, float(load.concurrency) if by == "concurrency" else 1.0)
+
+    def _choose_processes(self) -> int:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        k = choose_processes(self.peak_streams(), cpus or 1, self.processes_override)
+        if k > 1 and mp.current_process().daemon:
+            self._event("warning", "load runs in one process: a daemon process cannot spawn")
+            return 1
+        if k > 1 and self.golden is not None:
+            try:
+                pickle.dumps(self.golden)
+            except Exception:
+                self._event("warning", "load runs in one process: its golden source is local")
+                return 1
+        return k
+
+    async def _start_pool(
+        self, infos: list[ServerInfo], models: dict[str, str], counters: dict[str, Any], conc: int
+    ) -> None:
+        """K worker processes share every endpoint's load; their records come back here."""
+        k = self.processes
+        names = list(self.eps)
+        mml = {n: info.max_model_len for n, info in zip(names, infos, strict=True)}
+        salts = {n: j for j, n in enumerate(names)}
+        per_proc = max(64, 2 * -(-conc // k))
+        configs = [
+            ShardConfig(
+                i,
+                k,
+                self.profile,
+                dict(self.urls),
+                models,
+                mml,
+                salts,
+                self.base_dir,
+                self.max_requests,
+                per_proc,
+                self.golden,
+                counters,
+            )
+            for i in range(k)
+        ]
+        self.pool = ShardPool(configs, self._pool_record, self._event)
+        for name, ep in self.eps.items():
+            ep.sender = ProcessSender(
+                self.pool, name, SharedCounter(counters[name], self.max_requests)
+            )
+        await self.pool.start()
+        self._event("note", f"load spread over {k} worker processes")
+
+    def _pool_record(self, rec: RequestRecord) -> None:
+        ep = self.eps.get(rec.endpoint)
+        if ep is not None:
+            ep._done(rec)
 
     async def _discover(self, e: Endpoint) -> ServerInfo:
         try:
@@ -433,7 +433,10 @@ class LoadRun:
         if self.scraper:
             await self.scraper.stop()
         for ep in self.eps.values():
-            await ep.client.aclose()
+            await ep.sender.aclose()
+        if self.pool is not None:
+            await self.pool.close()
+            self.worker_cpu_s = sum(self.pool.cpu_s)
         self.t_end = time.time()
         return self.results()
 
@@ -455,14 +458,16 @@ class LoadRun:
         dt = now - self._last_tick
         self._last_tick = now
         health = self._monitor.sample()
+        if self.pool is not None:  # client-bound if ANY process was, this second
+            health = merge_health([health, *self.pool.take_health()])
         self.health.append(health)
         if self.on_health:
             self.on_health(health)
         for name, ep in self.eps.items():
             recs, ep.window = ep.window, []
-            chunks = ep.client.chunks - ep.chunks_seen
-            ep.chunks_seen = ep.client.chunks
-            st = summarize(name, recs, time.time(), dt, len(ep.in_flight), chunks)
+            total = ep.sender.chunks
+            chunks, ep.chunks_seen = total - ep.chunks_seen, total
+            st = summarize(name, recs, time.time(), dt, ep.sender.in_flight, chunks)
             # tokens delivered this second (streaming requests included), not only those of
             # requests that happened to end in it; tokens per chunk from the finished ones
             done_chunks = sum(len(r.chunk_times) for r in recs if r.ok)

@@ -47,9 +47,12 @@ def sample_lengths(d: LengthDist, rng: np.random.Generator, n: int) -> np.ndarra
 class SyntheticWorkload:
     """Random-word prompts of sampled token lengths; outputs fixed via ignore_eos + min_tokens."""
 
-    def __init__(self, w: Workload, max_model_len: int | None = None, salt: int = 0) -> None:
+    def __init__(
+        self, w: Workload, max_model_len: int | None = None, salt: int = 0, shard: int = 0
+    ) -> None:
         self.w = w
-        self.rng = np.random.default_rng([w.seed, salt])
+        # a load worker process (shard > 0) draws its own prompts; shard 0 is the one-process run
+        self.rng = np.random.default_rng([w.seed, salt, shard] if shard else [w.seed, salt])
         self.max_len = max_model_len
         self.n = 0
 
@@ -101,6 +104,22 @@ class JsonlWorkload:
         return p
 
 
+class Strided:
+    """Items shard, shard + K, shard + 2K, … of a cycled source: K load processes sharing one
+    prompt list send it in the order one process would, each taking every K-th prompt."""
+
+    def __init__(self, source: PromptSource, shard: int, shards: int) -> None:
+        self.source, self.shard, self.shards = source, shard, shards
+        self.started = False
+
+    def next(self) -> Prompt:
+        skip = self.shards - 1 if self.started else self.shard
+        self.started = True
+        for _ in range(skip):
+            self.source.next()
+        return self.source.next()
+
+
 # the quality engineer plugs the golden-set source in here: (workload, base_dir) -> PromptSource
 GoldenFactory = Callable[[Workload, Path], PromptSource]
 
@@ -111,16 +130,21 @@ def make_source(
     max_model_len: int | None = None,
     salt: int = 0,
     golden: GoldenFactory | None = None,
+    shard: int = 0,
+    shards: int = 1,
 ) -> PromptSource:
-    """The prompt source a profile's [workload] asks for (paths relative to the profile)."""
+    """The prompt source a profile's [workload] asks for (paths relative to the profile);
+    ``shard`` of ``shards`` is one load worker process's part of it."""
     if w.kind == "synthetic":
-        return SyntheticWorkload(w, max_model_len, salt)
+        return SyntheticWorkload(w, max_model_len, salt, shard)
     if w.kind == "jsonl":
         if not w.prompts_file:
             raise ConfigError('workload.kind = "jsonl" needs workload.prompts_file')
-        return JsonlWorkload(base_dir / w.prompts_file, w)
-    if golden is None:
-        from qtui.load.golden import golden_source
+        source: PromptSource = JsonlWorkload(base_dir / w.prompts_file, w)
+    else:
+        if golden is None:
+            from qtui.load.golden import golden_source
 
-        golden = golden_source
-    return golden(w, base_dir)
+            golden = golden_source
+        source = golden(w, base_dir)
+    return Strided(source, shard, shards) if shards > 1 else source

@@ -1,0 +1,221 @@
+"""Sending one endpoint's load on the running event loop: closed-loop users or open-loop arrivals.
+
+`LocalSender` is what the load engine drives in its own process (one worker process: K = 1) and
+what each load worker process drives for its share (`qtui/load/procs.py`). Every finished or
+cancelled request goes to ``done`` exactly once. Request numbers come from a `Counter`: a plain
+int in one process, a shared-memory value across processes, so the request limit holds globally
+and ids stay unique.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from qtui.client.record import RequestRecord
+from qtui.client.stream import StreamClient
+from qtui.load.split import By, phase_at
+from qtui.load.workload import PromptSource
+
+CONNECT_BACKOFF_S = 0.5  # a worker whose endpoint refuses connections waits this long to retry
+
+
+class Counter(Protocol):
+    """Hands out request numbers 1, 2, … up to a limit (None past it)."""
+
+    def claim(self) -> int | None: ...
+
+    @property
+    def value(self) -> int: ...
+
+
+class LocalCounter:
+    """The request counter of one process."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self._n = 0
+
+    def claim(self) -> int | None:
+        if self.limit is not None and self._n >= self.limit:
+            return None
+        self._n += 1
+        return self._n
+
+    @property
+    def value(self) -> int:
+        return self._n
+
+
+class SharedCounter:
+    """A counter in shared memory (``multiprocessing`` ``Value('q')``), one for all processes."""
+
+    def __init__(self, shared: Any, limit: int | None) -> None:
+        self.shared = shared
+        self.limit = limit
+
+    def claim(self) -> int | None:
+        with self.shared.get_lock():
+            n = int(self.shared.value)
+            if self.limit is not None and n >= self.limit:
+                return None
+            self.shared.value = n + 1
+            return n + 1
+
+    @property
+    def value(self) -> int:
+        return int(self.shared.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """One load step in ``time.perf_counter()`` seconds (CLOCK_MONOTONIC: the same in every
+    process of the host), with its warm-up and cool-down lengths."""
+
+    start: float
+    end: float
+    warmup: float = 0.0
+    cooldown: float = 0.0
+
+    def phase(self, now: float) -> Any:
+        return phase_at(now, self.start, self.warmup, self.cooldown, self.end)
+
+
+class LocalSender:
+    """Drives one endpoint's requests at a level on this process's event loop."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        client: StreamClient,
+        source: PromptSource,
+        counter: Counter,
+        done: Callable[[RequestRecord], None],
+        rng: np.random.Generator,
+        poisson: bool = True,
+        on_exhausted: Callable[[], None] | None = None,
+    ) -> None:
+        self.endpoint, self.client, self.source = endpoint, client, source
+        self.counter, self.done, self.rng, self.poisson = counter, done, rng, poisson
+        self.on_exhausted = on_exhausted
+        self.level = 0.0
+        self.by: By = "concurrency"
+        self.bounds = Bounds(0.0, float("inf"))
+        self.offset_s = 0.0
+        self.sending = False
+        self.exhausted = asyncio.Event()
+        self.tasks: set[asyncio.Task[RequestRecord]] = set()
+        self.workers: set[asyncio.Task[None]] = set()
+        self.arrivals: asyncio.Task[None] | None = None
+
+    @property
+    def sent(self) -> int:
+        return self.counter.value
+
+    @property
+    def chunks(self) -> int:
+        return self.client.chunks
+
+    @property
+    def in_flight(self) -> int:
+        return len(self.tasks)
+
+    # ---- requests
+    def _claim(self) -> int | None:
+        """The next request number, or None when stopped or past the request limit."""
+        if not self.sending:
+            return None
+        n = self.counter.claim()
+        if n is None and not self.exhausted.is_set():
+            self.exhausted.set()
+            if self.on_exhausted:
+                self.on_exhausted()
+        return n
+
+    async def _one(self, n: int) -> RequestRecord:
+        rid = f"{self.endpoint}-{n}"
+        task = asyncio.current_task()
+        phase = self.bounds.phase(time.perf_counter())
+        rec = await self.client.send(self.source.next(), rid, phase, self.level, self.done)
+        if task is not None:
+            self.tasks.discard(task)
+        return rec
+
+    # ---- closed loop
+    async def _worker(self, idx: int) -> None:
+        while idx < int(self.level) and (n := self._claim()) is not None:
+            t = asyncio.ensure_future(self._one(n))
+            self.tasks.add(t)
+            rec = await t
+            if rec.error_class == "connect":
+                await asyncio.sleep(CONNECT_BACKOFF_S)
+
+    def _spawn_workers(self) -> None:
+        self.workers = {w for w in self.workers if not w.done()}
+        loop = asyncio.get_running_loop()
+        for idx in range(len(self.workers), int(self.level)):
+            self.workers.add(loop.create_task(self._worker(idx)))
+
+    # ---- open loop
+    async def _arrivals(self) -> None:
+        loop = asyncio.get_running_loop()
+        nxt = time.perf_counter() + self.offset_s
+        while self.sending:
+            rate = max(self.level, 1e-9)
+            gap = self.rng.exponential(1 / rate) if self.poisson else 1 / rate
+            nxt += gap
+            delay = nxt - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            n = self._claim()
+            if n is None:
+                break
+            self.tasks.add(loop.create_task(self._one(n)))
+
+    # ---- control
+    def set_level(self, level: float) -> None:
+        self.level = level
+        if self.sending and self.by == "concurrency":
+            self._spawn_workers()
+
+    def start(self, level: float, by: By, bounds: Bounds, offset_s: float = 0.0) -> None:
+        """Start sending at ``level`` (users or req/s); call from the event loop."""
+        self.level, self.by, self.bounds, self.offset_s = level, by, bounds, offset_s
+        self.sending = True
+        if by == "concurrency":
+            self._spawn_workers()
+        else:
+            self.arrivals = asyncio.get_running_loop().create_task(self._arrivals())
+
+    async def stop(self, cancel: bool, grace_s: float) -> None:
+        """Stop new sends; cancel in-flight requests, or let them finish within grace_s.
+        On return every request sent has gone to ``done``."""
+        self.sending = False
+        if self.arrivals:
+            self.arrivals.cancel()
+        tasks: list[asyncio.Future[Any]] = [*self.tasks]
+        if cancel:
+            for t in tasks:
+                t.cancel()
+            for w in self.workers:
+                w.cancel()
+        else:
+            pending = [*tasks, *self.workers]
+            if pending:
+                _, late = await asyncio.wait(pending, timeout=grace_s)
+                for t in late:
+                    t.cancel()
+        await asyncio.gather(*tasks, *self.workers, return_exceptions=True)
+        if self.arrivals:
+            await asyncio.gather(self.arrivals, return_exceptions=True)
+            self.arrivals = None
+        self.workers.clear()
+        self.tasks.clear()
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
