@@ -68,3 +68,33 @@ def test_bench_writes_records_series_summary(server: tuple[str, Behaviour], tmp_
     summary = json.loads((out / "summary.json").read_text())
     assert summary["endpoints"]["a"]["summary"]["requests"] == 9
     assert (out / "client_seconds.csv").exists() and (out / "server_seconds.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("load_toml", "flags"), [("processes = 2\n", []), ("", ["--processes", "2"])],
+    ids=["profile", "flag"],
+)  # fmt: skip
+def test_bench_spreads_load_over_worker_processes(
+    server: tuple[str, Behaviour], tmp_path: Path, load_toml: str, flags: list[str]
+) -> None:
+    url, b = server
+    prof = tmp_path / "p.toml"
+    prof.write_text(
+        f'[profile]\nname = "t"\n[[endpoints]]\nname = "a"\nurl = "{url}"\nprecision = "bf16"\n'
+        "[workload]\ninput_tokens = { mean = 8 }\noutput_tokens = { mean = 4 }\n"
+        f"[load]\nconcurrency = 4\n{load_toml}"
+    )
+    out = tmp_path / "out"
+    args = ["bench", str(prof), "--out", str(out), "--max-requests", "10", *flags]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["load_processes"] == 2
+    recs = pl.read_parquet(out / "requests.parquet")
+    assert recs.height == 10 and recs["request_id"].n_unique() == 10
+    assert recs["completion_tokens"].sum() == b.served["generation"] == 40
+
+
+def test_bench_rejects_zero_processes(tmp_path: Path) -> None:
+    res = CliRunner().invoke(cli, ["bench", str(tmp_path / "p.toml"), "--processes", "0"])
+    assert res.exit_code == 2 and "--processes" in res.output
