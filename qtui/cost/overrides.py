@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ __all__ = [
     "overrides_from_whatif",
     "save_price_table",
     "user_pricing_dir",
+    "whatif_table",
 ]
 
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,80}$")
@@ -37,6 +39,7 @@ class PriceOverride:
     category: str
     usd_per_gpu_hour: float
     committed_discount_pct: float = 0.0
+    region: str | None = None  # the region chosen in the what-if; None: the base table's
 
 
 def overrides_from_whatif(whatif: WhatIf) -> dict[str, list[PriceOverride]]:
@@ -45,9 +48,28 @@ def overrides_from_whatif(whatif: WhatIf) -> dict[str, list[PriceOverride]]:
     for ep in whatif.endpoints.values():
         if ep.usd_per_gpu_hour is not None:
             out.setdefault(ep.price_table, []).append(
-                PriceOverride(ep.gpu, ep.pricing, ep.usd_per_gpu_hour, ep.committed_discount_pct)
+                PriceOverride(
+                    ep.gpu, ep.pricing, ep.usd_per_gpu_hour, ep.committed_discount_pct, ep.region
+                )
             )
     return out
+
+
+def whatif_table(whatif: WhatIf, base_name: str, now: float) -> PriceTable:
+    """The own prices of the endpoints priced from ``base_name``, as a new table based on it.
+
+    ConfigError (one line) when the table is not loaded or no endpoint on it has an own price.
+    """
+    base = whatif.tables.get(base_name)
+    if base is None:
+        raise ConfigError(f"price table {base_name!r} is not loaded; nothing to base a copy on")
+    overrides = overrides_from_whatif(whatif).get(base_name)
+    if not overrides:
+        raise ConfigError(
+            f"no own $/GPU-hour set on an endpoint priced from {base_name}; "
+            "type one with $ first (nothing saved)"
+        )
+    return override_table(base_name, base, overrides, now)
 
 
 def _min_per_gpu(rows: Iterable[PriceRow], category: str) -> float | None:
@@ -65,6 +87,7 @@ def override_table(
     price. ``based_on`` names the base table; ``as_of`` is today's UTC date.
     """
     by_gpu: dict[str, dict[str, float]] = {}
+    regions: dict[str, str] = {}
     for o in overrides:
         if not o.usd_per_gpu_hour > 0:
             raise ConfigError(
@@ -74,11 +97,19 @@ def override_table(
         price = o.usd_per_gpu_hour
         if o.category == "committed":
             price /= 1 - o.committed_discount_pct / 100
-        by_gpu.setdefault(o.gpu, {})[column] = price
+        seen = by_gpu.setdefault(o.gpu, {})
+        if column in seen and not math.isclose(seen[column], price, rel_tol=1e-9):
+            raise ConfigError(
+                f"two own {column} prices for {o.gpu} (${seen[column]:.4g} and ${price:.4g} per "
+                "GPU-hour before discount); a price table holds one: make them equal"
+            )
+        seen[column] = price
+        if o.region:
+            regions.setdefault(o.gpu, o.region)
     rows: list[PriceRow] = [r for r in base.rows if r.gpu not in by_gpu]
     for gpu, prices in by_gpu.items():
         old = base.rows_for(gpu)
-        region = old[0].region if old else (base.table.region or "any")
+        region = regions.get(gpu) or (old[0].region if old else (base.table.region or "any"))
         rows.append(
             PriceRow(
                 gpu=gpu,
@@ -115,11 +146,13 @@ def save_price_table(
     name: str,
     directory: Path | None = None,
     reserved: Mapping[str, Path] | None = None,
+    loaded: Collection[str] = (),
 ) -> Path:
     """Write ``table`` as ``<directory>/<name>.toml``; never over a shipped or existing file.
 
-    A name taken by a shipped table is refused; an existing user file gets a ``-2``, ``-3`` …
-    suffix rather than being overwritten. Written to a temporary file, then renamed.
+    A name taken by a shipped table, or by one of the ``loaded`` tables, is refused; an existing
+    user file gets a ``-2``, ``-3`` … suffix rather than being overwritten. Written to a
+    temporary file, then renamed.
     """
     if not _NAME.match(name):
         raise ConfigError(f"price table name {name!r}: use letters, digits, '.', '_' or '-'")
@@ -130,6 +163,10 @@ def save_price_table(
     )
     if name in shipped:
         raise ConfigError(f"price table name {name!r} is a shipped table; choose another name")
+    if name in loaded:
+        raise ConfigError(
+            f"price table name {name!r} is already taken by a loaded table; choose another name"
+        )
     target_dir = directory or user_pricing_dir()
     try:
         target_dir.mkdir(parents=True, exist_ok=True)
@@ -138,7 +175,7 @@ def save_price_table(
             f"{target_dir}: cannot create the price table directory ({exc})"
         ) from None
     path, n = target_dir / f"{name}.toml", 1
-    while path.exists():
+    while path.exists() or path.stem in loaded or path.stem in shipped:
         n += 1
         path = target_dir / f"{name}-{n}.toml"
     header = (

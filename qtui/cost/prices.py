@@ -32,7 +32,7 @@ class PriceQuote:
     def label(self) -> str:
         """Short provenance line shown next to a cost, e.g. ``aws g6.xlarge (us-east-1) ...``."""
         if self.overridden:
-            return f"user price ({self.table}/{self.category})"
+            return f"own price ({self.table}/{self.category})"
         cat = self.category
         if cat == "committed":
             cat = f"committed −{self.committed_discount_pct:g}%"
@@ -96,6 +96,14 @@ def quote(
         gpus_per_instance=row.gpus_per_instance,
         committed_discount_pct=committed_discount_pct if category == "committed" else 0.0,
     )
+
+
+def regions(table: PriceTable | None, gpu: str, category: str) -> tuple[str, ...]:
+    """The regions where ``table`` prices ``gpu`` in ``category``, in table order."""
+    if table is None:
+        return ()
+    found = (r.region for r in table.rows_for(gpu) if r.usd_per_gpu_hour(category) is not None)
+    return tuple(dict.fromkeys(found))
 
 
 @dataclass(frozen=True, slots=True)

@@ -304,8 +304,8 @@ class WhatIf:
             pct = _number(value, "committed discount")
             if not 0 <= pct < 100:
                 raise BadValue(f"committed discount must be in [0, 100) %, got {pct:g}")
-            return [(key, pct)]
-        if fld == "gpu":
+            candidate = replace(ep, committed_discount_pct=pct)
+        elif fld == "gpu":
             gpu = str(value).strip()
             if gpu not in gpu_specs():
                 raise BadValue(f"unknown GPU type {gpu!r}; known: {', '.join(gpu_specs())}")
@@ -324,10 +324,33 @@ class WhatIf:
             candidate = replace(ep, pricing=pricing)
         else:  # region
             candidate = replace(ep, region=None if _optional(value) else str(value).strip())
+        if fld in ("gpu", "price_table") and not self._has_region(candidate):
+            candidate = replace(candidate, region=None)  # that region is not in the new lookup
         problem = self._price_problem(candidate)
         if problem:
             raise BadValue(problem)
-        return [(key, getattr(candidate, fld))]
+        return self._lookup_changes(name, fld, ep, candidate)
+
+    def _lookup_changes(
+        self, name: str, fld: str, ep: EndpointWhatIf, new: EndpointWhatIf
+    ) -> list[tuple[str, Any]]:
+        """The field set, then what it implies: a region the new GPU or table lacks goes back
+        to the cheapest, and a changed table lookup replaces the user's own price (the last
+        price set wins)."""
+        out: list[tuple[str, Any]] = [(f"endpoints.{name}.{fld}", getattr(new, fld))]
+        if new == ep:
+            return out
+        if fld != "region" and new.region != ep.region:
+            out.append((f"endpoints.{name}.region", new.region))
+        if ep.usd_per_gpu_hour is not None:
+            out.append((f"endpoints.{name}.usd_per_gpu_hour", None))
+        return out
+
+    def _has_region(self, ep: EndpointWhatIf) -> bool:
+        table = self.tables.get(ep.price_table)
+        if ep.region is None or table is None:
+            return True
+        return any(r.region == ep.region for r in table.rows_for(ep.gpu))
 
     def _price_problem(self, ep: EndpointWhatIf) -> str | None:
         """Why the table cannot price this endpoint (checked even when a user price is set)."""

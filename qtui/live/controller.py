@@ -26,10 +26,7 @@ from qtui.live.model import RunView, Snapshot
 from qtui.live.state import ViewState
 from qtui.live.worker import WorkerConfig, worker_main
 
-COST_INTENTS = (
-    it.SetReplicas, it.StepReplicas, it.SetGpu, it.SetCategory, it.SetPriceTable, it.SetTraffic,
-    it.SetHours,
-)  # fmt: skip
+COST_INTENTS = it.COST
 STOP_TIMEOUT_S = 120.0  # the worker's own shutdown: load cancelled, session finalised
 
 
@@ -134,6 +131,20 @@ class LiveFeed:
             reason = self._control(intent)
             self.state.seq += 1
             return reason
+
+    # -- price tables saved from the what-if (qtui.live.pricing) ---------------------------
+    def price_table_to_save(
+        self, endpoint: str, now: float
+    ) -> tuple[str, PriceTable, tuple[str, ...]]:
+        with self._lock:
+            base, table = self.state.table_to_save(endpoint, now)
+            return base, table, tuple(self.state.whatif.tables)
+
+    def add_price_table(self, name: str, table: PriceTable, path: Path) -> None:
+        """Offer the saved table; the session records it, so a replay can price from it too."""
+        with self._lock:
+            self.state.add_table(name, table, str(path))
+            self._tell("price_table", name, table.model_dump(mode="json", exclude_none=True))
 
     def _control(self, intent: it.Intent) -> str | None:
         """Load and quality intents (lock held): update what the view shows, tell the worker."""

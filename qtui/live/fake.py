@@ -153,6 +153,9 @@ class FakeFeed:
             gpu=c.gpu,
             price_table=c.table,
             category=c.category,
+            priced_region="us-east-1",
+            regions=("us-east-1",),
+            price_label=f"{c.table} fake.{c.gpu.lower()} (us-east-1) {c.category}, as of 2026-11",
             usd_per_gpu_hour=price,
             replicas=replicas,
             replicas_auto=c.replicas is None,
@@ -254,5 +257,9 @@ class FakeFeed:
                 hours_per_month=self._hours,
                 price_tables=("aws", "gcp", "azure"),
                 gpu_types=tuple(PRICE),
+                table_sources=tuple(
+                    f"{t}: fake prices, as of 2026-11"
+                    for t in sorted({c.table for c in self._costs.values()})
+                ),
             ),
         )

@@ -71,6 +71,30 @@ class SetPriceTable:
 
 
 @dataclass(frozen=True, slots=True)
+class SetRegion:
+    """Price from one region's rows; None: the cheapest row in any region."""
+
+    endpoint: str
+    region: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SetGpuHourPrice:
+    """The user's own $/GPU-hour for the endpoint; None: back to the price table's."""
+
+    endpoint: str
+    usd: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SetDiscount:
+    """Committed-use discount, % off on-demand (the endpoint moves to committed pricing)."""
+
+    endpoint: str
+    pct: float
+
+
+@dataclass(frozen=True, slots=True)
 class SetTraffic:
     rps: float
 
@@ -99,6 +123,11 @@ class Seek:
 
 Intent = (
     StartLoad | StopLoad | SetMode | StepLevel | SetWorkload | RunQuality | SetReplicas
-    | StepReplicas | SetGpu | SetCategory | SetPriceTable | SetTraffic | SetHours | TogglePlay
-    | SetSpeed | Seek
+    | StepReplicas | SetGpu | SetCategory | SetPriceTable | SetRegion | SetGpuHourPrice
+    | SetDiscount | SetTraffic | SetHours | TogglePlay | SetSpeed | Seek
 )  # fmt: skip
+COST = (
+    SetReplicas, StepReplicas, SetGpu, SetCategory, SetPriceTable, SetRegion, SetGpuHourPrice,
+    SetDiscount, SetTraffic, SetHours,
+)  # fmt: skip
+"""The what-if intents: applied to the view state's ``WhatIf``, never sent to the worker."""

@@ -56,6 +56,12 @@ class CostView:
     gpus_per_replica: int = 1
     price_table: str = ""
     category: str = "on-demand"
+    committed_discount_pct: float = 0.0
+    region: str | None = None  # chosen in the what-if; None: the cheapest row in any region
+    priced_region: str = ""  # the region of the row the price comes from
+    regions: tuple[str, ...] = ()  # regions the table prices this GPU in, in this category
+    own_price: bool = False  # the user typed the $/GPU-hour
+    price_label: str = ""  # where the $/GPU-hour comes from (table, instance, as-of)
     usd_per_gpu_hour: float | None = None
     replicas: int | None = None
     replicas_auto: bool = True
@@ -171,6 +177,7 @@ class CostInputs:
     headroom: float = 1.2
     price_tables: tuple[str, ...] = ()
     gpu_types: tuple[str, ...] = ()
+    table_sources: tuple[str, ...] = ()  # "name: provider, source, as of date" per table in use
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import bisect
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from qtui.config.catalog import list_price_tables, load_price_table
 from qtui.config.pricing import PriceTable
 from qtui.errors import QtuiError
 from qtui.live import intents as it
@@ -69,6 +71,12 @@ class ReplayFeed:
                 self.tables[name] = table
             if note:
                 self.notes.append(note)
+        for name in list_price_tables():  # the installed tables too: what-ifs may switch to any
+            if name not in self.tables:
+                try:
+                    self.tables[name] = load_price_table(name)
+                except QtuiError as exc:
+                    self.notes.append(str(exc))
         self.records = session_records(session)
         self.times = [r[0] for r in self.records]
         series = [r[0] for r in self.records if r[1] in KINDS]
@@ -160,6 +168,17 @@ class ReplayFeed:
             case it.SetWorkload():
                 return "replay: recorded data only (no load, no network)"
         return self.state.apply(intent)
+
+    # -- price tables saved from the what-if (qtui.live.pricing) ---------------------------
+    def price_table_to_save(
+        self, endpoint: str, now: float
+    ) -> tuple[str, PriceTable, tuple[str, ...]]:
+        base, table = self.state.table_to_save(endpoint, now)
+        return base, table, tuple(self.state.whatif.tables)
+
+    def add_price_table(self, name: str, table: PriceTable, path: Path) -> None:
+        self.tables[name] = table  # kept when a seek back rebuilds the view state
+        self.state.add_table(name, table, str(path))
 
     async def start(self) -> None:
         self._last = self.clock()

@@ -16,6 +16,8 @@ from qtui.config.pricing import PriceTable
 from qtui.config.profile import Profile
 from qtui.cost import EndpointMeasure, WhatIf, build_comparison, capacity_from_sweep
 from qtui.cost import SweepPoint as CostPoint
+from qtui.cost.overrides import whatif_table
+from qtui.cost.prices import PriceQuote, regions
 from qtui.data import gpu_specs
 from qtui.gpu.derived import energy_cost_per_million, energy_per_million_tokens
 from qtui.live import intents as it
@@ -184,6 +186,14 @@ class ViewState:
                 ch = wi.set(f"endpoints.{e}.pricing", c)
             case it.SetPriceTable(endpoint=e, table=t):
                 ch = wi.set(f"endpoints.{e}.price_table", t)
+            case it.SetRegion(endpoint=e, region=r):
+                ch = wi.set(f"endpoints.{e}.region", r)
+            case it.SetGpuHourPrice(endpoint=e, usd=u):
+                ch = wi.set(f"endpoints.{e}.usd_per_gpu_hour", u)
+            case it.SetDiscount(endpoint=e, pct=p):
+                ch = wi.set(f"endpoints.{e}.committed_discount_pct", p)
+                if ch.ok and wi.endpoints[e].pricing != "committed":
+                    ch = wi.set(f"endpoints.{e}.pricing", "committed")  # a discount is committed
             case it.SetTraffic(rps=r):
                 ch = wi.set("traffic.peak_rps", r)
             case it.SetHours(hours=h):
@@ -191,6 +201,25 @@ class ViewState:
             case _:
                 return "not a cost what-if"
         return None if ch.ok else ch.reason
+
+    def table_to_save(self, endpoint: str, now: float) -> tuple[str, PriceTable]:
+        """The what-if's own prices on ``endpoint``'s price table as a new table: (base, table).
+
+        ConfigError (one line) when there is nothing to save; nothing changes here.
+        """
+        base = self.whatif.endpoints[endpoint].price_table
+        return base, whatif_table(self.whatif, base, now)
+
+    def add_table(self, name: str, table: PriceTable, path: str) -> None:
+        """A table saved from the what-if: selectable from now on, and noted as an event."""
+        self.seq += 1
+        self.whatif.add_table(name, table)
+        if self.whatif.on_event is not None:
+            value = {"name": name, "path": path, "based_on": table.table.based_on}
+            self.whatif.on_event(
+                {"t": self.whatif.clock(), "kind": "note", "key": "price_table_saved",
+                 "value": value, "previous": None}
+            )  # fmt: skip
 
     def _verdict(self, q: dict[str, Any]) -> str:
         base = self.eps[self.profile.baseline.name].quality
@@ -287,11 +316,18 @@ class ViewState:
             red = row.reduction_pct.value
             price = row.usd_per_gpu_hour
             reason = row.usd_per_m_output.reason or ""
+            quote = self.whatif.price(e.name)
             cost = CostView(
                 gpu=wi.gpu,
                 gpus_per_replica=wi.gpus_per_replica,
                 price_table=wi.price_table,
                 category=wi.pricing,
+                committed_discount_pct=wi.committed_discount_pct,
+                region=wi.region,
+                priced_region=quote.region if isinstance(quote, PriceQuote) else "",
+                regions=regions(self.whatif.tables.get(wi.price_table), wi.gpu, wi.pricing),
+                own_price=wi.usd_per_gpu_hour is not None,
+                price_label=row.price_label,
                 usd_per_gpu_hour=price.value,
                 replicas=row.sizing.replicas,
                 replicas_auto=wi.replicas == "auto",
@@ -378,6 +414,9 @@ class ViewState:
                 headroom=self.whatif.headroom,
                 price_tables=tuple(self.whatif.tables),
                 gpu_types=tuple(gpu_specs()),
+                table_sources=tuple(
+                    f"{t.name}: {t.provider}, {t.source}, as of {t.as_of}" for t in comp.tables
+                ),
             ),
             slo_error_rate=slo.max_error_rate,
         )

@@ -176,6 +176,9 @@ class LiveWorker:
             case ("event", ev):
                 if self.writer is not None:
                     self.writer.append("event", ev)
+            case ("price_table", name, table):  # saved from the what-if during the run
+                if self.writer is not None:
+                    self.writer.append("price_tables", {"name": name, "table": table})
             case ("shutdown", what_if_final):
                 self._what_if_final = what_if_final
                 self._stop.set()

@@ -14,9 +14,11 @@ from textual.command import Hit, Hits, Provider
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer
 
+from qtui.errors import QtuiError
 from qtui.live import intents as it
 from qtui.live.feed import Feed
 from qtui.live.model import MODES, Snapshot
+from qtui.live.pricing import SavesPriceTables, save_whatif_table
 from qtui.tui.messages import IntentMessage
 from qtui.tui.widgets.charts.view import ChartsView
 from qtui.tui.widgets.cost.panel import CostPanel
@@ -150,6 +152,22 @@ class QtuiApp(App[None]):
 
     def on_intent_message(self, message: IntentMessage) -> None:
         self.send(message.intent)
+
+    def on_cost_panel_save_table(self, message: CostPanel.SaveTable) -> None:
+        """Write the what-if's own prices as a price table; the file I/O runs in a thread."""
+        self.run_worker(self._save_table(message.endpoint, message.name), group="save-table")
+
+    async def _save_table(self, endpoint: str, name: str) -> None:
+        if not isinstance(self.feed, SavesPriceTables):
+            self.notify("this feed cannot save price tables", severity="error", timeout=6)
+            return
+        try:
+            path = await save_whatif_table(self.feed, endpoint, name)
+        except QtuiError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return
+        self.notify(f"saved price table {path.stem} ({path}); b picks it", timeout=8)
+        self.tick(force=True)
 
     # --- actions -------------------------------------------------------------------------
     def action_view(self, name: str) -> None:

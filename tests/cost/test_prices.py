@@ -50,7 +50,7 @@ def test_user_price_wins_and_says_so(tables: dict[str, PriceTable]) -> None:
     got = quote(tables, "t", "H100", "spot", override_usd_per_gpu_hour=2.5)
     assert isinstance(got, PriceQuote)
     assert got.usd_per_gpu_hour == 2.5 and got.overridden
-    assert got.label == "user price (t/spot)"
+    assert got.label == "own price (t/spot)"
 
 
 def test_shipped_tables_quote_their_cheapest_on_demand_row() -> None:

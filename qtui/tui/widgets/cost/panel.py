@@ -1,4 +1,5 @@
-"""Cost what-ifs: per endpoint GPU, price table, category, replicas; traffic and hours for all."""
+"""Cost what-ifs: per endpoint GPU, price table, region, category (committed with its discount),
+own $/GPU-hour, replicas; traffic and hours for all; save the own prices as a price table."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.message import Message
 from textual.widgets import DataTable, Input
 
 from qtui.live import fmt
@@ -19,6 +21,7 @@ COLUMNS = (
     ("endpoint", "endpoint"),
     ("gpu", "GPU"),
     ("table", "price table"),
+    ("region", "region"),
     ("category", "pricing"),
     ("gpu_hour", "$/GPU-h"),
     ("replicas", "replicas"),
@@ -41,12 +44,23 @@ def row_cells(e: EndpointView) -> dict[str, str]:
     delta = "baseline" if e.baseline else fmt.signed_usd(c.delta_monthly_usd, "/mo")
     if not e.baseline and c.delta_pct is not None:
         delta += f" {fmt.signed_pct(c.delta_pct)}"
+    category = c.category
+    if category == "committed":
+        category += f" −{c.committed_discount_pct:g}%"
+    gpu_hour = fmt.usd(c.usd_per_gpu_hour, "/h")
+    if c.own_price:
+        gpu_hour += " own price"
+    if c.region is not None:
+        region = c.region
+    else:
+        region = f"any ({c.priced_region})" if c.priced_region else "any"
     return {
         "endpoint": e.name,
         "gpu": f"{c.gpu} ×{c.gpus_per_replica}",
         "table": c.price_table or fmt.DASH,
-        "category": c.category,
-        "gpu_hour": fmt.usd(c.usd_per_gpu_hour, "/h"),
+        "region": region,
+        "category": category,
+        "gpu_hour": gpu_hour,
         "replicas": reps,
         "per_1m": fmt.usd(c.usd_per_1m) if c.usd_per_1m is not None else c.reason or fmt.DASH,
         "month": fmt.usd(c.monthly_usd, "/mo") if c.monthly_usd is not None else fmt.DASH,
@@ -62,6 +76,30 @@ def inputs_text(snap: Snapshot) -> str:
         f"traffic target (peak) [b]{traffic}[/b] · headroom {ci.headroom:g}× · "
         f"[b]{ci.hours_per_month:g} h/month[/b]"
     )
+
+
+def source_text(snap: Snapshot, endpoint: str | None) -> str:
+    """Where the selected row's price comes from, and each table's source and as-of date."""
+    lines = []
+    if endpoint is not None:
+        c = snap.endpoint(endpoint).cost
+        lines.append(f"[b]{endpoint}[/b] priced from {c.price_label or c.reason or fmt.DASH}")
+    lines.append("[dim]" + (" · ".join(snap.cost.table_sources) or "no price table") + "[/]")
+    return "\n".join(lines)
+
+
+PROMPTS = {
+    "replicas": "replicas for {ep} (a number, or auto)",
+    "traffic": "traffic target at peak, req/s",
+    "hours": "hours per month (at most 744)",
+    "price": "own $/GPU-hour for {ep} (empty: back to the table's price)",
+    "discount": "committed-use discount for {ep}, % off on-demand (0 to below 100)",
+    "save": "name for a new price table with the own prices of {table} (empty: {default})",
+}
+HELP = (
+    "[dim]+/- replicas · a auto · r type · n GPU · b table · R region · k pricing · "
+    "d discount % · $ own price · S save table · t traffic · h hours[/]"
+)
 
 
 def _cycle(options: tuple[str, ...], current: str, step: int = 1) -> str:
@@ -81,15 +119,28 @@ class CostPanel(Vertical):
         Binding("r", "ask('replicas')", "Type replicas"),
         Binding("n", "gpu", "Next GPU type"),
         Binding("k", "category", "Pricing category"),
+        Binding("d", "ask('discount')", "Committed discount %"),
         Binding("b", "table", "Price table"),
+        Binding("R", "region", "Region", key_display="R"),
+        Binding("dollar_sign", "ask('price')", "Own $/GPU-hour", key_display="$"),
+        Binding("S", "ask('save')", "Save as price table", key_display="S"),
         Binding("t", "ask('traffic')", "Traffic target"),
         Binding("h", "ask('hours')", "Hours/month"),
     ]
+
+    class SaveTable(Message):
+        """Save the own prices on ``endpoint``'s price table as a new table named ``name``."""
+
+        def __init__(self, endpoint: str, name: str) -> None:
+            super().__init__()
+            self.endpoint = endpoint
+            self.name = name
 
     def __init__(self, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self._snap: Snapshot | None = None
         self._asking = ""
+        self._asking_for: str | None = None
         self._cells: dict[tuple[str, str], str] = {}
 
     def compose(self) -> ComposeResult:
@@ -98,11 +149,8 @@ class CostPanel(Vertical):
         for key, label in COLUMNS:
             table.add_column(label, key=key)
         yield table
-        yield Cell(
-            "[dim]+/- replicas · a auto · r type · n GPU · k pricing · b table · "
-            "t traffic · h hours[/]",
-            classes="cost-help",
-        )
+        yield Cell(classes="cost-source")
+        yield Cell(HELP, classes="cost-help")
         yield Input(classes="cost-ask")
 
     @property
@@ -130,6 +178,14 @@ class CostPanel(Vertical):
                 if self._cells.get((e.name, key)) != value:
                     self._cells[(e.name, key)] = value
                     t.update_cell(e.name, key, value, update_width=True)
+        self._show_source()
+
+    def _show_source(self) -> None:
+        if self._snap is not None:
+            self.query_one(".cost-source", Cell).set(source_text(self._snap, self.selected()))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_source()
 
     def _send(self, intent: it.Intent) -> None:
         self.post_message(IntentMessage(intent))
@@ -157,15 +213,25 @@ class CostPanel(Vertical):
             cur = self._snap.endpoint(name).cost.price_table
             self._send(it.SetPriceTable(name, _cycle(self._snap.cost.price_tables, cur)))
 
+    def action_region(self) -> None:
+        """Cycle any (cheapest) → each region the table prices this GPU in → any."""
+        if (name := self.selected()) is not None and self._snap is not None:
+            c = self._snap.endpoint(name).cost
+            nxt = _cycle(("", *c.regions), c.region or "")
+            self._send(it.SetRegion(name, nxt or None))
+
     def action_ask(self, what: str) -> None:
-        prompts = {
-            "replicas": "replicas for the selected endpoint (a number, or auto)",
-            "traffic": "traffic target at peak, req/s",
-            "hours": "hours per month (at most 744)",
-        }
-        self._asking = what
+        name = self.selected()
+        if what in ("replicas", "price", "discount", "save") and name is None:
+            return
+        table = default = ""
+        if what == "save" and self._snap is not None and name is not None:
+            table = self._snap.endpoint(name).cost.price_table
+            default = f"{table}-user-<date>-<time>"
+        self._asking, self._asking_for = what, name
         box = self.query_one(Input)
-        box.placeholder = prompts[what] + " — Enter to apply, Esc to cancel"
+        prompt = PROMPTS[what].format(ep=name, table=table, default=default)
+        box.placeholder = prompt + " — Enter to apply, Esc to cancel"
         box.value = ""
         box.add_class("open")
         box.focus()
@@ -176,16 +242,26 @@ class CostPanel(Vertical):
         box = self.query_one(Input)
         box.remove_class("open")
         self.table.focus()
-        what, self._asking = self._asking, ""
+        what, name = self._asking, self._asking_for
+        self._asking, self._asking_for = "", None
+        labels = {"price": "$/GPU-hour", "discount": "discount %"}
         try:
-            if what == "replicas" and (name := self.selected()) is not None:
+            if what == "replicas" and name is not None:
                 self._send(it.SetReplicas(name, "auto" if text == "auto" else int(text)))
             elif what == "traffic":
                 self._send(it.SetTraffic(float(text)))
             elif what == "hours":
                 self._send(it.SetHours(float(text)))
+            elif what == "price" and name is not None:
+                usd = None if text.lower() in ("", "table") else float(text.lstrip("$"))
+                self._send(it.SetGpuHourPrice(name, usd))
+            elif what == "discount" and name is not None:
+                self._send(it.SetDiscount(name, float(text.rstrip("%"))))
+            elif what == "save" and name is not None:
+                self.post_message(self.SaveTable(name, text))
         except ValueError:
-            self.notify(f"{what}: {text!r} is not a number; previous value kept", severity="error")
+            label = labels.get(what, what)
+            self.notify(f"{label}: {text!r} is not a number; previous value kept", severity="error")
 
     def on_key(self, event: object) -> None:
         key = getattr(event, "key", "")
