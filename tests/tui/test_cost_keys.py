@@ -62,7 +62,7 @@ class Recorded:
     def cost(self, name: str) -> Any:
         return self.feed.snapshot().endpoint(name).cost
 
-    def keys(self) -> list[tuple[str, object]]:
+    def changes(self) -> list[tuple[str, object]]:
         return [(e["key"], e["value"]) for e in self.events]
 
 
@@ -89,7 +89,7 @@ async def test_own_price_typed_shown_and_priced(session_path: Path, xdg: Path) -
         assert r.cell("bf16", "month") == "$48,180/mo"
         assert r.cost("bf16").usd_per_1m == pytest.approx(per_1m_table * 5.5 / 4.0)
         assert "own price (synth/on-demand)" in r.app.query_one(".cost-source", Cell).text
-        assert r.keys() == [("endpoints.bf16.usd_per_gpu_hour", 5.5)]
+        assert r.changes() == [("endpoints.bf16.usd_per_gpu_hour", 5.5)]
         assert r.events[0]["previous"] is None and r.events[0]["kind"] == "whatif"
 
         for bad, why in (("0", "price must be > 0"), ("-2", "price must be > 0")):
@@ -102,7 +102,7 @@ async def test_own_price_typed_shown_and_priced(session_path: Path, xdg: Path) -
 
         await pilot.press("dollar_sign", "enter")  # empty: back to the table's price
         assert r.cell("bf16", "gpu_hour") == "$4.00/h"
-        assert r.keys()[-1] == ("endpoints.bf16.usd_per_gpu_hour", None)
+        assert r.changes()[-1] == ("endpoints.bf16.usd_per_gpu_hour", None)
 
 
 async def test_discount_region_and_gpu_missing_from_table(session_path: Path, xdg: Path) -> None:
@@ -114,7 +114,7 @@ async def test_discount_region_and_gpu_missing_from_table(session_path: Path, xd
         assert r.cell("bf16", "category") == "committed −30%"
         assert r.cell("bf16", "gpu_hour") == "$2.80/h"
         assert r.cell("bf16", "month") == "$24,528/mo"
-        assert r.keys() == [
+        assert r.changes() == [
             ("endpoints.bf16.committed_discount_pct", 30.0),
             ("endpoints.bf16.pricing", "committed"),
         ]
@@ -139,7 +139,7 @@ async def test_discount_region_and_gpu_missing_from_table(session_path: Path, xd
             assert r.cost("bf16").region == region
             assert r.cell("bf16", "region") == (region or f"any ({r.cost('bf16').priced_region})")
             assert r.cost("bf16").usd_per_gpu_hour == pytest.approx(committed(region))
-        assert [v for k, v in r.keys() if k.endswith(".region")] == [*regions, None]
+        assert [v for k, v in r.changes() if k.endswith(".region")] == [*regions, None]
 
         await pilot.press("b", "b", "b")  # gcp → lambda → runpod → synth
         assert r.cell("bf16", "table") == "synth"
