@@ -16,7 +16,7 @@ from qtui.config.pricing import PriceTable
 from qtui.config.profile import Profile
 from qtui.cost.formulas import HEADROOM_DEFAULT, HOURS_PER_MONTH_DEFAULT, HOURS_PER_MONTH_MAX
 from qtui.cost.formulas import peak_rps_from_daily as _peak_from_daily
-from qtui.cost.prices import CATEGORIES, NoPrice, PriceQuote, quote
+from qtui.cost.prices import CATEGORIES, NoPrice, PriceQuote, quote, regions
 from qtui.data import gpu_specs
 
 Replicas = int | Literal["auto"]
@@ -324,7 +324,7 @@ class WhatIf:
             candidate = replace(ep, pricing=pricing)
         else:  # region
             candidate = replace(ep, region=None if _optional(value) else str(value).strip())
-        if fld in ("gpu", "price_table") and not self._has_region(candidate):
+        if fld in ("gpu", "price_table", "pricing") and not self._has_region(candidate):
             candidate = replace(candidate, region=None)  # that region is not in the new lookup
         problem = self._price_problem(candidate)
         if problem:
@@ -347,10 +347,11 @@ class WhatIf:
         return out
 
     def _has_region(self, ep: EndpointWhatIf) -> bool:
+        """Whether the endpoint's table prices its GPU in its region and category."""
         table = self.tables.get(ep.price_table)
         if ep.region is None or table is None:
             return True
-        return any(r.region == ep.region for r in table.rows_for(ep.gpu))
+        return ep.region in regions(table, ep.gpu, ep.pricing)
 
     def _price_problem(self, ep: EndpointWhatIf) -> str | None:
         """Why the table cannot price this endpoint (checked even when a user price is set)."""

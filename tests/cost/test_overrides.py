@@ -18,6 +18,7 @@ from qtui.cost.overrides import (
     overrides_from_whatif,
     save_price_table,
     user_pricing_dir,
+    whatif_table,
 )
 from qtui.cost.prices import PriceQuote, quote
 from qtui.cost.whatif import EndpointWhatIf, Traffic, WhatIf
@@ -102,3 +103,58 @@ def test_user_dir_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     assert user_pricing_dir() == tmp_path / ".config" / "qtui" / "pricing"
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     assert user_pricing_dir() == tmp_path / "xdg" / "qtui" / "pricing"
+
+
+def _two_endpoints(tables: dict[str, PriceTable]) -> WhatIf:
+    return WhatIf(
+        endpoints={
+            "bf16": EndpointWhatIf(gpu="L4", price_table="t"),
+            "fp8": EndpointWhatIf(gpu="L4", price_table="t"),
+        },
+        tables=tables,
+        traffic=Traffic(peak_rps=20),
+    )
+
+
+def test_whatif_table_needs_an_own_price_and_one_price_per_gpu(
+    tables: dict[str, PriceTable],
+) -> None:
+    state = _two_endpoints(tables)
+    with pytest.raises(ConfigError, match="no own \\$/GPU-hour set on an endpoint priced from t"):
+        whatif_table(state, "t", NOW)
+    assert state.set("endpoints.bf16.usd_per_gpu_hour", 0.5).ok
+    assert state.set("endpoints.fp8.usd_per_gpu_hour", 0.55).ok
+    with pytest.raises(ConfigError, match="two own on-demand prices for L4"):
+        whatif_table(state, "t", NOW)
+    assert state.set("endpoints.fp8.usd_per_gpu_hour", 0.5).ok  # the same price: one row
+    assert [r.instance for r in whatif_table(state, "t", NOW).rows_for("L4")] == ["L4 (user price)"]
+    with pytest.raises(ConfigError, match="'u' is not loaded"):
+        whatif_table(WhatIf(endpoints={}, tables={}), "u", NOW)
+
+
+def test_whatif_table_keeps_the_chosen_region_and_committed_reads_back(
+    tables: dict[str, PriceTable],
+) -> None:
+    state = _two_endpoints(tables)
+    assert state.set("endpoints.bf16.pricing", "committed").ok
+    assert state.set("endpoints.bf16.committed_discount_pct", 25).ok
+    assert state.set("endpoints.bf16.region", "r2").ok
+    assert state.set("endpoints.bf16.usd_per_gpu_hour", 0.6).ok
+    new = whatif_table(state, "t", NOW)
+    (row,) = new.rows_for("L4")
+    # committed $0.60 at −25 % is stored as on-demand 0.60 ÷ 0.75 = $0.80, in the chosen region
+    assert row.region == "r2" and row.on_demand_usd_per_hour == pytest.approx(0.8)
+    got = quote({"n": new}, "n", "L4", "committed", committed_discount_pct=25, region="r2")
+    assert isinstance(got, PriceQuote) and got.usd_per_gpu_hour == pytest.approx(0.6)
+
+
+def test_loaded_table_names_are_refused_and_skipped(
+    tables: dict[str, PriceTable], tmp_path: Path
+) -> None:
+    table = override_table("t", tables["t"], [PriceOverride("H100", "on-demand", 3.0)], NOW)
+    with pytest.raises(ConfigError, match="'t' is already taken by a loaded table"):
+        save_price_table(table, "t", tmp_path, reserved={}, loaded=("t", "u"))
+    (tmp_path / "mine.toml").write_text("not ours")
+    # mine.toml exists and mine-2 is a loaded table's name: the next free name is mine-3
+    path = save_price_table(table, "mine", tmp_path, reserved={}, loaded=("mine-2",))
+    assert path.name == "mine-3.toml" and (tmp_path / "mine.toml").read_text() == "not ours"

@@ -6,7 +6,7 @@ import pytest
 
 from qtui.config.catalog import list_price_tables, load_price_table
 from qtui.config.pricing import PriceTable
-from qtui.cost.prices import NoPrice, PriceQuote, quote, table_info
+from qtui.cost.prices import NoPrice, PriceQuote, quote, regions, table_info
 
 
 def test_cheapest_row_per_gpu_and_provenance(tables: dict[str, PriceTable]) -> None:
@@ -67,3 +67,11 @@ def test_shipped_tables_quote_their_cheapest_on_demand_row() -> None:
                 assert got.usd_per_gpu_hour == pytest.approx(min(prices))
             else:
                 assert isinstance(got, NoPrice)
+
+
+def test_regions_priced_for_a_gpu_in_a_category(tables: dict[str, PriceTable]) -> None:
+    assert regions(tables["t"], "L4", "on-demand") == ("r1", "r2")
+    assert regions(tables["t"], "L4", "committed") == ("r1", "r2")
+    assert regions(tables["t"], "L4", "spot") == ("r1",)  # r2 has no spot price
+    assert regions(tables["t"], "T4", "on-demand") == ()
+    assert regions(None, "L4", "on-demand") == ()

@@ -167,3 +167,69 @@ def test_from_profile_uses_cost_section_and_endpoint_overrides(
     assert state.endpoints["int4-awq"].replicas == 3
     snap = state.snapshot()
     assert snap["endpoints.fp8.pricing"] == "spot" and snap["traffic.peak_rps"] == 20
+
+
+def test_own_price_ends_when_the_table_lookup_changes(
+    state: WhatIf, events: list[dict[str, Any]]
+) -> None:
+    assert state.set("endpoints.int4.region", "r2").ok  # L4 in r2: $0.70
+    assert state.set("endpoints.int4.usd_per_gpu_hour", 0.65).ok
+    events.clear()
+    # table u has no L4 at all: rejected, the own price and region stay
+    change = state.set("endpoints.int4.price_table", "u")
+    assert not change.ok and "GPU type L4 is not in price table u" in (change.reason or "")
+    assert state.endpoints["int4"].usd_per_gpu_hour == 0.65 and events == []
+    # a new category: the table price wins again (the last price set wins), region kept
+    change = state.set("endpoints.int4.pricing", "committed")
+    assert change.ok
+    assert [(e["key"], e["value"], e["previous"]) for e in events] == [
+        ("endpoints.int4.pricing", "committed", "on-demand"),
+        ("endpoints.int4.usd_per_gpu_hour", None, 0.65),
+    ]
+    price = state.price("int4")  # L4 r2 committed −0 % = $0.70
+    assert isinstance(price, PriceQuote) and price.usd_per_gpu_hour == pytest.approx(0.7)
+    assert price.region == "r2"
+
+
+def test_a_region_the_new_gpu_lacks_goes_back_to_the_cheapest(
+    state: WhatIf, events: list[dict[str, Any]]
+) -> None:
+    assert state.set("endpoints.int4.region", "r2").ok
+    events.clear()
+    assert state.set("endpoints.int4.gpu", "A100-80GB").ok  # A100 rows are in r1 only
+    assert [(e["key"], e["value"]) for e in events] == [
+        ("endpoints.int4.gpu", "A100-80GB"),
+        ("endpoints.int4.region", None),
+    ]
+    price = state.price("int4")  # $24 ÷ 8 GPUs = $3.00/GPU-hour, region r1
+    assert isinstance(price, PriceQuote) and price.usd_per_gpu_hour == 3.0
+    assert price.region == "r1"
+
+
+def test_discount_changes_the_committed_price_by_hand(state: WhatIf) -> None:
+    assert state.set("endpoints.int4.pricing", "committed").ok
+    for pct, expected in ((0, 0.70), (10, 0.63), (37.5, 0.4375)):  # cheapest L4: r2 $0.70
+        assert state.set("endpoints.int4.committed_discount_pct", pct).ok
+        price = state.price("int4")  # $0.70 × (1 − pct ÷ 100)
+        assert isinstance(price, PriceQuote) and price.usd_per_gpu_hour == pytest.approx(expected)
+
+
+def test_snapshot_reapplied_in_order_restores_the_state(
+    state: WhatIf, tables: dict[str, PriceTable]
+) -> None:
+    """What a replay does when it seeks back: every value, key by key, on a fresh state."""
+    state.set("endpoints.int4.pricing", "spot")
+    state.set("endpoints.int4.committed_discount_pct", 20)
+    state.set("endpoints.int4.region", "r1")
+    state.set("endpoints.bf16.usd_per_gpu_hour", 3.5)
+    fresh = WhatIf(
+        endpoints={
+            "bf16": EndpointWhatIf(gpu="H100", price_table="t"),
+            "int4": EndpointWhatIf(gpu="L4", price_table="t", replicas=2),
+        },
+        tables=tables,
+        traffic=Traffic(peak_rps=20),
+    )
+    for key, value in state.snapshot().items():
+        fresh.set(key, value)
+    assert fresh.snapshot() == state.snapshot()

@@ -1,0 +1,124 @@
+"""The view state's cost what-ifs: own price, discount, region, saved tables; hand-checked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from qtui.config.pricing import PriceTable
+from qtui.errors import ConfigError
+from qtui.live import intents as it
+from qtui.live.model import RunView
+from qtui.live.state import ViewState
+from qtui.session.synth import SYNTH_PRICES, synth_profile
+
+TWO_REGIONS = PriceTable.model_validate(
+    {
+        "table": {"provider": "Two", "source": "test rows", "as_of": "2026-02"},
+        "rows": [
+            {"gpu": "H100", "instance": "a", "gpus_per_instance": 1, "region": "east",
+             "on_demand_usd_per_hour": 3.0},
+            {"gpu": "H100", "instance": "b8", "gpus_per_instance": 8, "region": "west",
+             "on_demand_usd_per_hour": 20.0, "spot_usd_per_hour": 8.0},
+        ],
+    }
+)  # fmt: skip
+
+
+@pytest.fixture
+def events() -> list[dict[str, Any]]:
+    return []
+
+
+@pytest.fixture
+def state(events: list[dict[str, Any]]) -> ViewState:
+    """Two endpoints on the synth table ($4.00/h H100); bf16 met the SLO at 2 req/s, 256 tok/s
+    and broke it at the next level, so its capacity is 2 req/s per replica."""
+    tables = {"synth": PriceTable.model_validate(SYNTH_PRICES), "two": TWO_REGIONS}
+    vs = ViewState(synth_profile(2), tables, on_event=events.append)
+    for level, rps, out, e2e in ((1, 2.0, 256.0, 1.0), (4, 6.0, 768.0, 9.0)):
+        vs.ingest(
+            "sweep_level",
+            {"endpoint": "bf16", "level": level, "rps": rps, "in_tps": out * 4, "out_tps": out,
+             "ttft_p95": 0.1, "itl_p95": 0.01, "e2e_p95": e2e, "error_rate": 0.0},
+        )  # fmt: skip
+    return vs
+
+
+def cost(vs: ViewState, name: str = "bf16") -> Any:
+    return vs.snapshot(RunView()).endpoint(name).cost
+
+
+def test_own_price_by_hand(state: ViewState, events: list[dict[str, Any]]) -> None:
+    c = cost(state)
+    # replicas = ⌈20 req/s × 1.2 ÷ 2 req/s⌉ = 12; monthly = 12 × $4.00 × 730 h = $35,040
+    assert (c.replicas, c.monthly_usd) == (12, pytest.approx(35_040))
+    assert c.usd_per_1m == pytest.approx(4 / (256 * 3600) * 1e6)  # $4.34 per 1M output
+    assert not c.own_price and c.price_label.startswith("synth synth.h100x1 (nowhere-1)")
+    assert state.apply(it.SetGpuHourPrice("bf16", 5.0)) is None
+    c = cost(state)
+    # own $5.00: $/1M = 5 ÷ (256 × 3600) × 10⁶ = $5.43; monthly = 12 × 5 × 730 = $43,800
+    assert c.own_price and c.usd_per_gpu_hour == 5.0 and c.price_label.startswith("own price")
+    assert c.usd_per_1m == pytest.approx(5.4253, abs=1e-4)
+    assert c.monthly_usd == pytest.approx(43_800)
+    assert events[-1]["key"] == "endpoints.bf16.usd_per_gpu_hour" and events[-1]["value"] == 5.0
+    n = len(events)
+    assert state.apply(it.SetGpuHourPrice("bf16", 0.0)) == (
+        "price must be > 0 $/GPU-hour (got 0); the previous value stays"
+    )
+    assert cost(state).usd_per_gpu_hour == 5.0 and len(events) == n
+
+
+def test_discount_moves_to_committed_by_hand(
+    state: ViewState, events: list[dict[str, Any]]
+) -> None:
+    assert state.apply(it.SetDiscount("bf16", 30)) is None
+    c = cost(state)
+    # $4.00 × (1 − 0.30) = $2.80/h; monthly = 12 × 2.80 × 730 = $24,528
+    assert (c.category, c.committed_discount_pct) == ("committed", 30.0)
+    assert c.usd_per_gpu_hour == pytest.approx(2.8) and c.monthly_usd == pytest.approx(24_528)
+    assert [e["key"] for e in events] == [
+        "endpoints.bf16.committed_discount_pct",
+        "endpoints.bf16.pricing",
+    ]
+    assert "[0, 100)" in (state.apply(it.SetDiscount("bf16", -5)) or "")
+    assert cost(state).committed_discount_pct == 30.0
+
+
+def test_region_follows_the_rows(state: ViewState) -> None:
+    assert state.apply(it.SetPriceTable("bf16", "two")) is None
+    c = cost(state)
+    # cheapest on demand: west $20 ÷ 8 = $2.50 beats east $3.00
+    assert c.regions == ("east", "west") and c.region is None
+    assert (c.priced_region, c.usd_per_gpu_hour) == ("west", 2.5)
+    assert state.apply(it.SetRegion("bf16", "east")) is None
+    assert (cost(state).region, cost(state).usd_per_gpu_hour) == ("east", 3.0)
+    # spot exists only in west: the pinned region east goes back to the cheapest
+    assert state.apply(it.SetCategory("bf16", "spot")) is None
+    c = cost(state)
+    assert c.regions == ("west",) and c.region is None
+    assert (c.priced_region, c.usd_per_gpu_hour) == ("west", 1.0)  # $8 ÷ 8 GPUs
+    assert (
+        state.apply(it.SetRegion("bf16", "mars")) == "no price for H100 in table two/spot in mars"
+    )
+    snap = state.snapshot(RunView())
+    assert "two: Two, test rows, as of 2026-02" in snap.cost.table_sources
+
+
+def test_saving_offers_the_table_and_notes_it(
+    state: ViewState, events: list[dict[str, Any]]
+) -> None:
+    with pytest.raises(ConfigError, match="no own \\$/GPU-hour"):
+        state.table_to_save("bf16", 1_790_000_000.0)
+    state.apply(it.SetGpuHourPrice("bf16", 3.3))
+    base, table = state.table_to_save("bf16", 1_790_000_000.0)
+    assert base == "synth" and table.table.based_on == "synth"
+    assert table.table.as_of == "2026-09-21"
+    state.add_table("mine", table, "/x/mine.toml")
+    snap = state.snapshot(RunView())
+    assert snap.cost.price_tables[-1] == "mine"
+    assert events[-1]["kind"] == "note" and events[-1]["key"] == "price_table_saved"
+    assert events[-1]["value"] == {"name": "mine", "path": "/x/mine.toml", "based_on": "synth"}
+    assert state.apply(it.SetPriceTable("fp8", "mine")) is None
+    assert cost(state, "fp8").usd_per_gpu_hour == pytest.approx(3.3)
