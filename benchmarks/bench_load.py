@@ -1,18 +1,24 @@
 """qtui's load engine against a peer client, same server, same run (run by hand).
 
     python benchmarks/bench_load.py --streams 256 1024 --rounds 2
+    python benchmarks/bench_load.py --streams 256 1024 --processes 1 2   # load worker processes
     python benchmarks/bench_load.py --server fake --streams 256 --tokens 256   # cheap server
     python benchmarks/bench_load.py --url http://127.0.0.1:8000 --streams 32   # a real vLLM
 
 For each stream count it starts (unless --url) the built-in simulator in its own process, then
 runs the same closed-loop workload (N streams, 2·N requests, fixed output length) with
 
-- qtui: `LoadRun` exactly as `qtui bench` drives it (httpx, self-check on), and
+- qtui: `LoadRun` exactly as `qtui bench` drives it (aiohttp, self-check on), once for each
+  `--processes K` (K load worker processes; K = 1 is the engine's own event loop), and
 - peer: a minimal aiohttp streaming client written like `vllm bench serve`'s request function,
 - guidellm (with --guidellm BIN --tokenizer DIR): GuideLLM's `run`, concurrent profile, synthetic
   text, as a second peer (it needs an HF tokenizer directory; any small local one will do),
 
-alternating which goes first each round. Both are checked against the server's own /metrics
+alternating which goes first each round. Throughput is given over the wall time of the whole
+client run (start-up included: discovery, and for K > 1 spawning the workers) and over its
+active span (first send to last answer). Client CPU is the parent's plus, for K > 1, the
+workers' after their start-up. Each row carries the 1-minute load average when it began.
+Every client is checked against the server's own /metrics
 over their run (`qtui.metrics.crosscheck`): requests and tokens served, and TTFT/TPOT/ITL/e2e
 quantiles vs the server's histograms (agree = within the bucket's width). It prints one JSON
 line per client run and a summary of qtui/peer ratios. Absolute figures depend on the machine
@@ -25,6 +31,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -72,7 +79,7 @@ async def scrape(url: str) -> VllmSnapshot:
     return snap
 
 
-async def run_qtui(url: str, a: argparse.Namespace, streams: int) -> tuple[list, dict]:
+async def run_qtui(url: str, a: argparse.Namespace, streams: int, k: int) -> tuple[list, dict]:
     prof = Profile.model_validate({
         "profile": {"name": "bench"},
         "endpoints": [{"name": "s", "url": url, "precision": "bf16"}],
@@ -83,10 +90,13 @@ async def run_qtui(url: str, a: argparse.Namespace, streams: int) -> tuple[list,
         "slo": {"max_error_rate": 0.0},
     })  # fmt: skip
     recs: list[RequestRecord] = []
-    run = LoadRun(prof, scrape=False, on_record=recs.append)
+    run = LoadRun(prof, scrape=False, on_record=recs.append, processes=k)
     res = (await run.run())["s"]
     lags = [h.loop_lag_mean_s for h in run.health]
     extra = {
+        "processes": run.processes,
+        "worker_cpu_s": round(run.worker_cpu_s, 2),
+        "worker_start_cpu_s": round(sum(run.pool.start_cpu_s), 2) if run.pool else 0.0,
         "client_bound_seconds": res.client_bound_seconds,
         "seconds": res.seconds,
         "loop_lag_mean_max_ms": round(1e3 * max(lags, default=0.0), 1),
@@ -203,10 +213,15 @@ async def run_guidellm(url: str, a: argparse.Namespace, streams: int) -> dict[st
 async def one(url: str, who: str, a: argparse.Namespace, streams: int) -> dict[str, Any]:
     if who == "guidellm":
         return await run_guidellm(url, a, streams)
+    load1 = os.getloadavg()[0]
     before = await scrape(url)
     c0, t0 = time.process_time(), time.perf_counter()
-    recs, extra = await (run_qtui if who == "qtui" else run_peer)(url, a, streams)
+    if who.startswith("qtui"):
+        recs, extra = await run_qtui(url, a, streams, int(who.removeprefix("qtui-k")))
+    else:
+        recs, extra = await run_peer(url, a, streams)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    cpu += extra.get("worker_cpu_s", 0.0)
     after = await scrape(url)
     ok = [r for r in recs if r.ok]
     chunks = sum(len(r.chunk_times) for r in ok)
@@ -214,14 +229,18 @@ async def one(url: str, who: str, a: argparse.Namespace, streams: int) -> dict[s
     cc = crosscheck(recs, before, after)
     ttft = [r.chunk_times[0] for r in ok if r.chunk_times]
     tpot = [t for r in ok if (t := r.tpot) is not None]
+    active = max((r.t_end for r in recs), default=0.0) - min((r.t_send for r in recs), default=0.0)
     return {
         "client": who,
         "streams": streams,
+        "loadavg_1m": round(load1, 2),
         "requests": len(recs),
         "ok": len(ok),
         "wall_s": round(wall, 2),
+        "active_s": round(active, 2),
         "out_tok_s": round(tokens / wall, 1),
         "chunks_per_s": round(chunks / wall, 1),
+        "chunks_per_active_s": round(chunks / active, 1) if active > 0 else None,
         "tokens_per_chunk": round(tokens / chunks, 2) if chunks else None,
         "client_cpu_s": round(cpu, 2),
         "client_cpu_us_per_chunk": round(1e6 * cpu / chunks, 1) if chunks else None,
@@ -269,8 +288,10 @@ def start_server(a: argparse.Namespace, tmp: Path) -> tuple[str, Any]:
     return url, stop
 
 
-def ratio(rows: list[dict[str, Any]], key: str, peer_name: str = "peer") -> float | None:
-    mine = [r[key] for r in rows if r["client"] == "qtui" and r[key]]
+def ratio(
+    rows: list[dict[str, Any]], key: str, peer_name: str = "peer", mine_name: str = "qtui-k1"
+) -> float | None:
+    mine = [r[key] for r in rows if r["client"] == mine_name and r[key]]
     peer = [r[key] for r in rows if r["client"] == peer_name and r[key]]
     if not mine or not peer:
         return None
@@ -289,14 +310,20 @@ def main() -> None:
     p.add_argument("--url", help="an already running vLLM-compatible server")
     p.add_argument("--guidellm", help="path of a `guidellm` executable: also run it as a peer")
     p.add_argument("--tokenizer", help="HF tokenizer directory for GuideLLM's synthetic data")
+    p.add_argument(
+        "--processes", type=int, nargs="+", default=[1], help="qtui load worker processes K"
+    )
     a = p.parse_args()
+    qtuis = tuple(f"qtui-k{k}" for k in a.processes)
     for streams in a.streams:
         with tempfile.TemporaryDirectory() as d:
             url, stop = (a.url, lambda: None) if a.url else start_server(a, Path(d))
             rows = []
             try:
                 for k in range(a.rounds):
-                    order: tuple[str, ...] = ("peer", "qtui") if k % 2 == 0 else ("qtui", "peer")
+                    order: tuple[str, ...] = ("peer", *qtuis)
+                    if k % 2:
+                        order = order[::-1]
                     if a.guidellm:
                         order = (*order, "guidellm")
                     for who in order:
@@ -305,19 +332,18 @@ def main() -> None:
                         print(json.dumps(row), flush=True)
             finally:
                 stop()
+        keys = (
+            "out_tok_s",
+            "chunks_per_s",
+            "chunks_per_active_s",
+            "ttft_p50_ms",
+            "tpot_p50_ms",
+            "client_cpu_us_per_chunk",
+        )
         summary = {
             "streams": streams,
             "server": a.url or a.server,
-            "qtui_over_peer": {
-                k: ratio(rows, k)
-                for k in (
-                    "out_tok_s",
-                    "chunks_per_s",
-                    "ttft_p50_ms",
-                    "tpot_p50_ms",
-                    "client_cpu_us_per_chunk",
-                )
-            },
+            **{f"{q}_over_peer": {k: ratio(rows, k, mine_name=q) for k in keys} for q in qtuis},
             "qtui_over_guidellm": {
                 k: ratio(rows, k, "guidellm")
                 for k in (
@@ -330,10 +356,12 @@ def main() -> None:
             }
             if a.guidellm
             else None,
-            "qtui_counts_agree": all(r["counts_agree"] for r in rows if r["client"] == "qtui"),
-            "qtui_client_bound_seconds": [
-                r["client_bound_seconds"] for r in rows if r["client"] == "qtui"
-            ],
+            "qtui_counts_agree": all(
+                r["counts_agree"] for r in rows if r["client"].startswith("qtui")
+            ),
+            "qtui_client_bound_seconds": {
+                q: [r["client_bound_seconds"] for r in rows if r["client"] == q] for q in qtuis
+            },
         }
         print("SUMMARY " + json.dumps(summary), flush=True)
 

@@ -234,7 +234,7 @@ class LoadRun:
         self.processes_override = processes or profile.load.processes
         self.processes = 1  # decided in start(): 1 = this event loop, K > 1 = K worker processes
         self.pool: ShardPool | None = None
-        self.worker_cpu_s = 0.0  # CPU seconds of the worker processes (after wait())
+        self.worker_cpu_s = 0.0  # CPU seconds of the worker processes after start-up (wait())
         self.on_record, self.on_second = on_record, on_second
         self.on_server, self.on_health, self.on_event = on_server, on_health, on_event
         urls = endpoint_urls or {}
@@ -436,7 +436,7 @@ class LoadRun:
             await ep.sender.aclose()
         if self.pool is not None:
             await self.pool.close()
-            self.worker_cpu_s = sum(self.pool.cpu_s)
+            self.worker_cpu_s = sum(self.pool.cpu_s) - sum(self.pool.start_cpu_s)
         self.t_end = time.time()
         return self.results()
 

@@ -10,7 +10,7 @@ request records and its cumulative chunk and in-flight counts, and once a second
 request limit holds globally and no id repeats.
 
 Parent → child: ``("start", ep, level, by, bounds, offset_s)``, ``("level", ep, level)``,
-``("stop", ep, cancel, grace_s, token)``, ``("quit",)``. Child → parent: ``("ready",)``,
+``("stop", ep, cancel, grace_s, token)``, ``("quit",)``. Child → parent: ``("ready", cpu_s)``,
 ``("up", records, chunks, in_flight, health)``, ``("exhausted", ep)``, ``("stopped", token)``,
 ``("error", text)``, ``("bye", cpu_s)``. A pipe keeps order, so a stop's records arrive before
 its acknowledgement.
@@ -111,7 +111,7 @@ class _Shard:
         self.senders = {name: self._make(name) for name in self.cfg.urls}
         self.monitor.start()
         loop.add_reader(commands.fileno(), self._read, commands)
-        self._send("ready")
+        self._send("ready", time.process_time())
         beat = loop.create_task(self._beat())
         await self.quit.wait()
         loop.remove_reader(commands.fileno())
@@ -196,7 +196,8 @@ class ShardPool:
         self.cmds: list[Connection] = []
         self.chunks: list[dict[str, int]] = [{} for _ in configs]
         self.in_flight: list[dict[str, int]] = [{} for _ in configs]
-        self.cpu_s = [0.0] * self.k
+        self.cpu_s = [0.0] * self.k  # each process's CPU seconds, start-up included
+        self.start_cpu_s = [0.0] * self.k  # of which start-up (imports, clients)
         self.errors: list[str] = []
         self.dead: set[int] = set()
         self._health: list[ClientHealth] = []
@@ -265,7 +266,8 @@ class ShardPool:
                 fut = self._acks.get(token, {}).get(i)
                 if fut is not None and not fut.done():
                     fut.set_result(None)
-            case ("ready",):
+            case ("ready", cpu_s):
+                self.start_cpu_s[i] = cpu_s
                 _resolve(self._ready[i])
             case ("error", text):
                 self.errors.append(text)
