@@ -72,6 +72,7 @@ class CostView:
     delta_pct: float | None = None
     reason: str = ""
     warning: str = ""
+    vs_baseline: str = ""  # Δ $/1M output, break-even traffic, quality delta; "" for the baseline
 
 
 @dataclass(frozen=True, slots=True)

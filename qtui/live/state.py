@@ -287,6 +287,7 @@ class ViewState:
                     capacity=capacity_from_sweep(curve, self.profile.slo),
                     curve=curve,
                     quality_delta_pp=delta,
+                    measured_gpu=e.gpu,
                 )
             )
         return build_comparison(measures, self.whatif, self.profile.baseline.name)
@@ -340,6 +341,13 @@ class ViewState:
                 warning=row.sizing.text
                 if row.sizing.status in ("slo-breach", "no-headroom")
                 else "",
+                vs_baseline=""
+                if row.is_baseline
+                else (
+                    f"Δ $/1M output {row.delta_per_m_output.text} · break-even: "
+                    f"{row.break_even.note or row.break_even.text} · "
+                    f"quality: {row.quality_delta.text}"
+                ),
             )
             verdict = q.get("verdict")
             if verdict is None and q.get("success") is not None:

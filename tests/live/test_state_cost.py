@@ -21,6 +21,8 @@ TWO_REGIONS = PriceTable.model_validate(
              "on_demand_usd_per_hour": 3.0},
             {"gpu": "H100", "instance": "b8", "gpus_per_instance": 8, "region": "west",
              "on_demand_usd_per_hour": 20.0, "spot_usd_per_hour": 8.0},
+            {"gpu": "L4", "instance": "l", "gpus_per_instance": 1, "region": "east",
+             "on_demand_usd_per_hour": 1.0},
         ],
     }
 )  # fmt: skip
@@ -122,3 +124,16 @@ def test_saving_offers_the_table_and_notes_it(
     assert events[-1]["value"] == {"name": "mine", "path": "/x/mine.toml", "based_on": "synth"}
     assert state.apply(it.SetPriceTable("fp8", "mine")) is None
     assert cost(state, "fp8").usd_per_gpu_hour == pytest.approx(3.3)
+
+
+def test_other_gpu_is_labelled_and_deltas_say_why(state: ViewState) -> None:
+    assert state.apply(it.SetPriceTable("bf16", "two")) is None
+    assert state.apply(it.SetGpu("bf16", "L4")) is None
+    c = cost(state)
+    assert c.price_label == "two l (east) on-demand, as of 2026-02; capacity measured on H100"
+    # the measured capacity is kept: 12 replicas × $1.00 × 730 h = $8,760/month
+    assert c.monthly_usd == pytest.approx(8_760)
+    assert c.vs_baseline == ""  # bf16 is the baseline
+    assert cost(state, "fp8").vs_baseline == (
+        "Δ $/1M output no sweep yet · break-even: no sweep yet · quality: no quality run yet"
+    )

@@ -84,6 +84,7 @@ def source_text(snap: Snapshot, endpoint: str | None) -> str:
     if endpoint is not None:
         c = snap.endpoint(endpoint).cost
         lines.append(f"[b]{endpoint}[/b] priced from {c.price_label or c.reason or fmt.DASH}")
+        lines.append(f"vs baseline: {c.vs_baseline}" if c.vs_baseline else "the baseline")
     lines.append("[dim]" + (" · ".join(snap.cost.table_sources) or "no price table") + "[/]")
     return "\n".join(lines)
 
