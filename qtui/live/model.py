@@ -71,6 +71,8 @@ class CostView:
     delta_monthly_usd: float | None = None
     delta_pct: float | None = None
     reason: str = ""
+    price_reason: str = ""  # why there is no $/GPU-hour
+    monthly_reason: str = ""  # why there is no monthly cost
     warning: str = ""
     vs_baseline: str = ""  # Δ $/1M output, break-even traffic, quality delta; "" for the baseline
 

@@ -338,6 +338,8 @@ class ViewState:
                 delta_monthly_usd=row.delta_month.value,
                 delta_pct=None if red is None else -red / 100,
                 reason=reason,
+                price_reason=price.reason or "",
+                monthly_reason=row.monthly.reason or "",
                 warning=row.sizing.text
                 if row.sizing.status in ("slo-breach", "no-headroom")
                 else "",

@@ -137,3 +137,16 @@ def test_other_gpu_is_labelled_and_deltas_say_why(state: ViewState) -> None:
     assert cost(state, "fp8").vs_baseline == (
         "Δ $/1M output no sweep yet · break-even: no sweep yet · quality: no quality run yet"
     )
+
+
+def test_cells_without_a_number_say_why() -> None:
+    profile = synth_profile(2)
+    profile.cost.price_table = "two"
+    profile.endpoints[1].gpu = "L4"
+    profile.endpoints[1].pricing = "spot"  # the table has no spot price for L4
+    vs = ViewState(profile, {"two": TWO_REGIONS})
+    fp8 = cost(vs, "fp8")
+    assert fp8.usd_per_gpu_hour is None
+    assert fp8.price_reason == "no price for L4 in table two/spot"
+    assert (fp8.monthly_usd, fp8.monthly_reason) == (None, "no sweep yet")
+    assert fp8.reason == "no sweep yet"

@@ -12,11 +12,12 @@ from textual.widgets import DataTable
 
 from qtui.config.catalog import load_price_table
 from qtui.config.paths import shipped_pricing_dir
+from qtui.live.model import CostView, EndpointView
 from qtui.live.replay import ReplayFeed
 from qtui.session.reader import load_session
 from qtui.session.synth import write_synthetic_session
 from qtui.tui.app import QtuiApp
-from qtui.tui.widgets.cost.panel import CostPanel
+from qtui.tui.widgets.cost.panel import CostPanel, row_cells
 from qtui.tui.widgets.text import Cell
 
 HOURS = 730
@@ -217,3 +218,18 @@ def test_every_cost_key_is_free_of_app_keys() -> None:
     cost_keys = {k for b in CostPanel.BINDINGS for k in b.key.split(",")}  # type: ignore[union-attr]
     assert not app_keys & cost_keys
     assert {"dollar_sign", "d", "R", "S"} <= cost_keys
+
+
+def test_cost_cells_say_why_instead_of_a_number() -> None:
+    c = CostView(
+        gpu="L4",
+        price_table="two",
+        category="spot",
+        price_reason="no price for L4 in table two/spot",
+        reason="no sweep yet",
+        monthly_reason="no sweep yet",
+    )
+    cells = row_cells(EndpointView(name="fp8", precision="fp8", cost=c))
+    assert cells["gpu_hour"] == "no price for L4 in table two/spot"
+    assert cells["per_1m"] == cells["month"] == "no sweep yet"
+    assert cells["region"] == "any"

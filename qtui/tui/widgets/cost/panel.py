@@ -48,7 +48,9 @@ def row_cells(e: EndpointView) -> dict[str, str]:
     if category == "committed":
         category += f" −{c.committed_discount_pct:g}%"
     gpu_hour = fmt.usd(c.usd_per_gpu_hour, "/h")
-    if c.own_price:
+    if c.usd_per_gpu_hour is None and c.price_reason:
+        gpu_hour = c.price_reason
+    elif c.own_price:
         gpu_hour += " own price"
     if c.region is not None:
         region = c.region
@@ -63,7 +65,9 @@ def row_cells(e: EndpointView) -> dict[str, str]:
         "gpu_hour": gpu_hour,
         "replicas": reps,
         "per_1m": fmt.usd(c.usd_per_1m) if c.usd_per_1m is not None else c.reason or fmt.DASH,
-        "month": fmt.usd(c.monthly_usd, "/mo") if c.monthly_usd is not None else fmt.DASH,
+        "month": fmt.usd(c.monthly_usd, "/mo")
+        if c.monthly_usd is not None
+        else c.monthly_reason or fmt.DASH,
         "delta": delta,
         "note": c.warning,
     }
