@@ -164,3 +164,24 @@ async def test_sweep_and_warmup_work_across_processes(sim_demo: SimProcess) -> N
     res = (await LoadRun(warm, scrape=False, processes=2, on_record=recs.append).run())["bf16"]
     assert len(recs) == 10 and all(r.phase == "warmup" for r in recs)
     assert res.summary is not None and res.summary.requests == 0
+
+
+async def test_phases_follow_one_clock_across_processes(sim_demo: SimProcess) -> None:
+    """Warm-up, measure and cool-down are decided in each worker from the parent's step bounds:
+    sorted by send time, the phases of both processes' requests form three runs, in order."""
+    url = sim_demo.endpoints["fp8"]
+    recs: list[RequestRecord] = []
+    p = profile({"fp8": url}, out=8, duration_s=2.0, warmup_s=0.5, cooldown_s=0.5)
+    res = (await LoadRun(p, scrape=False, processes=2, on_record=recs.append).run())["fp8"]
+    order = {"warmup": 0, "measure": 1, "cooldown": 2}
+    first: dict[str, float] = {}
+    last: dict[str, float] = {}
+    for r in recs:
+        first[r.phase] = min(first.get(r.phase, r.t_send), r.t_send)
+        last[r.phase] = max(last.get(r.phase, r.t_send), r.t_send)
+    assert set(first) == set(order)
+    slack = 0.05  # a process may be preempted between deciding the phase and stamping t_send
+    assert last["warmup"] <= first["measure"] + slack
+    assert last["measure"] <= first["cooldown"] + slack
+    measured = [r for r in recs if r.phase == "measure" and r.ok]
+    assert res.summary is not None and res.summary.requests == len(measured) > 0
