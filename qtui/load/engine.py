@@ -7,6 +7,10 @@ second each endpoint's window `Stats` goes to `on_second`, the client's own `Cli
 `set_level()` changes concurrency (closed loop) or rate (open loop) while running. Results are
 plain dataclasses (`EndpointResult`), no Textual import.
 
+With more streams than one event loop serves well (or `processes=K` / `[load] processes`), the
+requests are sent from K worker processes (`qtui/load/procs.py`) and their records merged here:
+windows, statistics and callbacks are the same.
+
 Statistics exclude warm-up and cool-down requests (phase by send time within each step); the live
 1 s windows show every request that ended in them, whatever its phase.
 """

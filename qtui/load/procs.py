@@ -210,24 +210,9 @@ class ShardPool:
         self._loop = asyncio.get_running_loop()
         self._ready = [self._loop.create_future() for _ in range(self.k)]
         self._bye = [self._loop.create_future() for _ in range(self.k)]
-        ctx = mp.get_context("spawn")
-        for cfg in self.configs:
-            cmd_read, cmd_write = ctx.Pipe(duplex=False)
-            out_read, out_write = ctx.Pipe(duplex=False)
-            proc = ctx.Process(
-                target=shard_main, args=(cfg, cmd_read, out_write),
-                name=f"qtui-load-{cfg.shard}", daemon=True,
-            )  # fmt: skip
-            await asyncio.to_thread(proc.start)
-            cmd_read.close()
-            out_write.close()  # the child holds the only write end: its exit means EOF here
-            self.procs.append(proc)
-            self.cmds.append(cmd_write)
-            threading.Thread(
-                target=self._reader, args=(cfg.shard, out_read), name=f"qtui-load-read-{cfg.shard}",
-                daemon=True,
-            ).start()  # fmt: skip
         try:
+            for cfg in self.configs:
+                await asyncio.to_thread(self._spawn, cfg)
             async with asyncio.timeout(START_TIMEOUT_S):
                 await asyncio.gather(*self._ready)
         except TimeoutError:
@@ -239,6 +224,29 @@ class ShardPool:
         except QtuiError:
             await self.close()
             raise
+        except BaseException:  # cancelled, or the OS refused a process: none may outlive us
+            self._closing = True
+            for proc in self.procs:
+                proc.terminate()
+            raise
+
+    def _spawn(self, cfg: ShardConfig) -> None:
+        ctx = mp.get_context("spawn")
+        cmd_read, cmd_write = ctx.Pipe(duplex=False)
+        out_read, out_write = ctx.Pipe(duplex=False)
+        proc = ctx.Process(
+            target=shard_main, args=(cfg, cmd_read, out_write),
+            name=f"qtui-load-{cfg.shard}", daemon=True,
+        )  # fmt: skip
+        proc.start()
+        cmd_read.close()
+        out_write.close()  # the child holds the only write end: its exit means EOF here
+        self.procs.append(proc)
+        self.cmds.append(cmd_write)
+        threading.Thread(
+            target=self._reader, args=(cfg.shard, out_read), name=f"qtui-load-read-{cfg.shard}",
+            daemon=True,
+        ).start()  # fmt: skip
 
     # ---- messages (reader threads → event loop)
     def _reader(self, i: int, conn: Connection) -> None:
@@ -329,7 +337,7 @@ class ShardPool:
         self._closing = True
         for i in range(len(self.cmds)):
             self.send(i, "quit")
-        live = [f for f in getattr(self, "_bye", []) if not f.done()]
+        live = [f for f in getattr(self, "_bye", [])[: len(self.procs)] if not f.done()]
         if live:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(QUIT_TIMEOUT_S):
