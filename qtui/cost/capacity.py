@@ -43,6 +43,7 @@ class Capacity:
     met_slo: bool = False
     reason: str | None = None
     detail: str = ""
+    level: float | None = None  # the sweep level the capacity was measured at
 
     @classmethod
     def none(cls, reason: str, detail: str = "") -> Capacity:
@@ -103,6 +104,7 @@ def capacity_from_sweep(
         p95_s=best.p95(latency),
         source=f"sweep level {best.level:g}",
         met_slo=True,
+        level=best.level,
     )
 
 

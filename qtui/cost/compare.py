@@ -45,6 +45,8 @@ class EndpointMeasure:
     capacity: Capacity
     curve: tuple[SweepPoint, ...] = ()
     power_w_per_gpu: float | None = None
+    power_basis: str = ""  # where the power comes from, e.g. "at sweep level 16"
+    power_reason: str | None = None  # why there is no power reading (default NO_POWER)
     quality_delta_pp: float | None = None  # candidate − baseline, percentage points
     measured_gpu: str | None = None
 
@@ -210,7 +212,7 @@ def _own_figures(
     cap_reason = cap.reason
     if cap_reason is None and not cap.usable:
         cap_reason = "SLO never met" if not cap.met_slo else "no capacity measured"
-    figs: dict[str, Figure] = {}
+    figs: dict[str, Figure] = {}  # energy_month is beside the monthly cost, never added to it
 
     def measured(value: float | None, unit: str) -> Figure:
         if cap_reason is not None or value is None:
@@ -246,14 +248,21 @@ def _own_figures(
             USD_PER_M_TOKENS, lambda p: f.usd_per_million_tokens(p, gpus, cap.input_tps or 0)
         )
     mix = input_per_output
+    mix_basis = "workload"
     if mix is None and cap.output_tps:
         mix = (cap.input_tps or 0.0) / cap.output_tps
-    figs["usd_per_m_blended"] = unit_cost(
+        mix_basis = f"measured at {cap.source}" if cap.source else "measured"
+    blended = unit_cost(
         USD_PER_M_TOKENS,
         lambda p: f.blended_usd_per_million(
             f.usd_per_million_tokens(p, gpus, cap.output_tps or 0), mix or 0.0
         ),
     )
+    if blended.value is not None:
+        blended = Figure.of(
+            blended.value, USD_PER_M_TOKENS, f"at {mix or 0.0:.2f}:1 in:out ({mix_basis})"
+        )
+    figs["usd_per_m_blended"] = blended
     figs["usd_per_request"] = unit_cost(
         USD_PER_REQUEST, lambda p: f.usd_per_request(p, gpus, cap.rps or 0)
     )
@@ -275,13 +284,16 @@ def _own_figures(
     if sizing.replicas is None:
         figs["energy_month"] = Figure.missing(sizing.text, USD_MONTH)
     elif m.power_w_per_gpu is None:
-        figs["energy_month"] = Figure.missing(NO_POWER, USD_MONTH)
+        figs["energy_month"] = Figure.missing(m.power_reason or NO_POWER, USD_MONTH)
     else:
-        energy = f.energy_cost_month(
-            m.power_w_per_gpu, sizing.replicas, gpus, whatif.energy_usd_per_kwh, hours
-        )
+        kwh = whatif.energy_usd_per_kwh
+        energy = f.energy_cost_month(m.power_w_per_gpu, sizing.replicas, gpus, kwh, hours)
+        basis = f" {m.power_basis}" if m.power_basis else ""
         figs["energy_month"] = Figure.of(
-            energy, USD_MONTH, f"{m.power_w_per_gpu:.0f} W/GPU; not added to the monthly cost"
+            energy,
+            USD_MONTH,
+            f"{m.power_w_per_gpu:.0f} W/GPU{basis} × {sizing.replicas} × {gpus} GPU × "
+            f"{hours:g} h × ${kwh:g}/kWh",
         )
     return _Solo(m, price, gpus, sizing, figs)
 

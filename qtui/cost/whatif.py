@@ -222,6 +222,22 @@ class WhatIf:
                 self.on_event(event)
         return Change(True, key, self.get(key), previous, None, tuple(events))
 
+    def restore(self, values: Mapping[str, Any]) -> None:
+        """Put back a ``snapshot()`` of a what-if over the same tables, exactly and silently.
+
+        Not ``set`` key by key: a state reached step by step can be unreachable in one key's
+        order (a GPU only the later-chosen table prices is rejected while the old table is still
+        set), and implied changes would clear a region or own price. Unknown keys or endpoints
+        and tables not loaded are BadValue, and nothing changes.
+        """
+        for key, value in values.items():
+            if key not in GLOBAL_KEYS:
+                _, fld = self._split(key)
+                if fld == "price_table" and value not in self.tables:
+                    raise BadValue(f"price table {value!r} not loaded")
+        for key, value in values.items():
+            self._apply(key, value)
+
     def replay(self, events: Iterable[Event]) -> list[Change]:
         """Re-apply recorded what-if events in order (other kinds are skipped)."""
         return [self.set(e["key"], e["value"]) for e in events if e.get("kind") == "whatif"]

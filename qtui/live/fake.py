@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
+from qtui.cost.figure import USD_MONTH, USD_PER_M_TOKENS, USD_PER_REQUEST, format_value
 from qtui.live import intents as it
 from qtui.live import ladder
 from qtui.live.model import (
@@ -165,6 +167,7 @@ class FakeFeed:
             delta_monthly_usd=delta,
             delta_pct=None if delta is None or not base_monthly else delta / base_monthly,
             warning=f"below need ({needed}): SLO breach" if replicas < needed else "",
+            **_fake_unit_and_energy(price, self._capacity_rps(name), replicas, self._hours),
         )
 
     def _endpoint(self, i: int, base_monthly: float | None) -> EndpointView:
@@ -263,3 +266,26 @@ class FakeFeed:
                 ),
             ),
         )
+
+
+def _fake_unit_and_energy(
+    usd_gpu_h: float, rps: float, replicas: int, hours: float
+) -> dict[str, Any]:
+    """$/1M input, $/request, blended (4 input tokens per output) and energy at 500 W/GPU."""
+    tps = rps * 128
+    inp, req = usd_gpu_h / (tps * 4 * 3600) * 1e6, usd_gpu_h / (rps * 3600)
+    blended = usd_gpu_h / (tps * 3600) * 1e6 / 5
+    energy = 500 * replicas * hours / 1000 * 0.12
+    power = "500 W/GPU at sweep level 16"
+    return {
+        "usd_per_1m_input": inp,
+        "usd_per_1m_blended": blended,
+        "usd_per_request": req,
+        "unit_costs": f"input {format_value(inp, USD_PER_M_TOKENS)} · "
+        f"{format_value(req, USD_PER_REQUEST)} · blended {format_value(blended, USD_PER_M_TOKENS)}"
+        " at 4.00:1 in:out (measured at sweep level 16)",
+        "energy_month_usd": energy,
+        "energy_month": format_value(energy, USD_MONTH),
+        "energy_power": power,
+        "energy_basis": f"{power} × {replicas} × 1 GPU × {hours:g} h × $0.12/kWh",
+    }

@@ -75,6 +75,14 @@ class CostView:
     monthly_reason: str = ""  # why there is no monthly cost
     warning: str = ""
     vs_baseline: str = ""  # Δ $/1M output, break-even traffic, quality delta; "" for the baseline
+    usd_per_1m_input: float | None = None
+    usd_per_1m_blended: float | None = None  # at the measured input:output mix
+    usd_per_request: float | None = None
+    unit_costs: str = ""  # those three as text, each with its unit or the reason it is missing
+    energy_month_usd: float | None = None  # electricity at measured power; not in monthly_usd
+    energy_month: str = ""  # as text with its unit, or why there is none
+    energy_power: str = ""  # the measured power and its basis: "586 W/GPU at sweep level 16"
+    energy_basis: str = ""  # that power and the arithmetic behind the energy cost
 
 
 @dataclass(frozen=True, slots=True)

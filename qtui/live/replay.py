@@ -92,7 +92,21 @@ class ReplayFeed:
         self.state = ViewState(self.profile, self.tables, simulated=self._simulated())
         self.state.measuring = True
         self._next = 0
+        self._applied = 0  # records before this index had their what-if events applied
         self._bumps = 0
+
+    def _seek_back(self, target: float) -> None:
+        """Rebuild the view state up to ``target``, keeping the what-if exactly as it is now.
+
+        The what-if is restored whole (not key by key), and the recorded what-if events already
+        applied are not applied again on top of it: what the reviewer sees after a seek is the
+        same what-if, over the measurements up to ``target``.
+        """
+        whatif, applied = self.state.whatif.snapshot(), max(self._applied, self._next)
+        self._reset()
+        self.state.whatif.restore(whatif)
+        self._applied = applied
+        self._feed_to(target)
 
     def _simulated(self) -> bool:
         return any(e.simulate is not None for e in self.profile.endpoints)
@@ -107,7 +121,9 @@ class ReplayFeed:
 
     def _feed_to(self, position: float) -> None:
         end = bisect.bisect_right(self.times, self.t0 + position)
-        for _, kind, rec in self.records[self._next : end]:
+        for i, (_, kind, rec) in enumerate(self.records[self._next : end], self._next):
+            if i < self._applied and kind == "event" and rec.get("kind") == "whatif":
+                continue  # already in the restored what-if
             self.state.ingest(kind, rec)
         self._next = max(self._next, end)
 
@@ -145,8 +161,8 @@ class ReplayFeed:
             case it.TogglePlay():
                 self._advance_clock()
                 if not self.playing and self.position >= self.duration:
+                    self._seek_back(0.0)  # from the start again, with the same what-if
                     self.position = 0.0
-                    self._reset()
                 self.playing = not self.playing
                 return None
             case it.SetSpeed(speed=s):
@@ -157,10 +173,7 @@ class ReplayFeed:
                 self._advance_clock()
                 target = min(self.duration, max(0.0, self.position + d))
                 if target < self.position:
-                    changes = self.state.whatif.snapshot()
-                    self._reset()
-                    for key, value in changes.items():
-                        self.state.whatif.set(key, value)
+                    self._seek_back(target)
                 self.position = target
                 return None
             case it.StartLoad() | it.StopLoad() | it.SetMode() | it.StepLevel() | it.RunQuality():

@@ -16,6 +16,8 @@ from qtui.config.pricing import PriceTable
 from qtui.config.profile import Profile
 from qtui.cost import EndpointMeasure, WhatIf, build_comparison, capacity_from_sweep
 from qtui.cost import SweepPoint as CostPoint
+from qtui.cost.compare import FinanceRow
+from qtui.cost.figure import Figure
 from qtui.cost.overrides import whatif_table
 from qtui.cost.prices import PriceQuote, regions
 from qtui.data import gpu_specs
@@ -40,6 +42,7 @@ HISTORY_S = 300  # seconds of per-second series kept for sparklines and charts
 ENERGY_WINDOW_S = 60  # energy per token over the last minute
 ENERGY_SAMPLES = 4 * ENERGY_WINDOW_S  # GPU samples come at up to 4 Hz
 MIN_LEVEL_SECONDS = 3  # seconds at a level before it counts as a point on the capacity curve
+POWER_SAMPLES = 4 * 900  # per-GPU power samples kept: 15 minutes at 4 Hz, longer than a level
 
 
 def _f(rec: Mapping[str, Any], *keys: str) -> float | None:
@@ -73,6 +76,34 @@ class _Ep:
     )  # (t, output tokens in the second ending at t)
     levels: dict[float, list[dict[str, Any]]] = field(default_factory=dict)
     sweep_levels: dict[float, dict[str, Any]] = field(default_factory=dict)
+    power: deque[tuple[float, float]] = field(
+        default_factory=lambda: deque(maxlen=POWER_SAMPLES)
+    )  # (t, W per GPU: the sample's power summed over the endpoint's GPUs ÷ GPUs reporting)
+    level_power: dict[float, _Mean] = field(default_factory=dict)  # while measuring, per level
+    sweep_power: dict[float, float] = field(default_factory=dict)  # W per GPU per sweep level
+    power_seen: bool = False  # some GPU sample arrived (with or without a power reading)
+
+
+@dataclass
+class _Mean:
+    """A running mean of one value per sample time (a later GPU of the same sample replaces)."""
+
+    total: float = 0.0
+    n: int = 0
+    last_t: float | None = None
+    last: float = 0.0
+
+    def add(self, t: float, value: float) -> None:
+        if self.last_t == t:
+            self.total += value - self.last
+        else:
+            self.total += value
+            self.n += 1
+        self.last_t, self.last = t, value
+
+    @property
+    def mean(self) -> float | None:
+        return self.total / self.n if self.n else None
 
 
 class ViewState:
@@ -110,7 +141,10 @@ class ViewState:
                     self.eps[row["endpoint"]].quality = q
             return
         if kind == "sweep_level" and name in self.eps:
-            self.eps[name].sweep_levels[float(rec["level"])] = dict(rec)
+            level = float(rec["level"])
+            self.eps[name].sweep_levels[level] = dict(rec)
+            if (w := _level_power(self.eps[name].power, rec)) is not None:
+                self.eps[name].sweep_power[level] = w
             return
         if kind == "event":
             if rec.get("kind") == "load" and rec.get("key") == "level":
@@ -148,12 +182,49 @@ class ViewState:
                 if ep.energy and ep.energy[-1][0] == t:  # another GPU of the same sample
                     ep.energy.pop()
                 ep.energy.append((t, joules))
+            self._power(ep, rec)
         elif kind == "discovery":
             ep.model = str(rec.get("model") or rec.get("model_id") or "")
             if rec.get("error"):
                 ep.status, ep.reason = "dead", str(rec["error"])
         elif kind == "quality_item":
             pass
+
+    def _power(self, ep: _Ep, rec: Mapping[str, Any]) -> None:
+        """Keep the sample's mean power per GPU, by time and (while measuring) by load level."""
+        ep.power_seen = True
+        t = _f(rec, "t")
+        watts = [w for g in ep.gpus.values() if (w := _f(g, "power_w")) is not None]
+        if t is None or not watts:
+            return
+        per_gpu = sum(watts) / len(watts)
+        if ep.power and ep.power[-1][0] == t:  # another GPU of the same sample
+            ep.power.pop()
+        ep.power.append((t, per_gpu))
+        if self.measuring:
+            ep.level_power.setdefault(self.level, _Mean()).add(t, per_gpu)
+
+    def power(self, name: str, level: float | None) -> tuple[float | None, str]:
+        """W per GPU for the energy cost, and its basis (or why there is none).
+
+        The mean power while the sweep ran at the capacity ``level`` when it was measured; else
+        the mean over the last ``ENERGY_WINDOW_S`` seconds of samples.
+        """
+        ep = self.eps[name]
+        at_level = ep.sweep_power if ep.sweep_levels else {
+            lv: m for lv, acc in ep.level_power.items() if (m := acc.mean) is not None
+        }  # fmt: skip
+        if level is not None and (w := at_level.get(level)) is not None:
+            return w, f"at sweep level {level:g}"
+        if ep.power:
+            t_end = ep.power[-1][0]
+            recent = [w for t, w in ep.power if t >= t_end - ENERGY_WINDOW_S]
+            where = "" if level is None else f"; none measured at sweep level {level:g}"
+            return statistics.fmean(recent), f"mean of the last {ENERGY_WINDOW_S} s{where}"
+        if not ep.power_seen:
+            return None, "no power reading (no GPU telemetry)"
+        detail = str(ep.gpu.get("detail") or "") or "the GPU telemetry reports no power"
+        return None, f"no power reading ({detail})"
 
     def mark_dead(self, name: str, reason: str) -> None:
         self.seq += 1
@@ -280,12 +351,17 @@ class ViewState:
             q = self.eps[e.name].quality.get("success")
             base_q = self.eps[self.profile.baseline.name].quality.get("success")
             delta = None if q is None or base_q is None else (q - base_q) * 100
+            capacity = capacity_from_sweep(curve, self.profile.slo)
+            watts, basis = self.power(e.name, capacity.level)
             measures.append(
                 EndpointMeasure(
                     name=e.name,
                     precision=e.precision,
-                    capacity=capacity_from_sweep(curve, self.profile.slo),
+                    capacity=capacity,
                     curve=curve,
+                    power_w_per_gpu=watts,
+                    power_basis=basis if watts is not None else "",
+                    power_reason=basis if watts is None else None,
                     quality_delta_pp=delta,
                     measured_gpu=e.gpu,
                 )
@@ -343,6 +419,14 @@ class ViewState:
                 warning=row.sizing.text
                 if row.sizing.status in ("slo-breach", "no-headroom")
                 else "",
+                usd_per_1m_input=row.usd_per_m_input.value,
+                usd_per_1m_blended=row.usd_per_m_blended.value,
+                usd_per_request=row.usd_per_request.value,
+                unit_costs=_unit_costs(row),
+                energy_month_usd=row.energy_month.value,
+                energy_month=row.energy_month.text,
+                energy_power=row.energy_month.note.split(" × ")[0],
+                energy_basis=row.energy_month.note,
                 vs_baseline=""
                 if row.is_baseline
                 else (
@@ -461,6 +545,33 @@ def _gpu_total(gpus: dict[Any, dict[str, Any]], rec: Mapping[str, Any]) -> dict[
         vals = [v for g in gpus.values() if (v := _f(g, key)) is not None]
         out[key] = sum(vals) if vals else None
     return out
+
+
+def _unit_costs(row: FinanceRow) -> str:
+    """$/1M input, $/request, blended $/1M at the input:output mix: each with its unit, or why
+    it is missing (once, when all three miss for the same reason)."""
+    inp, req, blended = row.usd_per_m_input, row.usd_per_request, row.usd_per_m_blended
+    if not (inp.ok or req.ok or blended.ok) and inp.reason == req.reason == blended.reason:
+        return f"$/1M input, $/request, blended $/1M: {inp.reason}"
+
+    def show(label: str, fig: Figure) -> str:
+        return f"{label} {fig.text}" if fig.ok else f"{label}: {fig.reason}"
+
+    mix = f" {blended.note}" if blended.ok and blended.note else ""
+    per_request = req.text if req.ok else f"$/request: {req.reason}"
+    return f"{show('input', inp)} · {per_request} · {show('blended', blended)}{mix}"
+
+
+def _level_power(power: deque[tuple[float, float]], rec: Mapping[str, Any]) -> float | None:
+    """Mean W per GPU over a sweep level's span (``t_start``, else ``t_end`` − ``duration_s``)."""
+    t_end = _f(rec, "t_end")
+    t_start = _f(rec, "t_start")
+    if t_start is None and t_end is not None and (d := _f(rec, "duration_s")) is not None:
+        t_start = t_end - d
+    if t_start is None or t_end is None:
+        return None
+    watts = [w for t, w in power if t_start <= t <= t_end]
+    return statistics.fmean(watts) if watts else None
 
 
 def _floor_verdict(q: Mapping[str, Any], base: Mapping[str, Any], floor: Any) -> tuple[str, str]:

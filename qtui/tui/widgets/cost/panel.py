@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Input
 
 from qtui.live import fmt
 from qtui.live import intents as it
-from qtui.live.model import CATEGORIES, EndpointView, Snapshot
+from qtui.live.model import CATEGORIES, CostView, EndpointView, Snapshot
 from qtui.tui.messages import IntentMessage
 from qtui.tui.widgets.text import Cell
 
@@ -82,13 +82,23 @@ def inputs_text(snap: Snapshot) -> str:
     )
 
 
+def energy_text(c: CostView) -> str:
+    """Electricity per month at measured GPU power, with its basis; or why there is none."""
+    if c.energy_month_usd is None:
+        return f"energy: {c.energy_month or fmt.DASH}"
+    return f"energy {c.energy_month} (not in $/month): {c.energy_basis}"
+
+
 def source_text(snap: Snapshot, endpoint: str | None) -> str:
-    """Where the selected row's price comes from, and each table's source and as-of date."""
+    """The selected row: where its price comes from, vs the baseline, $/1M input, $/request,
+    blended $/1M, energy per month; then each table's source and as-of date."""
     lines = []
     if endpoint is not None:
         c = snap.endpoint(endpoint).cost
         lines.append(f"[b]{endpoint}[/b] priced from {c.price_label or c.reason or fmt.DASH}")
         lines.append(f"vs baseline: {c.vs_baseline}" if c.vs_baseline else "the baseline")
+        lines.append(c.unit_costs or fmt.DASH)
+        lines.append(energy_text(c))
     lines.append("[dim]" + (" · ".join(snap.cost.table_sources) or "no price table") + "[/]")
     return "\n".join(lines)
 

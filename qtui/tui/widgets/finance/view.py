@@ -41,6 +41,18 @@ def finance_row(e: EndpointView) -> dict[str, str]:
     }
 
 
+def energy_line(snap: Snapshot) -> str:
+    """Electricity per month at measured GPU power, per precision with its power and basis."""
+    parts = []
+    for e in snap.endpoints:
+        c = e.cost
+        if c.energy_month_usd is None:
+            parts.append(f"{e.precision} {c.energy_month or fmt.DASH}")
+        else:
+            parts.append(f"{e.precision} [b]{c.energy_month}[/b] ({c.energy_power})")
+    return "energy at measured GPU power, not in monthly: " + " · ".join(parts)
+
+
 def best_saving(snap: Snapshot) -> tuple[str, float] | None:
     """The go endpoint with the largest monthly saving vs baseline: (name, $/month saved)."""
     best: tuple[str, float] | None = None
@@ -62,6 +74,7 @@ class FinanceView(Vertical):
         for key, label in COLUMNS:
             table.add_column(label, key=key)
         yield table
+        yield Cell(classes="fin-energy")
         yield Cell(classes="fin-caption")
         yield Digits("", classes="fin-digits")
         yield Cell(classes="fin-assumptions")
@@ -83,6 +96,7 @@ class FinanceView(Vertical):
             for key, value in row.items():
                 if t.get_cell(e.name, key) != value:
                     t.update_cell(e.name, key, value, update_width=True)
+        self.query_one(".fin-energy", Cell).set(energy_line(snap))
         best = best_saving(snap)
         caption = self.query_one(".fin-caption", Cell)
         digits = self.query_one(Digits)
