@@ -117,6 +117,10 @@ def run_peer(
         "--random-input-len", str(prof.workload.input_tokens.mean),
         "--random-output-len", str(prof.workload.output_tokens.mean),
         "--num-prompts", str(prompts), "--max-concurrency", str(level), "--ignore-eos",
+        # the same request body as qtui's: greedy, and min_tokens so every request runs to
+        # max_tokens (without --temperature vLLM bench leaves sampling to the server's default)
+        "--temperature", "0",
+        "--extra-body", json.dumps({"min_tokens": prof.workload.output_tokens.mean}),
         "--percentile-metrics", "ttft,tpot,itl,e2el", "--metric-percentiles", "50,95",
         "--save-result", "--result-dir", str(out), "--result-filename", f"{tag}.json",
     ]  # fmt: skip
