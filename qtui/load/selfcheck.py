@@ -11,6 +11,7 @@ from typing import Any
 PROBE_S = 0.02  # how often the lag probe wakes up
 LAG_LIMIT_S = 0.05  # a loop that wakes this late has more work than it can do promptly
 CPU_LIMIT = 0.90  # fraction of one core used by the event-loop thread
+CPU_WINDOW_S = 0.5  # a shorter sample (the run's last, partial second) is not judged on CPU
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,4 +68,5 @@ class LoopMonitor:
         mx = max(lags) if lags else 0.0
         if not lags and dt > 4 * PROBE_S:  # the probe never ran: the loop was blocked
             mean = mx = dt
-        return ClientHealth(time.time(), mean, mx, cpu, is_client_bound(mean, cpu))
+        judged = cpu if dt >= CPU_WINDOW_S else 0.0  # a few busy ms are not a busy second
+        return ClientHealth(time.time(), mean, mx, cpu, is_client_bound(mean, judged))
