@@ -36,7 +36,7 @@ def test_capacity_is_last_level_before_first_breach() -> None:
     assert cap.usable and cap.met_slo
     assert (cap.rps, cap.output_tps, cap.input_tps) == (6.0, 768.0, 3072.0)
     assert cap.p95_s == 4.0
-    assert cap.source == "sweep level 16"
+    assert cap.source == "sweep level 16" and cap.level == 16
 
 
 def test_capacity_ignores_level_order_in_input() -> None:

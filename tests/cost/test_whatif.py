@@ -12,7 +12,7 @@ from qtui.config.paths import demo_profile
 from qtui.config.pricing import PriceTable
 from qtui.config.profile import Profile
 from qtui.cost.prices import PriceQuote
-from qtui.cost.whatif import EndpointWhatIf, Traffic, WhatIf
+from qtui.cost.whatif import BadValue, EndpointWhatIf, Traffic, WhatIf
 
 
 @pytest.fixture
@@ -233,3 +233,50 @@ def test_snapshot_reapplied_in_order_restores_the_state(
     for key, value in state.snapshot().items():
         fresh.set(key, value)
     assert fresh.snapshot() == state.snapshot()
+
+
+def test_restore_puts_back_a_state_key_by_key_cannot_reach(
+    state: WhatIf, tables: dict[str, PriceTable], events: list[dict[str, Any]]
+) -> None:
+    """A GPU only a later-chosen table prices: ``set`` in snapshot order (GPU before table) is
+    rejected on a fresh state; ``restore`` reproduces the state exactly, with no events."""
+    both = PriceTable.model_validate(
+        {"table": {"provider": "Both", "source": "test", "as_of": "2026-01"},
+         "rows": [{"gpu": "H100", "instance": "h", "gpus_per_instance": 1, "region": "r1",
+                   "on_demand_usd_per_hour": 3.0},
+                  {"gpu": "T4", "instance": "t4", "gpus_per_instance": 1, "region": "r9",
+                   "on_demand_usd_per_hour": 0.5}]},
+    )  # fmt: skip
+    tables = {**tables, "both": both}
+    state.add_table("both", both)
+    assert state.set("endpoints.bf16.price_table", "both").ok
+    assert state.set("endpoints.bf16.gpu", "T4").ok
+    assert state.set("endpoints.bf16.region", "r9").ok
+    assert state.set("endpoints.bf16.usd_per_gpu_hour", 0.45).ok
+    wanted = state.snapshot()
+
+    def fresh() -> WhatIf:
+        return WhatIf(
+            endpoints={
+                "bf16": EndpointWhatIf(gpu="H100", price_table="t"),
+                "int4": EndpointWhatIf(gpu="L4", price_table="t", replicas=2),
+            },
+            tables=tables,
+            traffic=Traffic(peak_rps=20),
+            on_event=events.append,
+        )
+
+    keyed = fresh()
+    rejected = [k for k, v in wanted.items() if not keyed.set(k, v).ok]
+    # T4 is not in table t yet (the old seek bug), and so neither is its region r9
+    assert {"endpoints.bf16.gpu", "endpoints.bf16.region"} <= set(rejected)
+    assert keyed.snapshot() != wanted
+    events.clear()
+    restored = fresh()
+    restored.restore(wanted)
+    assert restored.snapshot() == wanted and events == []
+    price = restored.price("bf16")
+    assert isinstance(price, PriceQuote) and price.usd_per_gpu_hour == 0.45
+    with pytest.raises(BadValue, match="price table 'gone' not loaded"):
+        restored.restore({**wanted, "endpoints.bf16.price_table": "gone"})
+    assert restored.snapshot() == wanted

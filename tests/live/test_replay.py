@@ -71,3 +71,62 @@ def test_missing_price_table_replays_with_recorded_prices(session_path: Path) ->
     snap = feed.snapshot()
     assert "synth" in snap.run.message and "recorded" in snap.run.message
     assert all(e.cost.usd_per_gpu_hour is not None for e in snap.endpoints)
+
+
+def _priced(feed: ReplayFeed, name: str = "bf16") -> tuple[str, str, float | None, float | None]:
+    c = feed.snapshot().endpoint(name).cost
+    return c.gpu, c.price_table, c.usd_per_gpu_hour, c.usd_per_1m
+
+
+def test_seek_back_and_forth_keeps_a_gpu_only_the_later_table_has(
+    session_path: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """synth → gcp, then L4 (gcp prices L4, synth does not): every seek shows that state."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    feed, now = _feed(session_path)
+    now[0] = 3.0  # 30 s in
+    assert feed.send(it.SetPriceTable("bf16", "gcp")) is None
+    assert feed.send(it.SetGpu("bf16", "L4")) is None
+    assert feed.send(it.SetCategory("bf16", "spot")) is None
+
+    def bf16() -> dict[str, object]:  # the recorded 20 → 40 req/s at 60 s applies on its own
+        return {k: v for k, v in feed.state.whatif.snapshot().items() if ".bf16." in k}
+
+    wanted = bf16()
+    gpu, table, usd, _ = _priced(feed)
+    assert (gpu, table) == ("L4", "gcp") and usd is not None
+    for delta, position in ((-20, 10.0), (40, 50.0), (-45, 5.0), (100, 60.0), (-60, 0.0)):
+        feed.send(it.Seek(delta))
+        snap = feed.snapshot()
+        assert snap.run.replay is not None and snap.run.replay.position_s == position
+        assert bf16() == wanted, position
+        assert _priced(feed)[:3] == ("L4", "gcp", usd)
+    feed.send(it.Seek(60))
+    assert feed.snapshot().endpoint("bf16").cost.usd_per_1m is not None  # the sweep is back
+
+
+def test_seek_back_keeps_a_change_made_after_a_recorded_whatif(session_path: Path) -> None:
+    """The recording sets 40 req/s at its end; the reviewer then sets 25. Seeking back and
+    playing to the end again does not re-apply the recorded 40 over the 25."""
+    feed, now = _feed(session_path)
+    now[0] = 100.0
+    assert feed.snapshot().cost.traffic_rps == 40
+    assert feed.send(it.SetTraffic(25)) is None
+    feed.send(it.Seek(-30))
+    assert feed.snapshot().cost.traffic_rps == 25
+    feed.send(it.Seek(30))
+    assert feed.snapshot().cost.traffic_rps == 25
+    feed.send(it.Seek(-60))
+    feed.send(it.TogglePlay())  # ended: plays from the start again, same what-if
+    feed.send(it.Seek(60))
+    assert feed.snapshot().cost.traffic_rps == 25
+
+
+def test_a_recorded_whatif_not_yet_reached_still_applies_after_a_seek(session_path: Path) -> None:
+    feed, now = _feed(session_path)
+    now[0] = 3.0  # 30 s in: the recorded 20 → 40 req/s at 60 s is still ahead
+    assert feed.snapshot().cost.traffic_rps == 20
+    feed.send(it.Seek(-20))
+    assert feed.snapshot().cost.traffic_rps == 20
+    feed.send(it.Seek(60))
+    assert feed.snapshot().cost.traffic_rps == 40

@@ -150,3 +150,106 @@ def test_cells_without_a_number_say_why() -> None:
     assert fp8.price_reason == "no price for L4 in table two/spot"
     assert (fp8.monthly_usd, fp8.monthly_reason) == (None, "no sweep yet")
     assert fp8.reason == "no sweep yet"
+
+
+def _gpu(vs: ViewState, t: float, gpu: int | None, watts: float | None, name: str = "bf16") -> None:
+    vs.ingest(
+        "gpu_sample",
+        {"endpoint": name, "gpu": gpu, "t": t, "memory_total": 80.0, "memory_used": 70.0,
+         "power_w": watts, "source": "nvml", "detail": "" if watts is not None else "no power"},
+    )  # fmt: skip
+
+
+def _two_gpus(vs: ViewState, t: float, a: float, b: float) -> None:
+    _gpu(vs, t, 0, a)
+    _gpu(vs, t, 1, b)
+
+
+def test_energy_from_power_at_the_capacity_level_by_hand() -> None:
+    """Two GPUs sampled during the capacity level (1, t 100..120): 300+500 and 200+400 W → per
+    GPU 400 and 300 → 350 W; at the breaching level (t 120..140) 700 W, and after it 900 W."""
+    vs = ViewState(synth_profile(2), {"synth": PriceTable.model_validate(SYNTH_PRICES)})
+    _two_gpus(vs, 99.0, 50.0, 50.0)  # before the level: not counted
+    _two_gpus(vs, 105.0, 300.0, 500.0)
+    _two_gpus(vs, 115.0, 200.0, 400.0)
+    vs.ingest(
+        "sweep_level",
+        {"endpoint": "bf16", "level": 1, "t_end": 120.0, "duration_s": 20.0, "rps": 2.0,
+         "in_tps": 1024.0, "out_tps": 256.0, "ttft_p95": 0.1, "itl_p95": 0.01, "e2e_p95": 1.0,
+         "error_rate": 0.0},
+    )  # fmt: skip
+    _two_gpus(vs, 130.0, 700.0, 700.0)
+    vs.ingest(
+        "sweep_level",
+        {"endpoint": "bf16", "level": 4, "t_start": 120.0, "t_end": 140.0, "rps": 6.0,
+         "in_tps": 3072.0, "out_tps": 768.0, "ttft_p95": 0.1, "itl_p95": 0.01, "e2e_p95": 9.0,
+         "error_rate": 0.0},
+    )  # fmt: skip
+    _two_gpus(vs, 150.0, 900.0, 900.0)
+    c = cost(vs)
+    # replicas ⌈20 × 1.2 ÷ 2⌉ = 12; 350 W × 12 × 1 GPU × 730 h ÷ 1000 = 3,066 kWh × $0.12
+    assert c.replicas == 12
+    assert c.energy_month_usd == pytest.approx(367.92)
+    assert c.energy_month == "$368/month"
+    assert c.energy_power == "350 W/GPU at sweep level 1"
+    assert c.energy_basis == "350 W/GPU at sweep level 1 × 12 × 1 GPU × 730 h × $0.12/kWh"
+    # the electricity is beside the bill: monthly stays 12 × $4.00 × 730 = $35,040
+    assert c.monthly_usd == pytest.approx(35_040)
+    # $/1M input 4 ÷ (1024 × 3600) × 10⁶ = $1.0851; $/request 4 ÷ (2 × 3600) = $0.000556;
+    # blended at 1024:256 = 4:1 → 4.3403 ÷ 5 = $0.8681
+    assert c.usd_per_1m_input == pytest.approx(1.085_069)
+    assert c.usd_per_request == pytest.approx(0.000_555_6, rel=1e-3)
+    assert c.usd_per_1m_blended == pytest.approx(0.868_056)
+    assert c.unit_costs == (
+        "input $1.09/1M tok · $0.000556/req · blended $0.87/1M tok at 4.00:1 in:out "
+        "(measured at sweep level 1)"
+    )
+
+
+def test_energy_from_the_recent_mean_without_power_at_the_level() -> None:
+    """No sample inside the capacity level: the mean of the last 60 s, and it says so."""
+    vs = ViewState(synth_profile(2), {"synth": PriceTable.model_validate(SYNTH_PRICES)})
+    vs.ingest(
+        "sweep_level",
+        {"endpoint": "bf16", "level": 1, "t_start": 0.0, "t_end": 20.0, "rps": 2.0,
+         "in_tps": 1024.0, "out_tps": 256.0, "ttft_p95": 0.1, "itl_p95": 0.01, "e2e_p95": 1.0,
+         "error_rate": 0.0},
+    )  # fmt: skip
+    _gpu(vs, 100.0, 0, 999.0)  # more than 60 s before the last sample: out of the window
+    _gpu(vs, 200.0, 0, 400.0)
+    _gpu(vs, 230.0, 0, 600.0)
+    c = cost(vs)
+    # (400 + 600) ÷ 2 = 500 W × 12 × 730 ÷ 1000 = 4,380 kWh × $0.12 = $525.60
+    assert c.energy_month_usd == pytest.approx(525.6)
+    assert c.energy_power == "500 W/GPU mean of the last 60 s; none measured at sweep level 1"
+
+
+def test_energy_per_level_while_measuring_without_sweep_records() -> None:
+    """The live path without sweep records: power is kept per load level while measuring."""
+    vs = ViewState(synth_profile(2), {"synth": PriceTable.model_validate(SYNTH_PRICES)})
+    vs.ingest("event", {"kind": "load", "key": "measuring", "value": True})
+    vs.ingest("event", {"kind": "load", "key": "level", "value": 2})
+    for t in (1.0, 2.0, 3.0):
+        vs.ingest(
+            "client_second",
+            {"endpoint": "bf16", "t": t, "rps": 1.0, "in_tps": 400.0, "out_tps": 100.0,
+             "requests": 1, "ttft_p95": 0.1, "itl_p95": 0.01, "e2e_p95": 1.0},
+        )  # fmt: skip
+        _two_gpus(vs, t, 100.0 * t, 100.0 * t + 200.0)  # per GPU 200, 300, 400 W
+    vs.ingest("event", {"kind": "load", "key": "level", "value": 8})
+    _two_gpus(vs, 4.0, 1000.0, 1000.0)  # another level: not in level 2's mean
+    c = cost(vs)
+    # capacity 1 req/s: replicas ⌈20 × 1.2 ÷ 1⌉ = 24; 300 W × 24 × 730 ÷ 1000 × 0.12 = $630.72
+    assert c.replicas == 24
+    assert c.energy_month_usd == pytest.approx(630.72)
+    assert c.energy_power == "300 W/GPU at sweep level 2"
+
+
+def test_energy_cell_says_why_without_power() -> None:
+    vs = ViewState(synth_profile(2), {"synth": PriceTable.model_validate(SYNTH_PRICES)})
+    vs.apply(it.SetReplicas("bf16", 2))  # sized by hand: only the power is missing
+    assert cost(vs).energy_month == "no power reading (no GPU telemetry)"
+    assert cost(vs).energy_month_usd is None
+    _gpu(vs, 1.0, None, None)
+    assert cost(vs).energy_month == "no power reading (no power)"
+    assert cost(vs, "fp8").energy_month == "no sweep yet"  # auto replicas need a sweep
