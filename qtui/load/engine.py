@@ -462,8 +462,11 @@ class LoadRun:
         dt = now - self._last_tick
         self._last_tick = now
         health = self._monitor.sample()
-        if self.pool is not None:  # client-bound if ANY process was, this second
-            health = merge_health([health, *self.pool.take_health()])
+        if self.pool is not None:
+            # client-bound if ANY worker was this second; this loop only merges records (its
+            # lag delays no timestamp), and an overloaded merge backs up into the workers' pipes
+            workers = self.pool.take_health()
+            health = merge_health(workers) if workers else replace(health, client_bound=False)
         self.health.append(health)
         if self.on_health:
             self.on_health(health)

@@ -11,7 +11,7 @@ from typing import Any
 PROBE_S = 0.02  # how often the lag probe wakes up
 LAG_LIMIT_S = 0.05  # a loop that wakes this late has more work than it can do promptly
 CPU_LIMIT = 0.90  # fraction of one core used by the event-loop thread
-CPU_WINDOW_S = 0.5  # a shorter sample (the run's last, partial second) is not judged on CPU
+MIN_JUDGED_S = 0.5  # a shorter sample (the run's last, partial second) is not judged
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,5 +68,6 @@ class LoopMonitor:
         mx = max(lags) if lags else 0.0
         if not lags and dt > 4 * PROBE_S:  # the probe never ran: the loop was blocked
             mean = mx = dt
-        judged = cpu if dt >= CPU_WINDOW_S else 0.0  # a few busy ms are not a busy second
-        return ClientHealth(time.time(), mean, mx, cpu, is_client_bound(mean, judged))
+        # a few busy or late ms in a sliver of a second say nothing about keeping up
+        bound = dt >= MIN_JUDGED_S and is_client_bound(mean, cpu)
+        return ClientHealth(time.time(), mean, mx, cpu, bound)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from qtui.client.record import Phase
-from qtui.load.selfcheck import ClientHealth, is_client_bound
+from qtui.load.selfcheck import ClientHealth
 
 By = Literal["concurrency", "rate"]
 
@@ -77,12 +77,10 @@ def merge_health(samples: Sequence[ClientHealth]) -> ClientHealth:
         raise ValueError("no health samples")
     if len(samples) == 1:
         return samples[0]
-    lag = max(s.loop_lag_mean_s for s in samples)
-    cpu = max(s.cpu for s in samples)
     return ClientHealth(
         max(s.t for s in samples),
-        lag,
+        max(s.loop_lag_mean_s for s in samples),
         max(s.loop_lag_max_s for s in samples),
-        cpu,
-        any(s.client_bound for s in samples) or is_client_bound(lag, cpu),
+        max(s.cpu for s in samples),
+        any(s.client_bound for s in samples),
     )
