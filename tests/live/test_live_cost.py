@@ -55,3 +55,31 @@ async def test_what_if_prices_and_saved_table_are_recorded(
     (row,) = s.price_tables["negotiated"].rows_for("H100")
     assert row.on_demand_usd_per_hour == pytest.approx(3.4375)
     assert (bf16.own_price, bf16.usd_per_gpu_hour, bf16.category) == (True, 2.75, "committed")
+
+
+async def test_energy_per_month_from_the_simulators_measured_power(
+    sim_demo: SimProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DCGM power from the simulator over real HTTP: with 3 replicas set by hand (no sweep yet)
+    the energy is priced from the measured W per GPU and says on what basis."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    feed = feed_for(sim_demo, tmp_path)
+    app = QtuiApp(feed)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(pilot, "the measurement process to be ready", feed.ready.is_set)
+        await pilot.press("c")
+        await pilot.press("r", "3", "enter")  # bf16: 3 replicas
+        await until(
+            pilot,
+            "a power reading",
+            lambda: feed.snapshot().endpoint("bf16").cost.energy_month_usd is not None,
+        )
+        c = feed.snapshot().endpoint("bf16").cost
+        await pilot.press("q")
+    watts, _, basis = c.energy_power.partition(" W/GPU ")
+    # the level held so far, once measured long enough; else the recent mean
+    assert basis.startswith(("mean of the last 60 s", "at sweep level "))
+    assert c.energy_basis.startswith(f"{c.energy_power} × 3 × 1 GPU × 730 h × $0.12/kWh")
+    # W × 3 replicas × 1 GPU × 730 h ÷ 1000 × $0.12 (W shown rounded to the watt)
+    assert c.energy_month_usd == pytest.approx(float(watts) * 3 * 730 / 1000 * 0.12, abs=0.14)
+    assert float(watts) > 0
