@@ -1,14 +1,17 @@
 """Replay: a Feed over a recorded session, with play/pause, speed 1×–60× and seek.
 
 The recorded per-second records are fed into the same ViewState the live controller uses, up to
-the replay clock; the cost panel stays live because what-ifs go to that ViewState's WhatIf.
+the replay clock; the cost panel stays live because what-ifs go to that ViewState's WhatIf. What the
+reviewer changes (what-ifs, saved price tables) is kept and, on ``stop``, written as a review
+session next to the original (qtui.session.review), in a thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -19,27 +22,35 @@ from qtui.live import intents as it
 from qtui.live.model import ReplayView, RunView, Snapshot
 from qtui.live.state import ViewState
 from qtui.session.reader import Session
+from qtui.session.review import FALLBACK_DIR, write_review
 
 KINDS = ("client_second", "server_second", "gpu_sample")
 MIN_SPEED, MAX_SPEED = 1.0, 60.0
 
 
-def session_records(session: Session) -> list[tuple[float, str, dict[str, Any]]]:
-    """Every timed record in time order: per-second series, events, quality summaries."""
+def session_records(
+    session: Session, kinds: Collection[str] | None = None
+) -> list[tuple[float, str, dict[str, Any]]]:
+    """Every timed record in time order (only ``kinds`` when given): per-second series, sweep
+    levels (at ``t_end``), events, discoveries, quality summaries."""
     out: list[tuple[float, str, dict[str, Any]]] = []
-    for kind in KINDS:
+    for kind in KINDS if kinds is None else [k for k in KINDS if k in kinds]:
         for rec in session.frame(kind).to_dicts():
             if rec.get("t") is not None:
                 out.append((float(rec["t"]), kind, rec))
-    for rec in session.frame("sweep_level").to_dicts():
-        if rec.get("t_end") is not None:
-            out.append((float(rec["t_end"]), "sweep_level", rec))
-    for ev in session.docs("event"):
-        if ev.get("t") is not None:
-            out.append((float(ev["t"]), "event", ev))
-    for doc in session.docs("discovery"):
-        out.append((float(doc.get("t") or 0.0), "discovery", doc))
-    qs = session.docs("quality_summary")
+    wanted = (lambda k: True) if kinds is None else kinds.__contains__
+    if wanted("sweep_level"):
+        for rec in session.frame("sweep_level").to_dicts():
+            if rec.get("t_end") is not None:
+                out.append((float(rec["t_end"]), "sweep_level", rec))
+    if wanted("event"):
+        for ev in session.docs("event"):
+            if ev.get("t") is not None:
+                out.append((float(ev["t"]), "event", ev))
+    if wanted("discovery"):
+        for doc in session.docs("discovery"):
+            out.append((float(doc.get("t") or 0.0), "discovery", doc))
+    qs = session.docs("quality_summary") if wanted("quality_summary") else []
     if qs:
         end = max((r[0] for r in out), default=0.0)
         for q in qs:
@@ -52,8 +63,16 @@ class ReplayFeed:
     """Plays a session back through a ViewState on a clock you can pause, speed up and move."""
 
     def __init__(
-        self, session: Session, speed: float = 1.0, clock: Callable[[], float] = time.monotonic
+        self,
+        session: Session,
+        speed: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        review_of: Path | None = None,
+        review_dir: Path = FALLBACK_DIR,
     ) -> None:
+        """``review_of``: the session file the reviewer's changes are saved next to on ``stop``
+        (None: not saved, e.g. several sessions merged); ``review_dir`` when that is read-only."""
         if session.profile is None:
             raise QtuiError(f"{session.path}: no valid profile recorded; cannot replay")
         self.session = session
@@ -86,10 +105,19 @@ class ReplayFeed:
         self.playing = True
         self.position = 0.0
         self._last = clock()
+        self.review_of, self.review_dir = review_of, review_dir
+        self.review: list[dict[str, Any]] = []  # the reviewer's events, in the order applied
+        self.review_tables: list[dict[str, Any]] = []  # price tables saved during the review
+        self.saved_path: Path | None = None
+        self.review_error: str | None = None
+        self._reviewing = False  # a reviewer's intent is being applied (not a recorded event)
+        self._high = 0.0  # the furthest position fed so far, over every seek
         self._reset()
 
     def _reset(self) -> None:
-        self.state = ViewState(self.profile, self.tables, simulated=self._simulated())
+        self.state = ViewState(
+            self.profile, self.tables, simulated=self._simulated(), on_event=self._on_event
+        )
         self.state.measuring = True
         self._next = 0
         self._applied = 0  # records before this index had their what-if events applied
@@ -126,6 +154,26 @@ class ReplayFeed:
                 continue  # already in the restored what-if
             self.state.ingest(kind, rec)
         self._next = max(self._next, end)
+        self._high = max(self._high, position)
+
+    def _on_event(self, event: dict[str, Any]) -> None:
+        """Keep an event the reviewer caused. Its ``t`` is the furthest point fed so far, so the
+        review session replays recorded and reviewer events in the order this review applied them
+        (after a seek back too); ``wall_t`` and ``position_s`` say when and where it was made."""
+        if self._reviewing:
+            self.review.append(
+                {**event, "t": self.t0 + self._high, "wall_t": event.get("t"),
+                 "position_s": self.position, "review": True}
+            )  # fmt: skip
+
+    def _as_reviewer(self, apply: Callable[[], str | None]) -> str | None:
+        self._advance_clock()
+        self._feed_to(self.position)  # the state the reviewer sees, up to now
+        self._reviewing = True
+        try:
+            return apply()
+        finally:
+            self._reviewing = False
 
     def snapshot(self) -> Snapshot:
         self._advance_clock()
@@ -180,7 +228,7 @@ class ReplayFeed:
                 return "replay: recorded data only (no load, no network)"
             case it.SetWorkload():
                 return "replay: recorded data only (no load, no network)"
-        return self.state.apply(intent)
+        return self._as_reviewer(lambda: self.state.apply(intent))
 
     # -- price tables saved from the what-if (qtui.live.pricing) ---------------------------
     def price_table_to_save(
@@ -191,10 +239,28 @@ class ReplayFeed:
 
     def add_price_table(self, name: str, table: PriceTable, path: Path) -> None:
         self.tables[name] = table  # kept when a seek back rebuilds the view state
-        self.state.add_table(name, table, str(path))
+        self.review_tables.append(
+            {"name": name, "table": table.model_dump(mode="json", exclude_none=True)}
+        )
+        self._as_reviewer(lambda: self.state.add_table(name, table, str(path)))
 
     async def start(self) -> None:
         self._last = self.clock()
 
+    def save_review(self) -> Path | None:
+        """Write the review session (blocking: run it in a thread); None when nothing changed or
+        there is no single original to put it next to. QtuiError (one line) when refused."""
+        if not self.review or self.review_of is None or self.saved_path is not None:
+            return self.saved_path
+        self.saved_path = write_review(
+            self.review_of, list(self.review), list(self.review_tables), fallback=self.review_dir
+        )
+        return self.saved_path
+
     async def stop(self) -> None:
+        """Pause, and write the review session (in a thread) when the reviewer changed anything."""
         self.playing = False
+        try:
+            await asyncio.to_thread(self.save_review)
+        except QtuiError as exc:
+            self.review_error = str(exc)

@@ -7,6 +7,7 @@ Pure over a loaded Session: the numbers come from qtui.cost (finance rows) and q
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
@@ -17,6 +18,7 @@ from qtui.cost.figure import PERCENT, USD_MONTH, Figure
 from qtui.cost.formulas import reduction_pct
 from qtui.cost.whatif import WhatIf
 from qtui.errors import QtuiError
+from qtui.live.state import ViewState
 from qtui.quality.floor import Verdict, verdict
 from qtui.quality.record import QualityRecord
 from qtui.quality.scores import compare as quality_compare
@@ -73,8 +75,19 @@ def _quality(s: Session, profile: Profile) -> tuple[dict[str, Verdict], dict[str
     return verdicts, deltas
 
 
-def _tables(s: Session, profile: Profile, notes: list[str]) -> dict[str, PriceTable]:
+def _whatif_events(s: Session) -> list[dict[str, Any]]:
+    """The recorded what-ifs in time order (a review session's are placed in the order applied)."""
+    events = [e for e in s.docs("event") if e.get("kind") == "whatif"]
+    return sorted(events, key=lambda e: float(e.get("t") or 0.0))
+
+
+def _tables(
+    s: Session, profile: Profile, notes: list[str], events: list[dict[str, Any]]
+) -> dict[str, PriceTable]:
+    """The profile's tables, those recorded in the session and those the what-ifs switch to."""
     names = {profile.cost.price_table} | {e.price_table for e in profile.endpoints if e.price_table}
+    names |= set(s.price_tables)
+    names |= {str(e["value"]) for e in events if str(e.get("key", "")).endswith(".price_table")}
     tables = {}
     for name in sorted(names):
         table, note = s.price_table(name)
@@ -94,26 +107,32 @@ def decide(s: Session) -> Decision:
     notes += counted_usage_notes(s)
     summaries = summarize(s)
     verdicts, qdeltas = _quality(s, profile)
-    whatif = WhatIf.from_profile(profile, _tables(s, profile, notes))
-    events = [e for e in s.docs("event") if e.get("kind") == "whatif"]
+    events = _whatif_events(s)
+    whatif = WhatIf.from_profile(profile, _tables(s, profile, notes, events))
+    power = _power_state(s, profile)
     for change in whatif.replay(events):
         if change.ok:
             notes.append(f"what-if applied: {change.key} = {change.value} (was {change.previous})")
         else:
             notes.append(f"recorded what-if {change.key} not applied: {change.reason}")
-    measures = [
-        EndpointMeasure(
-            name=x.endpoint,
-            precision=x.precision,
-            capacity=x.capacity,
-            curve=tuple(sweep_points(s, x.endpoint)),
-            power_w_per_gpu=x.power_w / x.gpus_per_replica if x.power_w else None,
-            quality_delta_pp=qdeltas.get(x.endpoint),
-            measured_gpu=None,
+    measures = []
+    for x in summaries:
+        if x.endpoint not in whatif.endpoints:
+            continue
+        watts, basis = power.power(x.endpoint, x.capacity.level)
+        measures.append(
+            EndpointMeasure(
+                name=x.endpoint,
+                precision=x.precision,
+                capacity=x.capacity,
+                curve=tuple(sweep_points(s, x.endpoint)),
+                power_w_per_gpu=watts,
+                power_basis=basis if watts is not None else "",
+                power_reason=basis if watts is None else None,
+                quality_delta_pp=qdeltas.get(x.endpoint),
+                measured_gpu=None,
+            )
         )
-        for x in summaries
-        if x.endpoint in whatif.endpoints
-    ]
     base = profile.baseline.name
     comparison = build_comparison(measures, whatif, base)
     rows = []
@@ -124,6 +143,19 @@ def decide(s: Session) -> Decision:
         fin = comparison.row(x.endpoint)
         rows.append(_judge(x, fin, verdicts.get(x.endpoint), qdeltas.get(x.endpoint), profile))
     return _recommend(s, profile, base, rows, comparison, notes)
+
+
+def _power_state(s: Session, profile: Profile) -> ViewState:
+    """The app's view state over the session's GPU samples, sweep levels and load events: its
+    ``power(endpoint, level)`` is the W per GPU (and basis) the app prices energy with."""
+    from qtui.live.replay import session_records  # the same record order a replay feeds
+
+    state = ViewState(profile, {})
+    state.measuring = True  # as a replay starts: levels count until a load event says otherwise
+    for _, kind, rec in session_records(s, ("gpu_sample", "sweep_level", "event")):
+        if kind != "event" or rec.get("kind") == "load":
+            state.ingest(kind, rec)
+    return state
 
 
 def counted_usage_notes(s: Session) -> list[str]:

@@ -142,6 +142,17 @@ def _series_chart(s: Session, column: str, title: str, unit: str, scale: float) 
     return line_chart(title, series, unit)
 
 
+def _review_note(s: Session) -> str:
+    """What a review session adds: whose review, when, and how many changes it made."""
+    if not s.header.get("review_of"):
+        return ""
+    n = sum(1 for e in s.docs("event") if e.get("review") and e.get("kind") == "whatif")
+    return (
+        f" This is a review of `{s.header['review_of']}` made {_iso(s.header.get('reviewed'))}: "
+        f"{n} what-if change(s) made in the review are applied (listed below)."
+    )
+
+
 def build_document(d: Decision) -> list[Block]:
     """The decision record's content, in order (pure)."""
     p, s = d.profile, d.session
@@ -154,7 +165,8 @@ def build_document(d: Decision) -> list[Block]:
             f"Session `{s.path.name}` recorded {_iso(s.header.get('created'))} with qtui "
             f"{s.header.get('qtui_version')} (format v{s.header.get('version')}); "
             + (f"{(span[1] - span[0]) / 60:.1f} minutes of data; " if span else "")
-            + f"baseline **{d.baseline}**. {p.profile.description}",
+            + f"baseline **{d.baseline}**. {p.profile.description}"
+            + _review_note(s),
         ),
         Block("h2", "Recommendation"),
     ]
@@ -248,6 +260,12 @@ def build_document(d: Decision) -> list[Block]:
             )
             + tuple(
                 f"{r.summary.endpoint}: {r.finance.price_label or _fig(r.finance.usd_per_gpu_hour)}"
+                for r in d.rows
+            )
+            + tuple(
+                f"{r.summary.endpoint}: energy at measured GPU power (not in the monthly cost) "
+                + _fig(r.finance.energy_month)
+                + (f": {r.finance.energy_month.note}" if r.finance.energy_month.ok else "")
                 for r in d.rows
             )
             + tuple(d.notes),
@@ -373,6 +391,7 @@ def summary_frame(d: Decision) -> pl.DataFrame:
                 "cost_usd_per_1m_output_tokens": v(fin.usd_per_m_output),
                 "replicas": v(fin.replicas),
                 "monthly_cost_usd": v(fin.monthly),
+                "energy_usd_per_month": v(fin.energy_month),
                 "reduction_vs_baseline_pct": v(fin.reduction_pct),
                 "decision": "go" if r.go else "no-go",
                 "recommended": s.endpoint == d.recommended,

@@ -209,6 +209,46 @@ def write_container(path: Path, header: dict[str, Any], by_kind: dict[str, list[
     return path
 
 
+def copy_with_documents(
+    src: Path, dest: Path, header: dict[str, Any], documents: dict[str, list[dict[str, Any]]]
+) -> Path:
+    """Write ``dest``: ``src`` (journal or finalised) with ``documents`` appended and ``header``
+    fields added; ``src`` is only read. A finalised ``src`` keeps its Parquet members byte for byte.
+    """
+    if sniff(src) == "journal":
+        head, by_kind, _ = read_journal(src)
+        for kind, recs in documents.items():
+            by_kind.setdefault(kind, []).extend(recs)
+        return write_container(dest, {**head, **header}, by_kind)
+    members, warnings = _members(src, src.read_bytes())
+    if warnings or MANIFEST not in members:
+        raise ConfigError(f"{src}: damaged session file; a copy of it cannot be written")
+    manifest = json.loads(members[MANIFEST])
+    docs = dict(manifest.get("documents") or {})
+    for kind, recs in documents.items():
+        docs[kind] = [*docs.get(kind, []), *recs]
+    manifest = {**manifest, **header, "documents": docs}
+    tmp = dest.with_name(f".{dest.name}.writing")
+    try:
+        with open(tmp, "wb") as f:
+            with zipfile.ZipFile(f, "w") as z:
+                z.writestr(
+                    MANIFEST,
+                    json.dumps(manifest, separators=(",", ":"), default=str),
+                    compress_type=zipfile.ZIP_DEFLATED,
+                )
+                for name, body in members.items():
+                    if name != MANIFEST:
+                        z.writestr(name, body, zipfile.ZIP_STORED)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return dest
+
+
 def _members_by_local_headers(data: bytes) -> tuple[dict[str, bytes], str | None]:
     """Walk a zip front to back (for copies cut short or damaged): intact members, damage note."""
     out: dict[str, bytes] = {}

@@ -1,0 +1,126 @@
+"""Review sessions: what a reviewer changes in a replay is written, on stop, next to the original;
+its report and its replay reach the reviewer's final what-if. Driven by intents on a fake clock."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from qtui.live import intents as it
+from qtui.live.replay import ReplayFeed
+from qtui.session.decision import decide
+from qtui.session.reader import load_session
+from qtui.session.synth import write_synthetic_session
+
+SYNTH_ON_DEMAND = 4.0  # $/GPU-hour of H100 on demand in the recorded "synth" table
+
+
+@pytest.fixture
+def original(tmp_path: Path) -> Path:
+    return write_synthetic_session(tmp_path / "orig" / "synth.qtsession", endpoints=2, minutes=1)
+
+
+def _feed(path: Path, review_dir: Path | None = None) -> tuple[ReplayFeed, list[float]]:
+    now = [0.0]
+    feed = ReplayFeed(
+        load_session(path),
+        speed=10,
+        clock=lambda: now[0],
+        review_of=path,
+        review_dir=review_dir or path.parent / "fallback",
+    )
+    return feed, now
+
+
+def _review(feed: ReplayFeed, now: list[float]) -> None:
+    """At 30 s: 3 replicas of bf16. At the end (after the recorded 20 → 40 req/s): 25 req/s and
+    365 h. Then back to 10 s: 5 replicas. Final: bf16 × 5, 25 req/s, 365 h."""
+    now[0] = 3.0
+    feed.snapshot()
+    assert feed.send(it.SetReplicas("bf16", 3)) is None
+    feed.send(it.Seek(100))
+    feed.snapshot()
+    assert feed.send(it.SetTraffic(25)) is None
+    assert feed.send(it.SetHours(365)) is None
+    assert feed.send(it.SetHours(9000)) is not None  # rejected: not an event
+    feed.send(it.Seek(-50))
+    assert feed.send(it.SetReplicas("bf16", 5)) is None
+
+
+def _reviews(folder: Path) -> list[Path]:
+    return sorted(folder.glob("synth-review-*.qtsession"))
+
+
+def test_review_is_written_next_to_the_original_and_reaches_the_same_answer(
+    original: Path,
+) -> None:
+    before = original.read_bytes()
+    feed, now = _feed(original)
+    _review(feed, now)
+    final = feed.state.whatif.snapshot()
+    asyncio.run(feed.stop())
+    assert original.read_bytes() == before  # never modified
+    [path] = _reviews(original.parent)
+    assert feed.saved_path == path and feed.review_error is None
+
+    review = load_session(path)
+    assert review.header["review_of"] == "synth.qtsession"
+    assert review.frame("client_second").equals(load_session(original).frame("client_second"))
+    mine = [e for e in review.docs("event") if e.get("review")]
+    assert [(e["key"], e["value"], e["position_s"]) for e in mine] == [
+        ("endpoints.bf16.replicas", 3, 30.0),
+        ("traffic.peak_rps", 25.0, feed.duration),
+        ("hours_per_month", 365.0, feed.duration),
+        ("endpoints.bf16.replicas", 5, 10.0),
+    ]
+    assert all(isinstance(e["wall_t"], float) for e in mine)
+    # placed on the session clock in the order applied: the last one, made at 10 s after the
+    # end was reached, comes after the others (else a replay would end on 3 replicas)
+    assert [e["t"] for e in mine] == sorted(e["t"] for e in mine)
+    assert mine[-1]["t"] == feed.t0 + feed.duration
+
+    # the decision record prices the reviewer's final what-if: 5 × 1 GPU × $4 × 365 h
+    d = decide(review)
+    row = d.comparison.row("bf16")
+    assert row.monthly.value == pytest.approx(5 * 1 * SYNTH_ON_DEMAND * 365)
+    assert row.replicas.value == 5
+    assert d.comparison.peak_rps.value == 25
+    assert "what-if applied: endpoints.bf16.replicas = 5 (was 3)" in d.notes
+
+    # replaying the review session to its end gives the same what-if
+    again, later = _feed(path)
+    later[0] = 1000.0
+    again.snapshot()
+    assert again.state.whatif.snapshot() == final
+    asyncio.run(again.stop())  # nothing changed in this replay: no review of the review
+    assert again.saved_path is None and not list(path.parent.glob("synth-review-*-review-*"))
+
+
+def test_nothing_changed_writes_nothing(original: Path) -> None:
+    feed, now = _feed(original)
+    now[0] = 3.0
+    feed.snapshot()
+    feed.send(it.Seek(-10))
+    assert feed.send(it.SetHours(9000)) is not None  # rejected
+    asyncio.run(feed.stop())
+    assert feed.saved_path is None and _reviews(original.parent) == []
+
+
+def test_a_journal_original_and_a_read_only_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal = write_synthetic_session(tmp_path / "j.qtsession", minutes=1, finalise=False)
+    before = journal.read_bytes()
+    monkeypatch.setattr("qtui.session.review.os.access", lambda p, mode: Path(p) != tmp_path)
+    feed, now = _feed(journal, review_dir=tmp_path / "sessions")
+    now[0] = 100.0
+    feed.snapshot()
+    assert feed.send(it.SetReplicas("fp8", 2)) is None
+    asyncio.run(feed.stop())
+    assert journal.read_bytes() == before
+    assert feed.saved_path is not None and feed.saved_path.parent == tmp_path / "sessions"
+    review = load_session(feed.saved_path)
+    assert review.finalised and review.warnings == []
+    assert decide(review).comparison.row("fp8").replicas.value == 2
