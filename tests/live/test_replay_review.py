@@ -124,3 +124,30 @@ def test_a_journal_original_and_a_read_only_folder(
     review = load_session(feed.saved_path)
     assert review.finalised and review.warnings == []
     assert decide(review).comparison.row("fp8").replicas.value == 2
+
+
+def test_a_table_saved_in_the_review_travels_with_it(
+    original: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qtui.live.pricing import save_whatif_table
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "reviewer"))
+    monkeypatch.delenv("QTUI_PRICING_DIR", raising=False)
+    feed, now = _feed(original)
+    now[0] = 100.0
+    feed.snapshot()
+    assert feed.send(it.SetGpuHourPrice("bf16", 5.5)) is None
+    saved = asyncio.run(save_whatif_table(feed, "bf16", "mine", directory=tmp_path / "tables"))
+    assert feed.send(it.SetPriceTable("fp8", "mine")) is None
+    asyncio.run(feed.stop())
+    assert feed.saved_path is not None
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "finance"))  # "mine" not installed here
+    review = load_session(feed.saved_path)
+    assert "mine" in review.price_tables
+    notes = [e for e in review.docs("event") if e.get("key") == "price_table_saved"]
+    assert [n["value"]["path"] for n in notes] == [str(saved)] and notes[0]["review"]
+    d = decide(review)
+    assert d.comparison.row("fp8").usd_per_gpu_hour.value == pytest.approx(5.5)
+    assert d.comparison.row("bf16").usd_per_gpu_hour.value == pytest.approx(5.5)
+    assert any("'mine' is not installed here" in n for n in d.notes)
