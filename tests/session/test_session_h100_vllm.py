@@ -16,4 +16,8 @@ def test_the_h100_session_reads_back_with_nvml_samples_and_quality() -> None:
     assert gpu["source"].unique().to_list() == ["nvml"]
     assert gpu["memory_used"].max() > 20 * 1024**3  # three vLLM servers held > 20 GiB
     assert s.table("quality_item").collect().height == 27 * 3
-    assert s.table("request").collect().height > 100
+    assert s.table("request").collect().height > 1000
+    levels = s.table("sweep_level").collect()
+    # every precision delivered tokens and completed requests at every step (1, 8, 32 streams)
+    assert levels.height == 9 and levels["requests"].min() > 0 and levels["out_tps"].min() > 200
+    assert not levels["client_bound"].any()
