@@ -205,6 +205,9 @@ def _judge(
     if fin.monthly.value is None:
         ok = False
         reasons.append(f"monthly cost: {fin.monthly.reason}")
+    if fin.sizing.status == "slo-breach":  # replicas set by hand, too few for the traffic
+        ok = False
+        reasons.append(f"replicas: {fin.sizing.text}")
     return EndpointDecision(x, fin, q, dq, ok, reasons)
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from qtui.live import intents as it
 from qtui.live.replay import ReplayFeed
 from qtui.session.decision import decide
 from qtui.session.reader import load_session
+from qtui.session.report import write_report
 from qtui.session.synth import write_synthetic_session
 
 SYNTH_ON_DEMAND = 4.0  # $/GPU-hour of H100 on demand in the recorded "synth" table
@@ -88,6 +90,15 @@ def test_review_is_written_next_to_the_original_and_reaches_the_same_answer(
     assert row.replicas.value == 5
     assert d.comparison.peak_rps.value == 25
     assert "what-if applied: endpoints.bf16.replicas = 5 (was 3)" in d.notes
+    md_path, _, csv_path, _ = write_report([path], path.parent / "report")
+    md = md_path.read_text()
+    assert "This is a review of `synth.qtsession`" in md and "4 what-if change(s)" in md
+    assert "| 7,300 |" in md  # 5 × $4 × 365 h, as above
+    # 5 replicas are too few for 25 req/s: bf16 is no-go, and fp8's 3 × $4 × 365 h is chosen
+    assert "**bf16: NO-GO**" in md and "replicas: 5 (set; need 7) SLO breach" in md
+    assert "**Deploy fp8 (fp8) with 3 replica(s)**: $4,380/month" in md
+    csv = pl.read_csv(csv_path).filter(pl.col("endpoint") == "bf16")
+    assert csv["monthly_cost_usd"][0] == pytest.approx(7300) and csv["replicas"][0] == 5
 
     # replaying the review session to its end gives the same what-if
     again, later = _feed(path)
