@@ -9,7 +9,7 @@ import json
 import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,8 +32,9 @@ from qtui.session.writer import SessionWriter
 class _Collector:
     """Keeps what a bench run writes (records, seconds, GPU samples, events) and journals it."""
 
-    def __init__(self, writer: SessionWriter | None = None) -> None:
+    def __init__(self, writer: SessionWriter | None = None, endpoints: Sequence[str] = ()) -> None:
         self.writer = writer
+        self.endpoints = tuple(endpoints)
         self.records: list[RequestRecord] = []
         self.client: list[dict[str, Any]] = []
         self.server: list[dict[str, Any]] = []
@@ -62,10 +63,14 @@ class _Collector:
         self._journal("server_second", dict(row))
 
     def gpu_sample(self, _key: str, snap: Any) -> None:
-        """Sampler-thread callback: one row per GPU (or one for a GPU-less state)."""
+        """Sampler-thread callback: one row per GPU (or one for a GPU-less state), and per
+        endpoint whose server shares a GPU with others, the memory its own processes hold."""
         from qtui.gpu.types import gpu_records
+        from qtui.live.records import shared_gpu_rows
 
-        for row in gpu_records(snap):
+        gpus = gpu_records(snap)
+        shared = [r for name in self.endpoints for r in shared_gpu_rows(snap, name, gpus)]
+        for row in gpus + shared:
             self.gpu.append(row)
             self._journal("gpu_sample", dict(row))
 
@@ -335,7 +340,7 @@ def _run_served(
     from qtui.session.rows import sweep_level_row
 
     t0 = time.time()
-    col = _Collector()
+    col = _Collector(endpoints=[e.name for e in prof.endpoints])
     used = _as_used(prof, served.urls)
     tables = _price_tables(prof, col)
     spath = session or session_path(out, prof.profile.name, t0)

@@ -36,6 +36,7 @@ class GpuMem:
     reserved: float | None = None
     source: str = "none"
     detail: str = ""
+    shared: bool = False  # a GPU several endpoints' servers share: ``used`` is this server's own
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,7 +40,11 @@ def gpu_samples(snap: GpuSnapshot, endpoints: Iterable[str]) -> list[dict[str, A
     out = [r for r in rows if r["endpoint"] in names]
     seen = {r["endpoint"] for r in out}
     for n in names:
-        if n not in seen:
+        if n in seen:
+            continue
+        if shared := shared_gpu_rows(snap, n, rows):
+            out.extend(shared)
+        else:
             out.append(
                 {
                     **rows[0],
@@ -53,3 +57,30 @@ def gpu_samples(snap: GpuSnapshot, endpoints: Iterable[str]) -> list[dict[str, A
                 }
             )
     return out
+
+
+def shared_gpu_rows(
+    snap: GpuSnapshot, name: str, rows: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """An endpoint whose server shares a GPU with others (several precisions on one GPU): the
+    memory its own processes hold, on each GPU they use; power, energy and utilisation belong to
+    the whole GPU and are not split between the servers on it."""
+    if any(g.endpoint == name for g in snap.gpus):
+        return []  # the endpoint has GPUs of its own
+    held: dict[int, int] = {}
+    for p in snap.processes:
+        if p.endpoint == name and p.used_memory is not None:
+            held[p.gpu] = held.get(p.gpu, 0) + p.used_memory
+    by_index = {r["gpu"]: r for r in (gpu_records(snap) if rows is None else rows)}
+    return [
+        {
+            **by_index[gpu],
+            "endpoint": name,
+            "memory_used": used,
+            **dict.fromkeys(("memory_reserved", "util", "power_w", "energy_j")),
+            "state": "shared",
+            "detail": f"GPU {gpu} shared: memory held by this server's processes",
+        }
+        for gpu, used in sorted(held.items())
+        if gpu in by_index
+    ]

@@ -372,6 +372,8 @@ class ViewState:
         """kWh and $ of electricity per 1M output tokens over the last minute of samples."""
         ep = self.eps[name]
         if len(ep.energy) < 2:
+            if ep.gpu.get("state") == "shared":
+                return Energy(reason="GPU shared by several servers; energy not split")
             return Energy(reason="no energy counter" if not ep.energy else "measuring…")
         t_end = ep.energy[-1][0]
         window = [(t, j) for t, j in ep.energy if t >= t_end - ENERGY_WINDOW_S]
@@ -466,6 +468,7 @@ class ViewState:
                         reserved=_f(g, "memory_reserved"),
                         source=str(g.get("source", "none")),
                         detail=str(g.get("detail") or ("no GPU telemetry" if not g else "")),
+                        shared=g.get("state") == "shared",
                     )
                     if g
                     else GpuMem(detail=f"no telemetry ({spec.name if spec else e.gpu})"),

@@ -30,6 +30,8 @@ def memory(e: EndpointView) -> str:
 def memory_bar(e: EndpointView) -> str:
     """Bar (█ used ▒ reserved ░ free) and the reserved amount beside it."""
     m = e.gpu_mem
+    if m.shared:
+        return fmt.bar(m.used, m.total, None, BAR_WIDTH - 12) + " [dim]shared GPU[/]"
     if m.reserved is None:
         return fmt.bar(m.used, m.total, None, BAR_WIDTH)
     return fmt.bar(m.used, m.total, m.reserved, BAR_WIDTH - 12) + f" {fmt.gib(m.reserved)} rsv"
