@@ -8,7 +8,7 @@ import os
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -189,6 +189,12 @@ def write_container(path: Path, header: dict[str, Any], by_kind: dict[str, list[
         },
         "documents": documents,
     }
+    return _write_zip(path, manifest, ((f"{k}.parquet", _parquet(tables[k])) for k in order))
+
+
+def _write_zip(path: Path, manifest: dict[str, Any], members: Iterable[tuple[str, bytes]]) -> Path:
+    """The manifest (deflated) then the members (stored), to a temporary file next to ``path``,
+    fsync'd and atomically renamed into place."""
     tmp = path.with_name(f".{path.name}.finalising")
     try:
         with open(tmp, "wb") as f:
@@ -198,8 +204,8 @@ def write_container(path: Path, header: dict[str, Any], by_kind: dict[str, list[
                     json.dumps(manifest, separators=(",", ":"), default=str),
                     compress_type=zipfile.ZIP_DEFLATED,
                 )
-                for k in order:
-                    z.writestr(f"{k}.parquet", _parquet(tables[k]), zipfile.ZIP_STORED)
+                for name, body in members:
+                    z.writestr(name, body, zipfile.ZIP_STORED)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -228,25 +234,7 @@ def copy_with_documents(
     for kind, recs in documents.items():
         docs[kind] = [*docs.get(kind, []), *recs]
     manifest = {**manifest, **header, "documents": docs}
-    tmp = dest.with_name(f".{dest.name}.writing")
-    try:
-        with open(tmp, "wb") as f:
-            with zipfile.ZipFile(f, "w") as z:
-                z.writestr(
-                    MANIFEST,
-                    json.dumps(manifest, separators=(",", ":"), default=str),
-                    compress_type=zipfile.ZIP_DEFLATED,
-                )
-                for name, body in members.items():
-                    if name != MANIFEST:
-                        z.writestr(name, body, zipfile.ZIP_STORED)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return dest
+    return _write_zip(dest, manifest, ((n, b) for n, b in members.items() if n != MANIFEST))
 
 
 def _members_by_local_headers(data: bytes) -> tuple[dict[str, bytes], str | None]:
