@@ -50,6 +50,11 @@ def run(session: tuple[Path, ...], speed: float = 1.0) -> None:
     if not MIN_SPEED <= speed <= MAX_SPEED:
         raise QtuiError(f"--speed {speed:g}: must be between 1 and 60")
     review_of = session[0] if len(session) == 1 else None
+    if review_of is not None:  # a review a killed replay left as a draft is finished first
+        from qtui.session.review_draft import recover_drafts
+
+        for line in recover_drafts(review_of):
+            print(line, file=sys.stderr)
     feed = ReplayFeed(open_sessions(session), speed=speed, review_of=review_of)
     names = " + ".join(p.name for p in session)
     QtuiApp(feed, title=f"qtui replay {names}").run()

@@ -23,6 +23,7 @@ from qtui.live.model import ReplayView, RunView, Snapshot
 from qtui.live.state import ViewState
 from qtui.session.reader import Session
 from qtui.session.review import FALLBACK_DIR, write_review
+from qtui.session.review_draft import ReviewDraft
 
 KINDS = ("client_second", "server_second", "gpu_sample")
 MIN_SPEED, MAX_SPEED = 1.0, 60.0
@@ -111,6 +112,8 @@ class ReplayFeed:
         self.saved_path: Path | None = None
         self.review_error: str | None = None
         self._reviewing = False  # a reviewer's intent is being applied (not a recorded event)
+        # every change is also written through to a draft, so a killed replay loses nothing
+        self._draft = ReviewDraft(review_of, review_dir) if review_of is not None else None
         self._high = 0.0  # the furthest position fed so far, over every seek
         self._reset()
 
@@ -165,6 +168,8 @@ class ReplayFeed:
                 {**event, "t": self.t0 + self._high, "wall_t": event.get("t"),
                  "position_s": self.position, "review": True}
             )  # fmt: skip
+            if self._draft is not None:
+                self._draft.add("event", self.review[-1])
 
     def _as_reviewer(self, apply: Callable[[], str | None]) -> str | None:
         self._advance_clock()
@@ -242,6 +247,8 @@ class ReplayFeed:
         self.review_tables.append(
             {"name": name, "table": table.model_dump(mode="json", exclude_none=True)}
         )
+        if self._draft is not None:
+            self._draft.add("price_table", self.review_tables[-1])
         self._as_reviewer(lambda: self.state.add_table(name, table, str(path)))
 
     async def start(self) -> None:
@@ -252,9 +259,21 @@ class ReplayFeed:
         there is no single original to put it next to. QtuiError (one line) when refused."""
         if not self.review or self.review_of is None or self.saved_path is not None:
             return self.saved_path
-        self.saved_path = write_review(
-            self.review_of, list(self.review), list(self.review_tables), fallback=self.review_dir
-        )
+        try:
+            self.saved_path = write_review(
+                self.review_of, list(self.review), list(self.review_tables),
+                fallback=self.review_dir,
+            )  # fmt: skip
+        except QtuiError as exc:
+            if self._draft is None or self._draft.path is None:
+                raise
+            self._draft.close(keep=True)  # the next `qtui replay` of it finishes the review
+            raise QtuiError(
+                f"{exc}; your changes are kept in {self._draft.path}: the next "
+                f"`qtui replay {self.review_of}` finishes them"
+            ) from None
+        if self._draft is not None:
+            self._draft.close(keep=False)
         return self.saved_path
 
     async def stop(self) -> None:

@@ -162,3 +162,41 @@ def test_a_table_saved_in_the_review_travels_with_it(
     assert d.comparison.row("fp8").usd_per_gpu_hour.value == pytest.approx(5.5)
     assert d.comparison.row("bf16").usd_per_gpu_hour.value == pytest.approx(5.5)
     assert any("'mine' is not installed here" in n for n in d.notes)
+
+
+def test_a_killed_review_is_finished_by_the_next_replay(original: Path) -> None:
+    """No stop (the terminal was killed): the changes were written through to a draft, and the
+    next `qtui replay` of the session turns the draft into the same review session."""
+    from qtui.session.review_draft import SUFFIX, read_draft, recover_drafts
+
+    before = original.read_bytes()
+    feed, now = _feed(original)
+    _review(feed, now)
+    final = feed.state.whatif.snapshot()
+    assert feed._draft is not None
+    feed._draft.close(keep=True)  # the writer thread has written every line; nothing else ran
+    [draft] = sorted(original.parent.glob(f"synth-review-*{SUFFIX}"))
+    with draft.open("a") as f:
+        f.write('{"event": {"key": "cut by the k')  # a line the kill cut short
+    got = read_draft(draft)
+    assert (len(got.events), got.skipped) == (4, 1)
+    assert not _reviews(original.parent)
+
+    [line] = recover_drafts(original, fallback=original.parent / "fallback")
+    [path] = _reviews(original.parent)
+    assert "4 changes" in line and str(path) in line
+    assert not draft.exists() and original.read_bytes() == before
+    again, now2 = _feed(path)
+    now2[0] = 1000.0  # played to the end of the review: the reviewer's final what-if
+    again.snapshot()
+    assert again.state.whatif.snapshot() == final
+
+
+def test_a_saved_review_leaves_no_draft(original: Path) -> None:
+    from qtui.session.review_draft import SUFFIX
+
+    feed, now = _feed(original)
+    _review(feed, now)
+    asyncio.run(feed.stop())
+    assert feed.saved_path is not None
+    assert not list(original.parent.glob(f"*{SUFFIX}"))
