@@ -23,6 +23,7 @@ from qtui.config.profile import Profile
 from qtui.errors import QtuiError
 from qtui.load.engine import EndpointResult, LoadRun, Mode
 from qtui.load.selfcheck import ClientHealth
+from qtui.metrics.rolling import RollingLatency
 from qtui.metrics.stats import Stats
 from qtui.metrics.vllm import ServerSecond
 from qtui.session.schema import SUFFIX
@@ -41,6 +42,7 @@ class _Collector:
         self.gpu: list[dict[str, Any]] = []
         self.health: list[ClientHealth] = []
         self.events: list[dict[str, Any]] = []
+        self.rolling: dict[str, RollingLatency] = {}  # the live app's 10 s latency window
 
     def _journal(self, kind: str, row: dict[str, Any]) -> None:
         if self.writer is not None:
@@ -48,10 +50,12 @@ class _Collector:
 
     def record(self, r: RequestRecord) -> None:
         self.records.append(r)
+        self.rolling.setdefault(r.endpoint, RollingLatency()).add(r)
         self._journal("request", r.to_dict())
 
     def second(self, s: Stats) -> None:
         row = s.flat()
+        row.update(self.rolling.setdefault(s.endpoint, RollingLatency()).roll())
         h = self.health[-1] if self.health else None
         row["client_bound"] = bool(h and h.client_bound)
         self.client.append(row)

@@ -84,6 +84,9 @@ def test_session_holds_every_kind_for_every_endpoint(bench_run: dict[str, Any]) 
     assert reqs.group_by("endpoint").len().sort("endpoint")["len"].to_list() == [24, 24]
     for kind in ("client_second", "server_second"):
         assert set(s.frame(kind)["endpoint"].to_list()) == {"bf16", "int4"}, kind
+    # the live app's 10 s latency window is recorded too, so a replay shows it
+    secs = s.frame("client_second")
+    assert secs["win_s"].min() >= 1 and secs["win_ttft_p95"].drop_nulls().len() > 0
     gpu = s.frame("gpu_sample")
     assert set(gpu["endpoint"].to_list()) == {"bf16", "int4"}
     assert set(gpu["source"].to_list()) == {"dcgm"} and gpu["memory_used"].min() > 0
