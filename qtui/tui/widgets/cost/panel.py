@@ -17,17 +17,17 @@ from qtui.live.model import CATEGORIES, CostView, EndpointView, Snapshot
 from qtui.tui.messages import IntentMessage
 from qtui.tui.widgets.text import Cell
 
-COLUMNS = (
+COLUMNS = (  # results first: at 80 columns they are on screen; the assumptions scroll after them
     ("endpoint", "endpoint"),
-    ("gpu", "GPU"),
-    ("table", "price table"),
-    ("region", "region"),
-    ("category", "pricing"),
-    ("gpu_hour", "$/GPU-h"),
     ("replicas", "replicas"),
     ("per_1m", "$/1M tok"),
     ("month", "$/month"),
     ("delta", "Δ vs base"),
+    ("gpu", "GPU"),
+    ("gpu_hour", "$/GPU-h"),
+    ("category", "pricing"),
+    ("region", "region"),
+    ("table", "price table"),
     ("note", "note"),
 )
 
@@ -186,7 +186,7 @@ class CostPanel(Vertical):
         for e in snap.endpoints:
             cells = row_cells(e)
             if e.name not in rows:
-                t.add_row(*cells.values(), key=e.name)
+                t.add_row(*(cells[k] for k, _ in COLUMNS), key=e.name)
                 self._cells.update({(e.name, k): v for k, v in cells.items()})
                 continue
             for key, value in cells.items():
