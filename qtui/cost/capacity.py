@@ -102,7 +102,7 @@ def capacity_from_sweep(
         output_tps=best.output_tps,
         input_tps=best.input_tps,
         p95_s=best.p95(latency),
-        source=f"sweep level {best.level:g}",
+        source=f"load level {best.level:g}",
         met_slo=True,
         level=best.level,
     )

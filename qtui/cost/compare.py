@@ -45,7 +45,7 @@ class EndpointMeasure:
     capacity: Capacity
     curve: tuple[SweepPoint, ...] = ()
     power_w_per_gpu: float | None = None
-    power_basis: str = ""  # where the power comes from, e.g. "at sweep level 16"
+    power_basis: str = ""  # where the power comes from, e.g. "at load level 16"
     power_reason: str | None = None  # why there is no power reading (default NO_POWER)
     quality_delta_pp: float | None = None  # candidate − baseline, percentage points
     measured_gpu: str | None = None

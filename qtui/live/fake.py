@@ -276,14 +276,14 @@ def _fake_unit_and_energy(
     inp, req = usd_gpu_h / (tps * 4 * 3600) * 1e6, usd_gpu_h / (rps * 3600)
     blended = usd_gpu_h / (tps * 3600) * 1e6 / 5
     energy = 500 * replicas * hours / 1000 * 0.12
-    power = "500 W/GPU at sweep level 16"
+    power = "500 W/GPU at load level 16"
     return {
         "usd_per_1m_input": inp,
         "usd_per_1m_blended": blended,
         "usd_per_request": req,
         "unit_costs": f"input {format_value(inp, USD_PER_M_TOKENS)} · "
         f"{format_value(req, USD_PER_REQUEST)} · blended {format_value(blended, USD_PER_M_TOKENS)}"
-        " at 4.00:1 in:out (measured at sweep level 16)",
+        " at 4.00:1 in:out (measured at load level 16)",
         "energy_month_usd": energy,
         "energy_month": format_value(energy, USD_MONTH),
         "energy_power": power,

@@ -82,7 +82,7 @@ class CostView:
     unit_costs: str = ""  # those three as text, each with its unit or the reason it is missing
     energy_month_usd: float | None = None  # electricity at measured power; not in monthly_usd
     energy_month: str = ""  # as text with its unit, or why there is none
-    energy_power: str = ""  # the measured power and its basis: "586 W/GPU at sweep level 16"
+    energy_power: str = ""  # the measured power and its basis: "586 W/GPU at load level 16"
     energy_basis: str = ""  # that power and the arithmetic behind the energy cost
 
 

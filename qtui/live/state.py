@@ -215,11 +215,11 @@ class ViewState:
             lv: m for lv, acc in ep.level_power.items() if (m := acc.mean) is not None
         }  # fmt: skip
         if level is not None and (w := at_level.get(level)) is not None:
-            return w, f"at sweep level {level:g}"
+            return w, f"at load level {level:g}"
         if ep.power:
             t_end = ep.power[-1][0]
             recent = [w for t, w in ep.power if t >= t_end - ENERGY_WINDOW_S]
-            where = "" if level is None else f"; none measured at sweep level {level:g}"
+            where = "" if level is None else f"; none measured at load level {level:g}"
             return statistics.fmean(recent), f"mean of the last {ENERGY_WINDOW_S} s{where}"
         if not ep.power_seen:
             return None, "no power reading (no GPU telemetry)"

@@ -36,11 +36,11 @@ def test_capacity_is_last_level_before_first_breach() -> None:
     assert cap.usable and cap.met_slo
     assert (cap.rps, cap.output_tps, cap.input_tps) == (6.0, 768.0, 3072.0)
     assert cap.p95_s == 4.0
-    assert cap.source == "sweep level 16" and cap.level == 16
+    assert cap.source == "load level 16" and cap.level == 16
 
 
 def test_capacity_ignores_level_order_in_input() -> None:
-    assert capacity_from_sweep(list(reversed(SWEEP)), SLO).source == "sweep level 16"
+    assert capacity_from_sweep(list(reversed(SWEEP)), SLO).source == "load level 16"
 
 
 def test_no_sweep_and_never_met() -> None:
@@ -65,7 +65,7 @@ def test_breaches_name_every_broken_slo() -> None:
 
 def test_error_rate_alone_breaks_capacity() -> None:
     sweep = [pt(1, 0.5, 0.05, 2.0), pt(4, 1.9, 0.05, 2.0, err=0.02)]
-    assert capacity_from_sweep(sweep, SLO).source == "sweep level 1"
+    assert capacity_from_sweep(sweep, SLO).source == "load level 1"
 
 
 def test_expected_p95_interpolates_the_load_curve() -> None:

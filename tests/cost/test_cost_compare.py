@@ -10,8 +10,8 @@ from qtui.cost.compare import COLUMNS, EndpointMeasure, build_comparison
 from qtui.cost.whatif import EndpointWhatIf, Traffic, WhatIf
 
 # bf16: 2 req/s per replica at the SLO (256 out tok/s, 1024 in tok/s); fp8 twice that.
-BF16 = Capacity(2.0, 256.0, 1024.0, p95_s=6.0, source="sweep level 16", met_slo=True)
-FP8 = Capacity(4.0, 512.0, 2048.0, p95_s=5.0, source="sweep level 32", met_slo=True)
+BF16 = Capacity(2.0, 256.0, 1024.0, p95_s=6.0, source="load level 16", met_slo=True)
+FP8 = Capacity(4.0, 512.0, 2048.0, p95_s=5.0, source="load level 32", met_slo=True)
 FP8_CURVE = (
     SweepPoint(1, 1.0, 512, 128, e2e_p95_s=2.0),
     SweepPoint(32, 4.0, 2048, 512, e2e_p95_s=5.0),
@@ -209,7 +209,7 @@ def test_record_keeps_value_unit_and_reason(state: WhatIf) -> None:
 def test_energy_says_its_power_basis_and_arithmetic(state: WhatIf) -> None:
     ms = measures()
     ms[0] = EndpointMeasure(
-        "bf16", "bf16", BF16, power_w_per_gpu=600.0, power_basis="at sweep level 16"
+        "bf16", "bf16", BF16, power_w_per_gpu=600.0, power_basis="at load level 16"
     )
     ms[1] = EndpointMeasure("fp8", "fp8", FP8, power_reason="no power reading (no GPU telemetry)")
     state.set("energy_usd_per_kwh", 0.2)
@@ -218,11 +218,11 @@ def test_energy_says_its_power_basis_and_arithmetic(state: WhatIf) -> None:
     # 600 W × 12 × 1 × 730 h ÷ 1000 = 5,256 kWh × $0.20 = $1,051.20
     assert row.energy_month.value == pytest.approx(1_051.2)
     assert row.energy_month.text == "$1,051/month"
-    assert row.energy_month.note == "600 W/GPU at sweep level 16 × 12 × 1 GPU × 730 h × $0.2/kWh"
+    assert row.energy_month.note == "600 W/GPU at load level 16 × 12 × 1 GPU × 730 h × $0.2/kWh"
     assert row.monthly.value == pytest.approx(35_040)  # energy is not added to the bill
     assert table.row("fp8").energy_month.text == "no power reading (no GPU telemetry)"
     # the measured mix and where it was measured: 1024 ÷ 256 = 4 at the capacity level
-    assert row.usd_per_m_blended.note == "at 4.00:1 in:out (measured at sweep level 16)"
+    assert row.usd_per_m_blended.note == "at 4.00:1 in:out (measured at load level 16)"
     given = build_comparison(ms, state, "bf16", input_per_output=2.0).row("bf16")
     # 4.3403 ÷ (1 + 2) = $1.4468 at the workload's 2:1
     assert given.usd_per_m_blended.value == pytest.approx(1.446_759)

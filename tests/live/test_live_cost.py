@@ -78,7 +78,7 @@ async def test_energy_per_month_from_the_simulators_measured_power(
         await pilot.press("q")
     watts, _, basis = c.energy_power.partition(" W/GPU ")
     # the level held so far, once measured long enough; else the recent mean
-    assert basis.startswith(("mean of the last 60 s", "at sweep level "))
+    assert basis.startswith(("mean of the last 60 s", "at load level "))
     assert c.energy_basis.startswith(f"{c.energy_power} × 3 × 1 GPU × 730 h × $0.12/kWh")
     # W × 3 replicas × 1 GPU × 730 h ÷ 1000 × $0.12 (W shown rounded to the watt)
     assert c.energy_month_usd == pytest.approx(float(watts) * 3 * 730 / 1000 * 0.12, abs=0.14)

@@ -191,8 +191,8 @@ def test_energy_from_power_at_the_capacity_level_by_hand() -> None:
     assert c.replicas == 12
     assert c.energy_month_usd == pytest.approx(367.92)
     assert c.energy_month == "$368/month"
-    assert c.energy_power == "350 W/GPU at sweep level 1"
-    assert c.energy_basis == "350 W/GPU at sweep level 1 × 12 × 1 GPU × 730 h × $0.12/kWh"
+    assert c.energy_power == "350 W/GPU at load level 1"
+    assert c.energy_basis == "350 W/GPU at load level 1 × 12 × 1 GPU × 730 h × $0.12/kWh"
     # the electricity is beside the bill: monthly stays 12 × $4.00 × 730 = $35,040
     assert c.monthly_usd == pytest.approx(35_040)
     # $/1M input 4 ÷ (1024 × 3600) × 10⁶ = $1.0851; $/request 4 ÷ (2 × 3600) = $0.000556;
@@ -202,7 +202,7 @@ def test_energy_from_power_at_the_capacity_level_by_hand() -> None:
     assert c.usd_per_1m_blended == pytest.approx(0.868_056)
     assert c.unit_costs == (
         "input $1.09/1M tok · $0.000556/req · blended $0.87/1M tok at 4.00:1 in:out "
-        "(measured at sweep level 1)"
+        "(measured at load level 1)"
     )
 
 
@@ -221,7 +221,7 @@ def test_energy_from_the_recent_mean_without_power_at_the_level() -> None:
     c = cost(vs)
     # (400 + 600) ÷ 2 = 500 W × 12 × 730 ÷ 1000 = 4,380 kWh × $0.12 = $525.60
     assert c.energy_month_usd == pytest.approx(525.6)
-    assert c.energy_power == "500 W/GPU mean of the last 60 s; none measured at sweep level 1"
+    assert c.energy_power == "500 W/GPU mean of the last 60 s; none measured at load level 1"
 
 
 def test_energy_per_level_while_measuring_without_sweep_records() -> None:
@@ -242,7 +242,7 @@ def test_energy_per_level_while_measuring_without_sweep_records() -> None:
     # capacity 1 req/s: replicas ⌈20 × 1.2 ÷ 1⌉ = 24; 300 W × 24 × 730 ÷ 1000 × 0.12 = $630.72
     assert c.replicas == 24
     assert c.energy_month_usd == pytest.approx(630.72)
-    assert c.energy_power == "300 W/GPU at sweep level 2"
+    assert c.energy_power == "300 W/GPU at load level 2"
 
 
 def test_energy_cell_says_why_without_power() -> None:

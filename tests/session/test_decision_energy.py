@@ -55,7 +55,7 @@ def test_energy_is_priced_at_the_capacity_levels_power(session: Session) -> None
         energy = watts * replicas * 1 * HOURS / 1000 * USD_PER_KWH
         assert r.finance.energy_month.value == pytest.approx(energy)
         assert r.finance.energy_month.note == (
-            f"{watts:.0f} W/GPU at sweep level {level:g} × {replicas:g} × 1 GPU × "
+            f"{watts:.0f} W/GPU at load level {level:g} × {replicas:g} × 1 GPU × "
             f"{HOURS} h × ${USD_PER_KWH:g}/kWh"
         )
         # the session's average power (the old basis) is not what is priced

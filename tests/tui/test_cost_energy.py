@@ -60,7 +60,7 @@ def by_hand(session: Session, name: str, replicas: int) -> dict[str, str]:
         "blended": format_value(per_1m_out / (1 + mix), USD_PER_M_TOKENS),
         "mix": f"{mix:.2f}:1 in:out",
         "energy": format_value(energy, USD_MONTH),
-        "watts": f"{watts:.0f} W/GPU at sweep level {LEVEL:g}",
+        "watts": f"{watts:.0f} W/GPU at load level {LEVEL:g}",
     }
 
 
@@ -85,7 +85,7 @@ async def test_cost_view_detail_lines_follow_the_selected_row(session_path: Path
             assert lines[0].startswith(f"[b]{name}[/b] priced from synth")
             assert lines[2] == (
                 f"input {want['input']} · {want['request']} · blended {want['blended']} at "
-                f"{want['mix']} (measured at sweep level {LEVEL:g})"
+                f"{want['mix']} (measured at load level {LEVEL:g})"
             )
             assert lines[3] == (
                 f"energy {want['energy']} (not in $/month): {want['watts']} × {replicas} × "
