@@ -265,9 +265,11 @@ class ReplayFeed:
                 fallback=self.review_dir,
             )  # fmt: skip
         except QtuiError as exc:
-            if self._draft is None or self._draft.path is None:
+            if self._draft is None:
                 raise
             self._draft.close(keep=True)  # the next `qtui replay` of it finishes the review
+            if self._draft.path is None or self._draft.error is not None:
+                raise
             raise QtuiError(
                 f"{exc}; your changes are kept in {self._draft.path}: the next "
                 f"`qtui replay {self.review_of}` finishes them"

@@ -200,3 +200,24 @@ def test_a_saved_review_leaves_no_draft(original: Path) -> None:
     asyncio.run(feed.stop())
     assert feed.saved_path is not None
     assert not list(original.parent.glob(f"*{SUFFIX}"))
+
+
+def test_a_review_that_cannot_be_written_is_kept_as_a_draft(
+    original: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qtui.errors import QtuiError
+    from qtui.session.review_draft import SUFFIX, recover_drafts
+
+    def refuse(*_: object, **__: object) -> Path:
+        raise QtuiError("synth-review.qtsession: cannot write the review session (disk full)")
+
+    feed, now = _feed(original)
+    _review(feed, now)
+    monkeypatch.setattr("qtui.live.replay.write_review", refuse)
+    asyncio.run(feed.stop())
+    [draft] = sorted(original.parent.glob(f"synth-review-*{SUFFIX}"))
+    assert feed.saved_path is None and feed.review_error is not None
+    assert "disk full" in feed.review_error and str(draft) in feed.review_error
+    monkeypatch.undo()
+    [line] = recover_drafts(original, fallback=original.parent / "fallback")
+    assert "4 changes" in line and not draft.exists() and len(_reviews(original.parent)) == 1
