@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -154,25 +154,49 @@ _SETTINGS_ENV = frozenset(
 )
 
 
-def wait_ready(server: ServerProcess, timeout_s: float = 120.0, poll_s: float = 0.2) -> None:
-    """Block until GET /v1/models answers 200; a server that exits or stalls is one clear line."""
-    deadline = time.monotonic() + timeout_s
+def wait_until_up(
+    server: ServerProcess,
+    path: str,
+    *,
+    what: str,
+    state: str,
+    timeout_s: float,
+    poll_s: float,
+    log_lines: int = 5,
+    on_wait: Callable[[float], None] | None = None,
+) -> float:
+    """Poll GET ``path`` until 200; seconds taken. A server that exits first, or is not up
+    after ``timeout_s``, is one QtuiError naming it, its URL and the end of its log.
+    ``on_wait(seconds so far)`` runs after each failed poll (progress lines)."""
+    t0 = time.monotonic()
+    name = f"{what} {server.spec.name!r}"
     with httpx.Client(timeout=2.0) as client:
         while True:
             if server.proc.poll() is not None:
                 raise QtuiError(
-                    f"llama.cpp server {server.spec.name!r} exited with {server.proc.returncode} "
-                    f"before it was ready: {server.log_tail()}"
+                    f"{name} exited with {server.proc.returncode} before it was {state}; "
+                    f"see {server.log_path}: {server.log_tail(log_lines)}"
                 )
             with contextlib.suppress(httpx.HTTPError):
-                if client.get(f"{server.url}/v1/models").status_code == 200:
-                    return
-            if time.monotonic() > deadline:
+                if client.get(f"{server.url}{path}").status_code == 200:
+                    return time.monotonic() - t0
+            waited = time.monotonic() - t0
+            if waited > timeout_s:
                 raise QtuiError(
-                    f"llama.cpp server {server.spec.name!r} not ready after {timeout_s:.0f} s "
-                    f"on {server.url}: {server.log_tail()}"
+                    f"{name} not {state} after {timeout_s:.0f} s on {server.url}; "
+                    f"see {server.log_path}: {server.log_tail(log_lines)}"
                 )
+            if on_wait is not None:
+                on_wait(waited)
             time.sleep(poll_s)
+
+
+def wait_ready(server: ServerProcess, timeout_s: float = 120.0, poll_s: float = 0.2) -> None:
+    """Block until GET /v1/models answers 200; a server that exits or stalls is one clear line."""
+    wait_until_up(
+        server, "/v1/models", what="llama.cpp server", state="ready", timeout_s=timeout_s,
+        poll_s=poll_s,
+    )  # fmt: skip
 
 
 @contextlib.contextmanager

@@ -7,16 +7,13 @@ import os
 import shutil
 import signal
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from qtui.config.profile import Profile
-from qtui.engines.server import ServerProcess, ServerSpec, spawn
-from qtui.errors import ConfigError, QtuiError
+from qtui.engines.server import ServerProcess, ServerSpec, spawn, wait_until_up
+from qtui.errors import ConfigError
 from qtui.launch.plan import VllmServer, fit_problem, plan
 
 Log = Callable[[str], None]
@@ -71,29 +68,17 @@ def wait_healthy(
     poll_s: float = 1.0,
 ) -> float:
     """Poll GET /health until 200; print progress every ``every_s``; returns seconds taken."""
-    t0 = time.monotonic()
-    shown = t0
-    name = server.spec.name
-    with httpx.Client(timeout=2.0) as client:
-        while True:
-            if server.proc.poll() is not None:
-                raise QtuiError(
-                    f"vLLM server {name!r} exited with {server.proc.returncode} before it was "
-                    f"healthy; see {server.log_path}: {server.log_tail(3)}"
-                )
-            with contextlib.suppress(httpx.HTTPError):
-                if client.get(f"{server.url}/health").status_code == 200:
-                    return time.monotonic() - t0
-            now = time.monotonic()
-            if now - t0 > timeout_s:
-                raise QtuiError(
-                    f"vLLM server {name!r} not healthy after {timeout_s:.0f} s on {server.url}; "
-                    f"see {server.log_path}: {server.log_tail(3)}"
-                )
-            if now - shown >= every_s:
-                shown = now
-                log(f"  {name}: starting, {now - t0:.0f} s: {_last_line(server)}")
-            time.sleep(poll_s)
+    shown = [0.0]
+
+    def progress(waited: float) -> None:
+        if waited - shown[0] >= every_s:
+            shown[0] = waited
+            log(f"  {server.spec.name}: starting, {waited:.0f} s: {_last_line(server)}")
+
+    return wait_until_up(
+        server, "/health", what="vLLM server", state="healthy", timeout_s=timeout_s,
+        poll_s=poll_s, log_lines=3, on_wait=progress,
+    )  # fmt: skip
 
 
 def start(server: VllmServer, log_dir: Path, env: Mapping[str, str]) -> ServerProcess:
