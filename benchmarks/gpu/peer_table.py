@@ -71,6 +71,51 @@ def client_table(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def _window_tps(w: dict[str, Any]) -> tuple[float | None, float | None, float | None]:
+    """(client tok/s, the server's counter over that window in tok/s, client ITL p50 s)."""
+    res = w["result"]
+    dur = res.get("duration_s")
+    server = w["server"]["generation_tokens"] / dur if dur else None
+    return res.get("out_tps"), server, res.get("itl_p50")
+
+
+def _mean(xs: list[float]) -> float:
+    return sum(xs) / len(xs)
+
+
+def windows_table(rows: list[dict[str, Any]]) -> list[str]:
+    """Rows run with --repeat: each client's windows, alternating, so both see the same drift."""
+    out = [
+        "| endpoint | streams | client | windows | out tok/s each | mean | vs peer mean "
+        "| vLLM counter, same windows | client vs counter | ITL p50 mean |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        ws = r.get("windows") or []
+        if len({w["round"] for w in ws}) < 2:
+            continue
+        means: dict[str, float] = {}
+        for client in ("peer", "qtui"):
+            got = [_window_tps(w) for w in ws if w["client"] == client]
+            tps = [t for t, _, _ in got if t is not None]
+            srv = [s for _, s, _ in got if s is not None]
+            itl = [i for _, _, i in got if i is not None]
+            if not tps:
+                continue
+            means[client] = _mean(tps)
+            name = "vllm bench serve" if client == "peer" else "qtui"
+            vs = "" if client == "peer" else pct(means[client], means.get("peer"))
+            each = ", ".join(f"{t:.0f}" for t in tps)
+            counter = f"{_mean(srv):.0f}" if srv else "—"
+            out.append(
+                f"| {r['endpoint']} | {r['level']} | {name} | {len(tps)} | {each} | "
+                f"{means[client]:.0f} | {vs} | {counter} | "
+                f"{pct(means[client], _mean(srv) if srv else None)} | "
+                f"{ms(_mean(itl) if itl else None)} |"
+            )
+    return out
+
+
 def nvml_table(roots: list[Path]) -> list[str]:
     out = ["| read at | what | qtui (NVML) MiB | nvidia-smi MiB | diff |", "|---|---|---|---|---|"]
     for root in roots:
@@ -91,7 +136,8 @@ def nvml_table(roots: list[Path]) -> list[str]:
 
 def main(roots: list[Path]) -> None:
     rows = runs(roots)
-    print("\n".join([*latency_table(rows), "", *client_table(rows), "", *nvml_table(roots)]))
+    tables = [latency_table(rows), client_table(rows), windows_table(rows), nvml_table(roots)]
+    print("\n\n".join("\n".join(t) for t in tables if len(t) > 2))
 
 
 if __name__ == "__main__":

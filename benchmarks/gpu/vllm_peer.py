@@ -7,9 +7,11 @@ qtui bench alone on that endpoint (closed loop, N streams, fixed input/output le
 `vllm bench serve` with the same streams, lengths and number of requests. Around each of the two
 runs it scrapes /metrics, so vLLM's own histograms give a third, server-side estimate. Also
 compares qtui's NVML readings with nvidia-smi while the servers are up. Writes peer.json.
+With --repeat N each row runs N rounds of alternating windows (qtui then peer, peer then qtui,
+...) and the peer is vLLM's bench imported once (peer_worker.py), so short windows stay cheap.
 
     python benchmarks/gpu/vllm_peer.py PROFILE --out DIR [--level 32] [--extra bf16:128]
-        [--row fp8:32 ...] [--attach STATE] [--duration 60]
+        [--row fp8:32 ...] [--attach STATE] [--duration 60] [--repeat 3]
         [--vllm "python3 -m vllm.entrypoints.cli.main"] [--tokenizer /root/smol]
 """
 
@@ -80,15 +82,16 @@ def pick(d: dict[str, Any] | None, metric: str, p: int) -> float | None:
 
 
 def run_qtui(
-    prof: Profile, profile_path: Path, name: str, url: str, level: int, dur: float, out: Path
-) -> dict[str, Any]:
+    prof: Profile, profile_path: Path, name: str, url: str, level: int, dur: float, out: Path,
+    tag: str = "",
+) -> dict[str, Any]:  # fmt: skip
     path = out / f"{name}-c{level}.toml"
     path.write_text(tomli_w.dumps(one_endpoint_profile(prof, name, url, level, dur)))
     golden = profile_path.parent / "golden"
     if golden.is_dir() and not (out / "golden").exists():
         shutil.copytree(golden, out / "golden")
     t0 = time.time()
-    summary = bench.run(path, out=out / f"qtui-{name}-c{level}", show_progress=False)
+    summary = bench.run(path, out=out / f"qtui-{name}-c{level}{tag}", show_progress=False)
     ep = summary["endpoints"][name]
     s = ep["summary"] or {}
     return {
@@ -106,12 +109,13 @@ def run_qtui(
     }  # fmt: skip
 
 
-def run_peer(
-    vllm: list[str], url: str, served: str, tokenizer: str, prof: Profile, level: int,
-    prompts: int, out: Path, tag: str,
-) -> dict[str, Any]:  # fmt: skip
-    cmd = [
-        *vllm, "bench", "serve", "--backend", "vllm", "--base-url", url,
+def peer_argv(
+    url: str, served: str, tokenizer: str, prof: Profile, level: int, prompts: int, out: Path,
+    tag: str,
+) -> list[str]:  # fmt: skip
+    """The arguments after `vllm bench serve` for the same load and request body as qtui's."""
+    return [
+        "--backend", "vllm", "--base-url", url,
         "--endpoint", "/v1/completions", "--model", served, "--tokenizer", tokenizer,
         "--dataset-name", "random",
         "--random-input-len", str(prof.workload.input_tokens.mean),
@@ -124,9 +128,47 @@ def run_peer(
         "--percentile-metrics", "ttft,tpot,itl,e2el", "--metric-percentiles", "50,95",
         "--save-result", "--result-dir", str(out), "--result-filename", f"{tag}.json",
     ]  # fmt: skip
+
+
+class PeerWorker:
+    """benchmarks/gpu/peer_worker.py: `vllm bench serve` imported once, run once per window."""
+
+    def __init__(self) -> None:
+        here = Path(__file__).with_name("peer_worker.py")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(here)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert self.proc.stdout is not None
+        if self.proc.stdout.readline().strip() != "ready":
+            raise SystemExit("peer_worker.py did not start (vLLM not importable?)")
+
+    def run(self, argv: list[str]) -> int:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps(argv) + "\n")
+        self.proc.stdin.flush()
+        answer = json.loads(self.proc.stdout.readline() or '{"rc": 1, "error": "worker died"}')
+        if answer.get("error"):
+            print(f"peer: {answer['error']}", flush=True)
+        return int(answer["rc"])
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
+def run_peer(
+    vllm: list[str] | PeerWorker, url: str, served: str, tokenizer: str, prof: Profile,
+    level: int, prompts: int, out: Path, tag: str,
+) -> dict[str, Any]:  # fmt: skip
+    argv = peer_argv(url, served, tokenizer, prof, level, prompts, out, tag)
     t0 = time.time()
-    with (out / f"{tag}.log").open("w") as log:
-        rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode
+    if isinstance(vllm, PeerWorker):
+        cmd, rc = ["vllm", "bench", "serve", *argv], vllm.run(argv)
+    else:
+        cmd = [*vllm, "bench", "serve", *argv]
+        with (out / f"{tag}.log").open("w") as log:
+            rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode
     res: dict[str, Any] = {"rc": rc, "wall_s": time.time() - t0, "command": shlex.join(cmd)}
     path = out / f"{tag}.json"
     if path.exists():
@@ -210,6 +252,42 @@ def servers(prof: Profile, out: Path, attach: Path | None) -> Iterator[dict[str,
     yield {n: (s["url"], s["pid"]) for n, s in doc["servers"].items() if "failed" not in s}
 
 
+def compare(
+    args: argparse.Namespace, prof: Profile, peer: list[str] | PeerWorker, name: str, url: str,
+    served: str, level: int, doc: dict[str, Any],
+) -> dict[str, Any]:  # fmt: skip
+    """qtui and the peer on one endpoint, in alternating windows (q p, p q, q p, ...).
+
+    The server's own throughput moves between back-to-back windows (synchronised 256-token
+    waves), so one window per client can differ by several percent for reasons of the server's;
+    alternating the order and repeating gives each client windows at the same points in time.
+    """
+    row: dict[str, Any] = {"endpoint": name, "level": level, "windows": []}
+    doc["runs"].append(row)
+    prompts = 0
+    for rnd in range(args.repeat):
+        for client in ("qtui", "peer") if rnd % 2 == 0 else ("peer", "qtui"):
+            tag = f"-r{rnd}" if args.repeat > 1 else ""
+            before = scrape(url)
+            if client == "qtui":
+                res = run_qtui(prof, args.profile, name, url, level, args.duration, args.out, tag)
+                if not prompts:  # the peer sends as many requests as qtui completed
+                    prompts = max(level, round((res["requests"] or level) / level) * level)
+                    row["prompts"] = prompts
+            else:
+                res = run_peer(
+                    peer, url, served, args.tokenizer, prof, level, prompts, args.out,
+                    f"vllm-bench-{name}-c{level}{tag}",
+                )  # fmt: skip
+            server = hist(before, scrape(url))
+            row["windows"].append({"client": client, "round": rnd, "result": res, "server": server})
+            if rnd == 0:  # the first pair, as before, for peer_table.py's per-row tables
+                row[client] = res
+                row[f"server_hist_{client}_window"] = server
+            (args.out / "peer.json").write_text(json.dumps(doc, indent=1, default=str))
+    return row
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     ap.add_argument("profile", type=Path)
@@ -222,6 +300,7 @@ def main() -> int:
     ap.add_argument("--row", action="append", default=[], help="NAME:LEVEL; replaces --level")
     ap.add_argument("--attach", type=Path, help="hold.py's state file: use its servers")
     ap.add_argument("--session", action="store_true", help="first qtui bench --quality on all")
+    ap.add_argument("--repeat", type=int, default=1, help="rounds of alternating windows per row")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     prof = load_model(args.profile, Profile)
@@ -238,28 +317,17 @@ def main() -> int:
         if args.session:  # all endpoints at once: sweep + golden set, recorded as a session
             bench.run(args.profile, out=args.out / "session", quality=True, endpoint_urls=urls,
                       show_progress=False)  # fmt: skip
+        peer: list[str] | PeerWorker = shlex.split(args.vllm)
+        if args.repeat > 1:
+            peer = PeerWorker()  # imports vLLM once (25-50 s), not once per window
         for name, level in runs:
             if name not in urls:
                 continue
             ep = next(e for e in prof.endpoints if e.name == name)
-            url, served = urls[name], ep.model or name
-            m0 = scrape(url)
-            q = run_qtui(prof, args.profile, name, url, level, args.duration, args.out)
-            m1 = scrape(url)
-            prompts = max(level, round((q["requests"] or level) / level) * level)
-            peer = run_peer(
-                shlex.split(args.vllm), url, served, args.tokenizer, prof, level, prompts,
-                args.out, f"vllm-bench-{name}-c{level}",
-            )  # fmt: skip
-            m2 = scrape(url)
-            row = {
-                "endpoint": name, "level": level, "prompts": prompts,
-                "qtui": q, "peer": peer,
-                "server_hist_qtui_window": hist(m0, m1), "server_hist_peer_window": hist(m1, m2),
-            }  # fmt: skip
-            doc["runs"].append(row)
+            row = compare(args, prof, peer, name, urls[name], ep.model or name, level, doc)
             print(json.dumps(row, default=str), flush=True)
-            (args.out / "peer.json").write_text(json.dumps(doc, indent=1, default=str))
+        if isinstance(peer, PeerWorker):
+            peer.close()
     doc["ended"] = time.time()
     (args.out / "peer.json").write_text(json.dumps(doc, indent=1, default=str))
     return 0
