@@ -106,12 +106,11 @@ def serve(
     """
     urls = {e.name: (endpoint_urls or {}).get(e.name) or e.url for e in prof.endpoints}
     if launch:  # start the profile's [endpoints.launch] vLLM servers; stop them when done
-        from qtui.launch.vllm import LOG_DIR, launch_servers
+        from qtui.launch.vllm import LOG_DIR, launched
 
-        with launch_servers(prof, LOG_DIR) as procs:
-            urls.update({p.spec.name: p.url for p in procs})
-            pids = {p.spec.name: p.proc.pid for p in procs}
-            yield Served({n: u for n, u in urls.items() if u}, pids=pids)
+        with launched(prof, LOG_DIR) as up:
+            urls.update(up.urls)
+            yield Served({n: u for n, u in urls.items() if u}, pids=up.pids)
         return
     to_sim = [e for e in prof.endpoints if not urls[e.name] and e.simulate is not None]
     if not to_sim:
@@ -252,7 +251,9 @@ def _gpu_sampler(prof: Profile, served: Served, col: _Collector) -> Any:
     from qtui.gpu.sampler import TelemetrySampler
 
     try:
-        sources = build_sources(prof.endpoints, pids=served.pids, exporter_urls=served.dcgm)
+        sources = build_sources(
+            prof.endpoints, pids=served.pids, exporter_urls=served.dcgm, urls=served.urls
+        )
     except QtuiError as exc:
         col.event("warning", f"no GPU telemetry: {exc}")
         return None

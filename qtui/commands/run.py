@@ -38,13 +38,18 @@ def run(
         from qtui.launch.plan import with_urls
         from qtui.launch.vllm import LOG_DIR, launched
 
-        with launched(prof, LOG_DIR) as urls:
-            prof = with_urls(prof, urls)
-            return _attach(prof, profile, record, no_record)
+        with launched(prof, LOG_DIR) as up:
+            return _attach(with_urls(prof, up.urls), profile, record, no_record, up.pids)
     _attach(prof, profile, record, no_record)
 
 
-def _attach(prof: Profile, profile: Path, record: Path | None, no_record: bool) -> None:
+def _attach(
+    prof: Profile,
+    profile: Path,
+    record: Path | None,
+    no_record: bool,
+    pids: dict[str, int] | None = None,
+) -> None:
     from qtui.live.controller import LiveFeed
     from qtui.live.tables import tables_for
     from qtui.tui.app import QtuiApp
@@ -61,6 +66,7 @@ def _attach(prof: Profile, profile: Path, record: Path | None, no_record: bool) 
         {e.name: e.url for e in prof.endpoints if e.url},
         profile_path=profile,
         record=None if no_record else record or default_session_path(prof.profile.name),
+        pids=pids,
     )
     QtuiApp(feed, title=f"qtui · {prof.profile.name}").run()
     print(saved_message(feed), file=sys.stderr)

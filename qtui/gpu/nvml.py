@@ -93,6 +93,12 @@ class NvmlSource:
         self._devices: list[_Device] = []
         self._proc_query: str | None = None
 
+    @property
+    def bindings(self) -> list[EndpointBinding]:
+        """The endpoint claims this source attributes GPUs and processes by."""
+        with self._lock:
+            return list(self._bindings)
+
     def set_bindings(self, bindings: Iterable[EndpointBinding]) -> None:
         """Replace the endpoint claims (e.g. once a launched server's pid is known)."""
         with self._lock:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,10 +56,26 @@ def resolve(executable: str) -> str:
     return found
 
 
-def _last_line(server: ServerProcess) -> str:
+# "(EngineCore pid=3557) INFO 11-23 22:30:30 [model_runner.py:747] " before vLLM's messages
+VLLM_LOG_PREFIX = re.compile(
+    r"^(?:\(\w+ pid=\d+\)\s*)?(?:DEBUG|INFO|WARNING|ERROR|CRITICAL)\s+"
+    r"\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?\s+\[[^\]]*\]\s*"
+)
+
+
+def progress_text(log_text: str, width: int) -> str:
+    """The last thing a starting server logged, without vLLM's prefix, cut to ``width``."""
+    lines = [ln.split("\r")[-1].strip() for ln in log_text.replace("\r\n", "\n").split("\n")]
+    lines = [ln for ln in lines if ln]
+    if not lines:
+        return "(no output yet)"
+    text = VLLM_LOG_PREFIX.sub("", lines[-1])
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
+
+
+def _last_line(server: ServerProcess, room: int) -> str:
     text = server.log_path.read_text(errors="replace") if server.log_path.exists() else ""
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    return lines[-1][-140:] if lines else "(no output yet)"
+    return progress_text(text, room)
 
 
 def wait_healthy(
@@ -73,7 +91,9 @@ def wait_healthy(
     def progress(waited: float) -> None:
         if waited - shown[0] >= every_s:
             shown[0] = waited
-            log(f"  {server.spec.name}: starting, {waited:.0f} s: {_last_line(server)}")
+            head = f"  {server.spec.name}: starting, {waited:.0f} s: "
+            room = max(20, shutil.get_terminal_size().columns - len(head) - 1)
+            log(head + _last_line(server, room))
 
     return wait_until_up(
         server, "/health", what="vLLM server", state="healthy", timeout_s=timeout_s,
@@ -137,10 +157,19 @@ def _exit_on_sigterm() -> Any:
     return signal.signal(signal.SIGTERM, handler)
 
 
+@dataclass(frozen=True, slots=True)
+class Launched:
+    """Where each endpoint answers (launched ones on 127.0.0.1, the rest as configured), and the
+    root pid of each server qtui started (NVML maps its engine's GPU memory to it)."""
+
+    urls: dict[str, str]
+    pids: dict[str, int]
+
+
 @contextlib.contextmanager
-def launched(profile: Profile, log_dir: Path, log: Log = print) -> Iterator[dict[str, str]]:
-    """Name → base URL for every endpoint: launched ones on 127.0.0.1, the rest as configured."""
+def launched(profile: Profile, log_dir: Path, log: Log = print) -> Iterator[Launched]:
+    """The profile's servers started (launch_servers), as URLs and pids by endpoint name."""
     with launch_servers(profile, log_dir, log) as servers:
         urls = {e.name: e.url for e in profile.endpoints if e.url}
         urls.update({s.spec.name: s.url for s in servers})
-        yield urls
+        yield Launched(urls, {s.spec.name: s.proc.pid for s in servers})

@@ -53,7 +53,8 @@ def gpu_samples(snap: GpuSnapshot, endpoints: Iterable[str]) -> list[dict[str, A
                     "temperature_c": None,
                     "endpoint": n,
                     "state": "unattributed",
-                    "detail": "no GPU here is attributed to this endpoint (set gpu_indices)",
+                    "detail": "no GPU here is attributed to this endpoint (set gpu_indices;"
+                    " on a shared GPU its server is found by the port it listens on)",
                 }
             )
     return out

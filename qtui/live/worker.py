@@ -206,8 +206,12 @@ class LiveWorker:
         scraper.start()
         sampler = None
         try:
-            sources = build_sources(
-                self.profile.endpoints, pids=self.cfg.pids, exporter_urls=self.cfg.telemetry_urls
+            sources = await asyncio.to_thread(  # reads /proc for servers' pids: off the loop
+                build_sources,
+                self.profile.endpoints,
+                pids=self.cfg.pids,
+                exporter_urls=self.cfg.telemetry_urls,
+                urls=urls,
             )
             self._local = [e.name for e in self.profile.endpoints if e.name not in sources]
             sampler = TelemetrySampler(sources, rate_hz=self.cfg.gpu_hz, on_snapshot=self._on_gpu)

@@ -44,7 +44,9 @@ def no_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_servers_start_in_turn_answer_and_stop(fake_vllm: Path, tmp_path: Path) -> None:
     prof = profile(fake_vllm, ("bf16", "/m", 0.3, 0), ("fp8", "/m", 0.4, 1))
     lines: list[str] = []
-    with launched(prof, tmp_path / "logs", lines.append) as urls:
+    with launched(prof, tmp_path / "logs", lines.append) as up:
+        urls = up.urls
+        assert set(up.pids) == {"bf16", "fp8"} and all(pid > 0 for pid in up.pids.values())
         assert urls["remote"] == "http://10.1.2.3:8000"
         for name in ("bf16", "fp8"):
             assert httpx.get(f"{urls[name]}/health").status_code == 200
@@ -92,3 +94,16 @@ def test_a_missing_vllm_is_one_line(tmp_path: Path) -> None:
         launch_servers(prof, tmp_path, lambda _: None),
     ):
         pass
+
+
+def test_progress_shows_vllm_message_without_prefix_cut_to_width() -> None:
+    log = (
+        "(APIServer pid=951) WARNING 11-23 22:17:13 [system_utils.py:299] Found ulimit\n"
+        "(EngineCore pid=3557) INFO 11-23 22:30:30 [model_runner.py:747] Graph capturing "
+        "finished in 4 secs, took 0.39 GiB\n\n"
+    )
+    assert vllm.progress_text(log, 80) == "Graph capturing finished in 4 secs, took 0.39 GiB"
+    assert vllm.progress_text(log, 20) == "Graph capturing fin…"
+    bar = "Capturing CUDA graphs:  12%|█ | 6/51\rCapturing CUDA graphs:  71%|███ | 36/51\r\n"
+    assert vllm.progress_text(bar, 80) == "Capturing CUDA graphs:  71%|███ | 36/51"
+    assert vllm.progress_text("", 80) == "(no output yet)"
