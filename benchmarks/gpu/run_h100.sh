@@ -10,7 +10,8 @@
 #                  qtui vs `vllm bench serve` + histograms + NVML vs smi
 #   session        down, then qtui bench PROFILE --launch --quality: 3 servers, sweep, golden set
 #   tui            down, then `qtui run PROFILE --launch` on an 80x24 pty (tui_pty.py): start-up
-#                  progress, load, golden set, each view, quit; then no server may be left
+#                  progress, load, golden set, each view, quit; then no server may be left.
+#                  ATTACH=1: `qtui run PROFILE` against hold.py's servers, as if started by hand
 # Results go to $OUT (at most 8 files), bulky ones as one tarball. See benchmarks/gpu/README.md.
 set -uo pipefail
 step=$1; shift
@@ -81,11 +82,11 @@ peer)
   tar czf "$OUT/peer-run.tar.gz" -C /root/run --exclude='*.qtsession' --exclude='requests.parquet' \
     peer logs /root/run-peer.log 2>/dev/null
   ls -la "$OUT" ;;
-tui)
-  bash "$0" down
+tui)  # ATTACH=1: attach to hold.py's servers (started outside qtui, as by hand) instead
+  if [ -z "${ATTACH:-}" ]; then bash "$0" down; launch=--launch; else launch=; fi
   rm -rf /root/run/tui; mkdir -p /root/run/tui
   timeout -s INT "${LIMIT:-500}" python3 benchmarks/gpu/tui_pty.py --out /root/run/tui \
-    ${KEYS:+--keys "$KEYS"} -- python3 -m qtui run "$PROFILE" --launch --record /root/run/tui/tui.qtsession
+    ${KEYS:+--keys "$KEYS"} -- python3 -m qtui run "$PROFILE" $launch --record /root/run/tui/tui.qtsession
   nvidia-smi --query-compute-apps=pid,used_memory --format=csv | tee /root/run/tui/smi-after.csv
   pgrep -af "vllm|qtui" | grep -v pgrep | tee /root/run/tui/procs-after.txt
   cp /root/run/tui/tui.qtsession "$OUT/" 2>/dev/null; cp -r qtui-out/logs /root/run/tui/ 2>/dev/null

@@ -43,6 +43,8 @@ ENERGY_WINDOW_S = 60  # energy per token over the last minute
 ENERGY_SAMPLES = 4 * ENERGY_WINDOW_S  # GPU samples come at up to 4 Hz
 MIN_LEVEL_SECONDS = 3  # seconds at a level before it counts as a point on the capacity curve
 POWER_SAMPLES = 4 * 900  # per-GPU power samples kept: 15 minutes at 4 Hz, longer than a level
+CLIENT_STALE_S = 2.5  # client seconds older than the server's by this much: load has stopped
+MIN_RATE_WINDOW_S = 0.5  # a shorter (last, partial) second is not charted as a rate
 
 
 def _f(rec: Mapping[str, Any], *keys: str) -> float | None:
@@ -160,6 +162,8 @@ class ViewState:
             return
         ep = self.eps[name]
         if kind == "client_second":
+            if not self.measuring and (driven := _f(rec, "level")) is not None:
+                self.level = driven  # a sweep moves the level without a level event
             ep.client = dict(rec)
             self._series(ep, rec)
             tokens = (_f(rec, "out_tps") or 0.0) * (_f(rec, "duration_s") or 1.0)
@@ -233,7 +237,10 @@ class ViewState:
     def _series(self, ep: _Ep, rec: Mapping[str, Any]) -> None:
         s = ep.series
         s["t"].append(_f(rec, "t") or 0.0)
-        s["out_tps"].append(_f(rec, "out_tps") or 0.0)
+        tps = _f(rec, "out_tps") or 0.0
+        if (_f(rec, "duration_s") or 1.0) < MIN_RATE_WINDOW_S and s["out_tps"]:
+            tps = s["out_tps"][-1]  # a run's last partial second: too short for a rate
+        s["out_tps"].append(tps)
         s["rps"].append(_f(rec, "win_rps", "rps") or 0.0)
         for key in ("ttft_p50", "ttft_p95", "itl_p95", "e2e_p95"):  # the window's, when recorded
             s[key].append(_f(rec, f"win_{key}", key) or 0.0)
@@ -476,8 +483,8 @@ class ViewState:
                     running=None if (v := _f(s, "running")) is None else int(v),
                     waiting=None if (v := _f(s, "waiting")) is None else int(v),
                     server_metrics=s.get("status") != "not_exposed",
-                    out_tps=_f(c, "out_tps") if c else _f(s, "generation_tps"),
-                    rps=_f(c, "win_rps", "rps"),
+                    out_tps=_f(c, "out_tps") if _current(c, s) else _f(s, "generation_tps"),
+                    rps=_f(c, "win_rps", "rps") if _current(c, s) else None,
                     ttft=_latency(c, s, "ttft", slo.ttft_p95_ms),
                     itl=_latency(c, s, "itl", slo.itl_p95_ms),
                     e2e=_latency(c, s, "e2e", slo.e2e_p95_ms),
@@ -517,6 +524,15 @@ class ViewState:
             ),
             slo_error_rate=slo.max_error_rate,
         )
+
+
+def _current(client: Mapping[str, Any], server: Mapping[str, Any]) -> bool:
+    """The client's last second still describes now: load is running (the server's seconds
+    have not gone on without it). Once load stops the server's own rate is shown instead."""
+    if not client:
+        return False
+    ct, st = _f(client, "t"), _f(server, "t")
+    return ct is None or st is None or st - ct <= CLIENT_STALE_S
 
 
 def _latency(

@@ -59,3 +59,36 @@ def test_server_without_metrics_is_said_not_dashed() -> None:
     views = {v.name: v for v in s.snapshot(RunView()).endpoints}
     assert not views["bf16"].server_metrics and "no /metrics" in queue(views["bf16"])
     assert views["fp8"].server_metrics and "no /metrics" not in queue(views["fp8"])
+
+
+def test_a_sweep_moves_the_shown_level_and_a_held_level_follows_only_the_keys() -> None:
+    s = state()
+    s.ingest("event", {"kind": "load", "key": "measuring", "value": False})  # a sweep started
+    s.ingest("client_second", {"endpoint": "bf16", "t": 1.0, "duration_s": 1.0, "level": 32.0})
+    assert s.level == 32.0
+    s.ingest("event", {"kind": "load", "key": "measuring", "value": True})  # held level 16
+    s.ingest("event", {"kind": "load", "key": "level", "value": 16})
+    s.ingest("client_second", {"endpoint": "bf16", "t": 2.0, "duration_s": 1.0, "level": 8.0})
+    assert s.level == 16.0  # a second still driven at the old level does not undo the key
+
+
+def test_once_load_stops_throughput_is_what_the_server_reports() -> None:
+    s = state()
+    s.ingest("client_second", {"endpoint": "bf16", "t": 10.0, "duration_s": 1.0,
+                               "out_tps": 6500.0, "win_rps": 25.6})  # fmt: skip
+    s.ingest("server_second", {"endpoint": "bf16", "t": 11.0, "generation_tps": 6400.0})
+    view = next(v for v in s.snapshot(RunView()).endpoints if v.name == "bf16")
+    assert (view.out_tps, view.rps) == (6500.0, 25.6)  # load running: the client's second
+    s.ingest("server_second", {"endpoint": "bf16", "t": 13.0, "generation_tps": 0.0})
+    view = next(v for v in s.snapshot(RunView()).endpoints if v.name == "bf16")
+    assert (view.out_tps, view.rps) == (0.0, None)  # 3 s without a client second: stopped
+
+
+def test_a_runs_last_partial_second_is_not_charted_as_a_rate() -> None:
+    s = state()
+    s.ingest("client_second", {"endpoint": "fp8", "t": 1.0,
+                               "duration_s": 1.0, "out_tps": 3900.0})  # fmt: skip
+    s.ingest("client_second", {"endpoint": "fp8", "t": 1.25, "duration_s": 0.25,
+                               "out_tps": 7900.0})  # fmt: skip
+    view = next(v for v in s.snapshot(RunView()).endpoints if v.name == "fp8")
+    assert view.history.out_tps[-2:] == (3900.0, 3900.0)
