@@ -112,7 +112,8 @@ class LiveFeed:
                 source="live",
                 profile=self.profile.profile.name,
                 mode=st["mode"],
-                level=st["level"],
+                # a sweep steps through its levels itself: show the one its load is driven at
+                level=self.state.level if st["mode"] == "sweep" and st["running"] else st["level"],
                 running=st["running"],
                 elapsed_s=time.time() - self.t_start,
                 requests_sent=st["requests_sent"],

@@ -157,6 +157,32 @@ async def test_a_dead_endpoint_goes_grey_and_the_others_go_on(
         await pilot.press("q")
 
 
+async def test_a_sweep_shows_the_level_its_load_is_driven_at(
+    sim_demo: SimProcess, tmp_path: Path
+) -> None:
+    prof = light_profile()
+    sweep = prof.load.sweep.model_copy(update={"levels": [1.0, 3.0], "step_duration_s": 2.0})
+    prof = prof.model_copy(
+        update={"load": prof.load.model_copy(update={"mode": "sweep", "sweep": sweep})}
+    )
+    feed = LiveFeed(prof, tables_for(prof), sim_demo.endpoints, profile_path=demo_profile(),
+                    simulated=True, autostart_load=True, telemetry_urls=sim_demo.dcgm_urls,
+                    record=None)  # fmt: skip
+    app = QtuiApp(feed)
+    async with app.run_test(size=(80, 24)) as pilot:
+        seen: set[float | None] = set()
+
+        def at_second_step() -> bool:
+            run = feed.snapshot().run
+            if run.running:
+                seen.add(run.level)
+            return run.running and run.level == 3.0
+
+        await until(pilot, "the status at the sweep's second level (3)", at_second_step)
+        assert 1.0 in seen  # it showed the first step's level before
+        await pilot.press("q")
+
+
 async def test_a_killed_measurement_process_is_reported_and_loses_no_record(
     sim_demo: SimProcess, tmp_path: Path
 ) -> None:
