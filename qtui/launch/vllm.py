@@ -129,9 +129,10 @@ def launch_servers(
     env = {**os.environ, "VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1"}
     previous = _exit_on_sigterm()
     try:
-        for i, s in enumerate(servers, 1):
+        log(f"qtui: server logs in {log_dir}/ (<endpoint>.log)")
+        for i, s in enumerate(servers, 1):  # each line fits an 80-column terminal
             log(f"qtui: starting {s.name} ({i}/{len(servers)}) on {s.url}, GPU {s.gpu_index}, "
-                f"memory {s.fraction:g}; log {log_dir / (s.name + '.log')}")  # fmt: skip
+                f"memory {s.fraction:g}")  # fmt: skip
             proc = start(s, log_dir, env)
             started.append(proc)
             took = wait_healthy(proc, s.ready_timeout_s, log)

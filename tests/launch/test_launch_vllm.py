@@ -57,6 +57,8 @@ def test_servers_start_in_turn_answer_and_stop(fake_vllm: Path, tmp_path: Path) 
     assert "CUDA_VISIBLE_DEVICES: 1" in fp8_log
     starts = [ln for ln in lines if "starting" in ln or "healthy" in ln]
     assert [ln.split()[1] for ln in starts] == ["starting", "bf16", "starting", "fp8"]
+    assert all(len(ln) <= 80 for ln in starts)  # an 80x24 terminal over SSH: no wrapped lines
+    assert any(str(tmp_path / "logs") in ln for ln in lines)  # where the logs are, said once
     for name in ("bf16", "fp8"):
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"{urls[name]}/health")
