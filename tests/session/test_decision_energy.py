@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import polars as pl
 import pytest
 
 from qtui.live.replay import ReplayFeed
 from qtui.session.decision import decide
 from qtui.session.reader import Session, load_session
 from qtui.session.synth import write_synthetic_session
+from tests.session.by_hand import level_power
 
 HOURS, USD_PER_KWH = 730, 0.12
 
@@ -23,32 +23,13 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Session:
     return load_session(write_synthetic_session(path, endpoints=2, minutes=3))
 
 
-def _level_watts(s: Session, name: str, level: float) -> float:
-    row = (
-        s.frame("sweep_level")
-        .filter((pl.col("endpoint") == name) & (pl.col("level") == level))
-        .row(0, named=True)
-    )
-    w = (
-        s.frame("gpu_sample")
-        .filter(
-            (pl.col("endpoint") == name)
-            & (pl.col("t") >= row["t_start"])
-            & (pl.col("t") <= row["t_end"])
-        )["power_w"]
-        .mean()
-    )
-    assert isinstance(w, float)
-    return w  # one GPU per endpoint in the synthetic session
-
-
 def test_energy_is_priced_at_the_capacity_levels_power(session: Session) -> None:
     d = decide(session)
     for name in ("bf16", "fp8"):
         r = d.row(name)
         level = r.summary.capacity.level
         assert level is not None
-        watts = _level_watts(session, name, level)
+        _, watts = level_power(session, name, level)
         replicas = r.finance.replicas.value
         assert replicas is not None
         # $/month = W × replicas × 1 GPU × 730 h ÷ 1000 × $/kWh

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import polars as pl
 import pytest
 from textual.pilot import Pilot
 
@@ -16,6 +15,7 @@ from qtui.session.reader import Session, load_session
 from qtui.session.synth import write_synthetic_session
 from qtui.tui.app import QtuiApp
 from qtui.tui.widgets.text import Cell
+from tests.session.by_hand import level_power
 
 HOURS, USD_PER_KWH, SYNTH_ON_DEMAND = 730, 0.12, 4.0
 LEVEL = 16.0  # the recording's capacity level: 32 is past the end of the 60 s replay
@@ -35,21 +35,8 @@ def xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def by_hand(session: Session, name: str, replicas: int) -> dict[str, str]:
-    """The level's row and the power samples inside it (one GPU per endpoint here)."""
-    lv = session.frame("sweep_level").filter(
-        (pl.col("endpoint") == name) & (pl.col("level") == LEVEL)
-    )
-    row = lv.row(0, named=True)
-    watts = (
-        session.frame("gpu_sample")
-        .filter(
-            (pl.col("endpoint") == name)
-            & (pl.col("t") >= row["t_start"])
-            & (pl.col("t") <= row["t_end"])
-        )["power_w"]
-        .mean()
-    )
-    assert isinstance(watts, float)
+    """Each detail-line figure for one endpoint, recomputed from the recorded rows."""
+    row, watts = level_power(session, name, LEVEL)
     per_1m_out = SYNTH_ON_DEMAND / (row["out_tps"] * 3600) * 1e6
     mix = row["in_tps"] / row["out_tps"]
     # energy $/month = W × replicas × 1 GPU × 730 h ÷ 1000 × $/kWh
