@@ -20,7 +20,9 @@ import polars as pl
 from qtui.client.record import RequestRecord
 from qtui.config.load import load_model
 from qtui.config.profile import Profile
+from qtui.engines.server import ServerProcess
 from qtui.errors import QtuiError
+from qtui.launch.watch import ServerWatch
 from qtui.load.engine import EndpointResult, LoadRun, Mode
 from qtui.load.selfcheck import ClientHealth
 from qtui.metrics.rolling import RollingLatency
@@ -78,8 +80,8 @@ class _Collector:
             self.gpu.append(row)
             self._journal("gpu_sample", dict(row))
 
-    def event(self, kind: str, msg: str) -> None:
-        ev = {"t": time.time(), "kind": kind, "key": "bench", "value": msg, "previous": None}
+    def event(self, kind: str, msg: str, key: str = "bench") -> None:
+        ev = {"t": time.time(), "kind": kind, "key": key, "value": msg, "previous": None}
         self.events.append(ev)
         self._journal("event", dict(ev))
         print(f"qtui: {kind}: {msg}", file=sys.stderr)
@@ -93,6 +95,7 @@ class Served:
     dcgm: dict[str, str] = field(default_factory=dict)
     simulated: bool = False
     pids: dict[str, int] = field(default_factory=dict)
+    servers: dict[str, ServerProcess] = field(default_factory=dict)  # the ones qtui started
 
 
 @contextlib.contextmanager
@@ -110,7 +113,7 @@ def serve(
 
         with launched(prof, LOG_DIR) as up:
             urls.update(up.urls)
-            yield Served({n: u for n, u in urls.items() if u}, pids=up.pids)
+            yield Served({n: u for n, u in urls.items() if u}, pids=up.pids, servers=up.servers)
         return
     to_sim = [e for e in prof.endpoints if not urls[e.name] and e.simulate is not None]
     if not to_sim:
@@ -375,9 +378,11 @@ def _run_served(
         processes=processes,
     )
     sampler = _gpu_sampler(used, served, col)
+    watch = ServerWatch(served.servers, lambda _n, line: col.event("error", line, "server_exit"))
     results: dict[str, EndpointResult] = {}
     quality_doc = None
     try:
+        watch.start()
         if sampler is not None:
             sampler.start()
         try:
@@ -394,6 +399,7 @@ def _run_served(
         if items is not None and results:
             quality_doc = _quality(used, items, served, results, writer)
     finally:
+        watch.stop()
         writer.append(
             "meta", {"t": time.time(), "mode": lr.mode, "endpoints_measured": list(results)}
         )
@@ -415,4 +421,16 @@ def _run_served(
     print(f"results in {out}/; session {spath}")
     if not results:
         raise QtuiError("no endpoint was measured")
+    idle = unanswered(results)
+    if idle:
+        why = "; ".join(watch.exited[n] for n in idle if n in watch.exited)
+        raise QtuiError(
+            f"no request completed on {', '.join(idle)}{f' ({why})' if why else ''}; "
+            f"what was recorded is in {out}/ and {spath}"
+        )
     return summary
+
+
+def unanswered(results: dict[str, EndpointResult]) -> list[str]:
+    """Endpoints that completed no request at all (`qtui bench` then exits 2, naming them)."""
+    return [n for n, r in results.items() if r.summary is None or r.summary.requests == 0]

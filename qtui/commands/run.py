@@ -39,7 +39,9 @@ def run(
         from qtui.launch.vllm import LOG_DIR, launched
 
         with launched(prof, LOG_DIR) as up:
-            return _attach(with_urls(prof, up.urls), profile, record, no_record, up.pids)
+            return _attach(
+                with_urls(prof, up.urls), profile, record, no_record, up.pids, up.servers
+            )
     _attach(prof, profile, record, no_record)
 
 
@@ -49,6 +51,7 @@ def _attach(
     record: Path | None,
     no_record: bool,
     pids: dict[str, int] | None = None,
+    servers: dict[str, Any] | None = None,
 ) -> None:
     from qtui.live.controller import LiveFeed
     from qtui.live.tables import tables_for
@@ -67,6 +70,7 @@ def _attach(
         profile_path=profile,
         record=None if no_record else record or default_session_path(prof.profile.name),
         pids=pids,
+        servers=servers,
     )
     QtuiApp(feed, title=f"qtui · {prof.profile.name}").run()
     print(saved_message(feed), file=sys.stderr)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from qtui.engines.build_flags import build_key, cmake_args, cpu_flags, x86_level
 from qtui.engines.cache import cache_dir, cpu_fingerprint, locked, sha256_file
 from qtui.errors import QtuiError
 
@@ -59,16 +60,59 @@ def _run(
         raise QtuiError(f"{what} failed ({tail[0][:200]}); see {log_file}")
 
 
-def wheel_dir(root: Path | None = None) -> Path:
-    """Built wheels, one folder per CPU fingerprint (llama.cpp compiles for the host CPU)."""
-    return (root or cache_dir()) / "wheels" / cpu_fingerprint()
+@dataclass(frozen=True)
+class Build:
+    """How llama-cpp-python is compiled here, and the key its cached wheel and venv go under."""
+
+    level: str
+    cmake_args: tuple[str, ...]
+    compiler: str
+    key: str
+
+    @property
+    def env_cmake_args(self) -> str:
+        """The `CMAKE_ARGS` value scikit-build-core passes to CMake."""
+        return " ".join(self.cmake_args)
 
 
-def cached_wheel(root: Path | None = None, version: str = LLAMA_CPP_PYTHON_VERSION) -> Path | None:
-    """The built llama-cpp-python wheel for this platform, if a previous run left one."""
+def _compiler_version() -> str:
+    """First line of the C++ compiler's `--version` (part of the build key), or 'unknown'."""
+    cxx = (os.environ.get("CXX", "").split() or [shutil.which("c++") or "c++"])[0]
+    try:
+        out = subprocess.run(
+            [cxx, "--version"], capture_output=True, text=True, timeout=30, check=False
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return (out.strip().splitlines() or ["unknown"])[0]
+
+
+def this_build(version: str = LLAMA_CPP_PYTHON_VERSION, cpuinfo: str | None = None) -> Build:
+    """The portable build for this machine's CPU level (see `qtui.engines.build_flags`)."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            cpuinfo = ""
+    level = x86_level(cpu_flags(cpuinfo))
+    args = cmake_args(level)
+    compiler = _compiler_version()
+    key = build_key(version, args, compiler, cpu_fingerprint(cpuinfo))
+    return Build(level, args, compiler, key)
+
+
+def wheel_dir(root: Path | None = None, build: Build | None = None) -> Path:
+    """Built wheels, one folder per build key (version, flags, compiler, CPU)."""
+    return (root or cache_dir()) / "wheels" / (build or this_build()).key
+
+
+def cached_wheel(
+    root: Path | None = None, version: str = LLAMA_CPP_PYTHON_VERSION, build: Build | None = None
+) -> Path | None:
+    """The built llama-cpp-python wheel for this platform and build key, if a run left one."""
     # The wheel is `py3-none-<platform>` (ctypes bindings): any Python, this OS and CPU family.
     plat = sysconfig.get_platform().replace("-", "_").replace(".", "_")
-    found = sorted(wheel_dir(root).glob(f"llama_cpp_python-{version}-*-{plat}.whl"))
+    found = sorted(wheel_dir(root, build).glob(f"llama_cpp_python-{version}-*-{plat}.whl"))
     return found[-1] if found else None
 
 
@@ -90,28 +134,32 @@ def build_wheel(
     version: str = LLAMA_CPP_PYTHON_VERSION,
     jobs: int = 2,
     log: Log = _quiet,
+    build: Build | None = None,
 ) -> Path:
     """Compile llama-cpp-python once (minutes) into the wheel cache; later runs reuse it."""
     root = root or cache_dir()
-    existing = cached_wheel(root, version)
+    build = build or this_build(version)
+    existing = cached_wheel(root, version, build)
     if existing is not None:
         return existing
     problem = compiler_problem()
     if problem is not None:
         raise QtuiError(f"cannot build llama-cpp-python {version}: {problem}")
-    log(f"building llama-cpp-python {version} (once; ~6 min on 2 cores)")
+    log(f"building llama-cpp-python {version} for {build.level} (once; ~6 min on 2 cores)")
     with tempfile.TemporaryDirectory(prefix="qtui-wheel-", dir=root) as tmp:
         env = dict(os.environ)
         env.setdefault("CMAKE_BUILD_PARALLEL_LEVEL", str(max(1, jobs)))  # CI may set its own
-        cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", tmp]
+        env["CMAKE_ARGS"] = build.env_cmake_args  # never the caller's: the key names these
+        # --no-cache-dir: pip would otherwise reuse a wheel it built earlier with other flags.
+        cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-cache-dir", "-w", tmp]
         cmd.append(f"llama-cpp-python=={version}")
         what = f"building llama-cpp-python {version} (needs a C++ compiler and cmake)"
         _run(what, cmd, root / "logs" / "wheel.log", BUILD_TIMEOUT_S, env)
         built = sorted(Path(tmp).glob("llama_cpp_python-*.whl"))
         if not built:
             raise QtuiError(f"pip wheel made no llama-cpp-python wheel; see {root}/logs/wheel.log")
-        wheel_dir(root).mkdir(parents=True, exist_ok=True)
-        target = wheel_dir(root) / built[0].name
+        wheel_dir(root, build).mkdir(parents=True, exist_ok=True)
+        target = wheel_dir(root, build) / built[0].name
         os.replace(built[0], target)
     return target
 
@@ -133,13 +181,14 @@ def ensure_engine(
 ) -> Engine:
     """A ready llama.cpp server interpreter: reused, or built from the cached (or a new) wheel."""
     root = root or cache_dir()
+    build = this_build(version)
     tag = f"py{sys.version_info.major}{sys.version_info.minor}"
-    venv = root / "engines" / f"llama-cpp-python-{version}-{tag}-{cpu_fingerprint()}"
+    venv = root / "engines" / f"llama-cpp-python-{version}-{tag}-{build.key}"
     python = venv / "bin" / "python"
     with locked(root / "engines" / ".lock"):
         if _probe(python, version):
             return Engine(python, version)
-        wheel = build_wheel(root, version, jobs, log)
+        wheel = build_wheel(root, version, jobs, log, build)
         log(f"installing {wheel.name} into {venv}")
         shutil.rmtree(venv, ignore_errors=True)
         _run(
@@ -150,7 +199,8 @@ def ensure_engine(
         )
         pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
         spec = f"llama-cpp-python[server]=={version}"
-        links = ["--find-links", str(wheel_dir(root)), "--only-binary", "llama-cpp-python"]
+        links = ["--find-links", str(wheel_dir(root, build)), "--only-binary", "llama-cpp-python"]
+        links.append("--no-cache-dir")
         cmd = [*pip, *links, spec]
         _run(f"installing {spec}", cmd, root / "logs" / "install.log", INSTALL_TIMEOUT_S)
         if not _probe(python, version):

@@ -165,6 +165,7 @@ class Launched:
 
     urls: dict[str, str]
     pids: dict[str, int]
+    servers: dict[str, ServerProcess]
 
 
 @contextlib.contextmanager
@@ -173,4 +174,6 @@ def launched(profile: Profile, log_dir: Path, log: Log = print) -> Iterator[Laun
     with launch_servers(profile, log_dir, log) as servers:
         urls = {e.name: e.url for e in profile.endpoints if e.url}
         urls.update({s.spec.name: s.url for s in servers})
-        yield Launched(urls, {s.spec.name: s.proc.pid for s in servers})
+        yield Launched(
+            urls, {s.spec.name: s.proc.pid for s in servers}, {s.spec.name: s for s in servers}
+        )

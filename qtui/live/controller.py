@@ -20,6 +20,8 @@ from typing import Any
 
 from qtui.config.pricing import PriceTable
 from qtui.config.profile import Profile
+from qtui.engines.server import ServerProcess
+from qtui.launch.watch import ServerWatch
 from qtui.live import intents as it
 from qtui.live import ladder
 from qtui.live.model import RunView, Snapshot
@@ -62,6 +64,7 @@ class LiveFeed:
         autostart_load: bool = False,
         telemetry_urls: Mapping[str, str] | None = None,
         pids: Mapping[str, int] | None = None,
+        servers: Mapping[str, ServerProcess] | None = None,
         gpu_hz: float = 2.0,
     ) -> None:
         self.profile = profile
@@ -96,6 +99,7 @@ class LiveFeed:
             level=self.state.level,
             workload=profile.workload.kind,
         )
+        self._watch = ServerWatch(servers or {}, self._server_exited)
         self._proc: Any = None
         self._cmd: Connection | None = None
         self._reader: threading.Thread | None = None
@@ -216,6 +220,7 @@ class LiveFeed:
             target=self._read, args=(out_read,), name="qtui-live", daemon=True
         )
         self._reader.start()
+        self._watch.start()
 
     async def stop(self) -> None:
         """Stop load, quality, scraping and sampling; then finalise the session file."""
@@ -258,11 +263,19 @@ class LiveFeed:
                 case ("bye",):
                     self._bye.set()
 
+    def _server_exited(self, _endpoint: str, line: str) -> None:
+        """Watch thread: a server qtui started died; the status line and the session say so."""
+        with self._lock:
+            self.status["message"] = line
+            self.state.seq += 1
+            self._tell("server_exit", line)
+
     def _on_event(self, event: dict[str, Any]) -> None:
         """A what-if changed: the worker records it in the session file."""
         self._tell("event", event)
 
     def _shutdown(self) -> None:
+        self._watch.stop()  # the servers are stopped after the app: that exit is ours
         with self._lock:
             final = self.state.whatif.snapshot()
         self._tell("shutdown", final)

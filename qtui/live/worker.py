@@ -176,6 +176,9 @@ class LiveWorker:
             case ("event", ev):
                 if self.writer is not None:
                     self.writer.append("event", ev)
+            case ("server_exit", line):  # a server qtui started died (qtui.launch.watch)
+                self._status(message=line)
+                self._event("error", "server_exit", line)
             case ("price_table", name, table):  # saved from the what-if during the run
                 if self.writer is not None:
                     self.writer.append("price_tables", {"name": name, "table": table})

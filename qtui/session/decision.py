@@ -104,6 +104,7 @@ def decide(s: Session) -> Decision:
         raise QtuiError(f"{s.path}: no readable profile recorded; cannot write a decision record")
     profile = s.profile
     notes = list(s.warnings)
+    notes += [str(e["value"]) for e in s.docs("event") if e.get("key") == "server_exit"]
     notes += counted_usage_notes(s)
     summaries = summarize(s)
     verdicts, qdeltas = _quality(s, profile)

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from qtui.engines.provision import _probe, _run, cached_wheel, compiler_problem, wheel_dir
+from qtui.engines.provision import (
+    _probe,
+    _run,
+    cached_wheel,
+    compiler_problem,
+    this_build,
+    wheel_dir,
+)
 from qtui.errors import QtuiError
 
 
@@ -18,7 +25,7 @@ def _plat() -> str:
 
 def test_cached_wheel_matches_version_and_platform(tmp_path: Path) -> None:
     wheels = wheel_dir(tmp_path)
-    assert wheels.parent == tmp_path / "wheels"  # one folder per CPU fingerprint
+    assert wheels == tmp_path / "wheels" / this_build().key  # one folder per build key
     wheels.mkdir(parents=True)
     assert cached_wheel(tmp_path, "0.3.36") is None
     (wheels / "llama_cpp_python-0.3.35-py3-none-linux_x86_64.whl").touch()
@@ -63,3 +70,20 @@ def test_cc_and_cxx_name_the_compilers_to_look_for(monkeypatch: pytest.MonkeyPat
     found = {"my-cc"}
     said = compiler_problem(which=lambda name: name if name in found else None)
     assert said is not None and "my-cxx" in said and "no C++ compiler" in said
+
+
+def test_a_wheel_built_with_other_flags_is_never_reused(tmp_path: Path) -> None:
+    here = this_build()
+    other = this_build(cpuinfo="flags\t: sse4_2 popcnt\n")  # another CPU: other level and key
+    assert other.level == "x86-64-v2" and other.key != here.key
+    old = wheel_dir(tmp_path, other)
+    old.mkdir(parents=True)
+    (old / f"llama_cpp_python-0.3.36-py3-none-{_plat()}.whl").touch()
+    assert cached_wheel(tmp_path, "0.3.36", here) is None
+    assert cached_wheel(tmp_path, "0.3.36", other) is not None
+
+
+def test_this_build_is_portable() -> None:
+    build = this_build()
+    assert "-DGGML_NATIVE=OFF" in build.cmake_args
+    assert build.env_cmake_args == " ".join(build.cmake_args)

@@ -35,6 +35,7 @@ from qtui.engines.quantize import build_variants
 from qtui.engines.server import ServerProcess, ServerSpec, running_servers
 from qtui.engines.variants import DEFAULT_VARIANTS, SAME_WEIGHTS
 from qtui.errors import QtuiError
+from qtui.launch.watch import server_exit_line
 from qtui.load.engine import EndpointResult, LoadRun
 from qtui.metrics.stats import Stats
 from qtui.metrics.vllm import ServerSecond
@@ -178,6 +179,8 @@ class Campaign:
     same_weights: list[QualityRecord] = field(default_factory=list)  # its weights in F32
     session_path: Path | None = None
     session: Session | None = None
+    logs: dict[str, Path] = field(default_factory=dict)  # server name → its log file
+    dead: list[str] = field(default_factory=list)  # one line per server that died meanwhile
 
 
 async def _drive(profile: Profile, writer: SessionWriter, camp: Campaign, control_url: str) -> None:
@@ -249,6 +252,7 @@ def campaign(
 ) -> Campaign:
     profile = live_profile(llama_profile, llama_servers)
     camp = Campaign(profile, variant_files, {}, {})
+    camp.logs = {name: s.log_path for name, s in llama_servers.items()}
     path = tmp_path_factory.mktemp("session") / "llamacpp.qtsession"
     meta: dict[str, Any] = {
         "engine": "llama.cpp (llama-cpp-python server)",
@@ -260,6 +264,13 @@ def campaign(
     with SessionWriter(path, profile=profile, meta=meta) as writer:
         asyncio.run(_drive(profile, writer, camp, llama_servers[SAME_WEIGHTS_NAME].url))
     _say(pytestconfig, f"campaign done in {time.monotonic() - t0:.0f} s; session {path}")
+    camp.dead = [
+        server_exit_line(name, s.proc.returncode, s.log_path)
+        for name, s in llama_servers.items()
+        if s.proc.poll() is not None
+    ]
+    for line in camp.dead:
+        _say(pytestconfig, line)
     for line in campaign_table(camp):
         _say(pytestconfig, line)
     keep = os.environ.get("QTUI_LLAMACPP_SESSION_OUT")
@@ -306,6 +317,15 @@ def campaign_table(camp: Campaign) -> list[str]:
         if recs:
             name = recs[0].endpoint
             a = agreement(name, base, camp.quality + recs)
+            flips = "-" if a.flip_rate is None else f"{a.flip_rate:.2f}"
             kl = "-" if a.mean_kl is None else f"{a.mean_kl:.4f}"
-            lines.append(f"control {name} ({label}): flips {a.flip_rate:.2f}  KL {kl}")
+            lines.append(f"control {name} ({label}): flips {flips}  KL {kl}")
     return lines
+
+
+def answered(camp: Campaign, recs: list[QualityRecord], what: str, server: str) -> None:
+    """Fail with one clear line when a control answered no item (its server died, most likely)."""
+    if not any(r.output_text is not None for r in recs):
+        log = camp.logs.get(server, "the server logs")
+        why = f"{recs[0].reason}: {recs[0].detail}" if recs else "nothing was asked"
+        pytest.fail(f"{what}: no item answered ({why}) — see {log}", pytrace=False)

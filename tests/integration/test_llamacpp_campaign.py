@@ -6,7 +6,7 @@ import math
 
 import polars as pl
 import pytest
-from conftest import SAME_WEIGHTS_NAME, Campaign
+from conftest import SAME_WEIGHTS_NAME, Campaign, answered
 
 from qtui.config.pricing import PriceTable
 from qtui.cost.formulas import usd_per_million_tokens
@@ -40,6 +40,7 @@ def test_discovery_finds_each_servers_own_model_id(campaign: Campaign) -> None:
 def test_every_load_request_succeeded_and_was_counted_from_the_stream(
     campaign: Campaign,
 ) -> None:
+    assert not campaign.dead, campaign.dead  # a server that died is named with its log
     measured = [r for r in campaign.requests if r.phase == "measure"]
     assert measured
     bad = [(r.request_id, r.error_class, r.error_detail) for r in measured if not r.ok]
@@ -108,6 +109,7 @@ def test_q8_0_flips_no_more_than_the_same_weights_through_another_kernel(
     its own re-encoding error: measured 0 items; tolerance 2 items (2/27), because the floor
     moves by an item or two with the CPU's SIMD path and Q8_0's KL is about twice the floor's.
     """
+    answered(campaign, campaign.same_weights, "same weights, F32", SAME_WEIGHTS_NAME)
     items = len(campaign.same_weights)
     floor = agreement(SAME_WEIGHTS_NAME, "q4_1", campaign.quality + campaign.same_weights)
     q8, q2 = (agreement(n, "q4_1", campaign.quality) for n in ("q8_0", "q2_k"))
@@ -121,6 +123,7 @@ def test_q8_0_flips_no_more_than_the_same_weights_through_another_kernel(
 
 def test_the_same_file_agrees_with_itself(campaign: Campaign) -> None:
     # the control for the control: flips must come from the weights, not from the server
+    answered(campaign, campaign.control, "reference asked again", "q4_1")
     a = agreement("q4_1-again", "q4_1", campaign.quality + campaign.control)
     assert a.pairs == len(campaign.control) > 0
     assert a.flip_rate == 0.0 and a.mean_kl == 0.0

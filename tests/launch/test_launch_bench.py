@@ -10,6 +10,7 @@ import pytest
 
 from qtui.commands import bench
 from qtui.engines.server import free_port
+from qtui.errors import QtuiError
 from qtui.launch import vllm
 
 
@@ -43,3 +44,88 @@ def test_bench_launches_measures_and_stops(
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"http://127.0.0.1:{port}/health")
     assert json.loads((tmp_path / "out" / "summary.json").read_text())["endpoints"]
+
+
+def _crash_profile(tmp_path: Path, fake_vllm: Path, crash_model: str) -> Path:
+    eps = "".join(
+        f'[[endpoints]]\nname = "{n}"\nprecision = "{n}"\ntelemetry = "none"\n'
+        f'[endpoints.launch]\nmodel = "{m}"\nexecutable = "{fake_vllm}"\nport = {free_port()}\n'
+        for n, m in (("bf16", "sim"), ("int4", crash_model))
+    )
+    prof = tmp_path / "p.toml"
+    prof.write_text(
+        f'[profile]\nname = "crash"\n{eps}'
+        "[workload]\ninput_tokens = { mean = 32 }\noutput_tokens = { mean = 8 }\n"
+        '[load]\nmode = "concurrency"\nconcurrency = 2\nduration_s = 60\n'
+    )
+    return prof
+
+
+def _server_exits(session: Path) -> list[str]:
+    from qtui.session.reader import load_session
+
+    s = load_session(session)
+    return [e["value"] for e in s.docs("event") if e.get("key") == "server_exit"]
+
+
+def test_a_server_that_dies_mid_stream_is_one_line_and_the_others_go_on(
+    fake_vllm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(vllm, "gpu_memory", lambda: None)
+    monkeypatch.chdir(tmp_path)
+    prof = _crash_profile(tmp_path, fake_vllm, "crash0")  # dies in its first stream
+    session = tmp_path / "crash.qtsession"
+    with pytest.raises(QtuiError) as err:
+        bench.run(
+            prof, out=tmp_path / "out", max_requests=6, launch=True, show_progress=False,
+            session=session,
+        )  # fmt: skip
+    line = (
+        "endpoint int4: server exited with signal 11 (SIGSEGV) while measured; "
+        "see qtui-out/logs/int4.log"
+    )
+    assert str(err.value).startswith(f"no request completed on int4 ({line});")
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["endpoints"]["bf16"]["summary"]["requests"] > 0  # measured to the end
+    assert summary["endpoints"]["int4"]["summary"]["requests"] == 0
+    assert [e["value"] for e in summary["events"] if e["key"] == "server_exit"] == [line]
+    assert _server_exits(session) == [line]
+    assert "crashing in stream 1" in (tmp_path / "qtui-out/logs/int4.log").read_text()
+
+
+def test_a_server_that_dies_after_answering_is_reported_and_bench_succeeds(
+    fake_vllm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(vllm, "gpu_memory", lambda: None)
+    monkeypatch.chdir(tmp_path)
+    prof = _crash_profile(tmp_path, fake_vllm, "crash2")  # two whole answers, then dies
+    session = tmp_path / "crash.qtsession"
+    summary = bench.run(
+        prof, out=tmp_path / "out", max_requests=6, launch=True, show_progress=False,
+        session=session,
+    )  # fmt: skip
+    assert summary["endpoints"]["int4"]["summary"]["requests"] == 2
+    assert summary["endpoints"]["bf16"]["summary"]["requests"] > 0
+    assert _server_exits(session) == [
+        "endpoint int4: server exited with signal 11 (SIGSEGV) while measured; "
+        "see qtui-out/logs/int4.log"
+    ]
+
+
+def test_the_decision_record_names_a_server_that_died(
+    fake_vllm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qtui.session.decision import decide
+    from qtui.session.reader import load_session
+
+    monkeypatch.setattr(vllm, "gpu_memory", lambda: None)
+    monkeypatch.chdir(tmp_path)
+    prof = _crash_profile(tmp_path, fake_vllm, "crash2")
+    session = tmp_path / "crash.qtsession"
+    bench.run(prof, out=tmp_path / "out", max_requests=4, launch=True, show_progress=False,
+              session=session)  # fmt: skip
+    notes = decide(load_session(session)).notes
+    assert (
+        "endpoint int4: server exited with signal 11 (SIGSEGV) while measured; "
+        "see qtui-out/logs/int4.log"
+    ) in notes

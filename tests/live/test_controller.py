@@ -200,3 +200,37 @@ async def test_a_killed_measurement_process_is_reported_and_loses_no_record(
         await pilot.press("q")
     s = load_session(tmp_path / "live.qtsession")  # the journal, read up to the last flush
     assert s.frame("request").height > 0
+
+
+async def test_a_started_server_that_dies_is_one_line_live_and_in_the_session(
+    sim_demo: SimProcess, tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import sys
+
+    from qtui.engines.server import ServerSpec, spawn
+
+    logs = tmp_path / "logs"
+    server = spawn(
+        ServerSpec("fp8", Path("/m"), "fp8"), 0,
+        [sys.executable, "-c", "import time; time.sleep(600)"], logs, dict(os.environ),
+    )  # fmt: skip
+    prof = light_profile()
+    feed = LiveFeed(prof, tables_for(prof), sim_demo.endpoints, profile_path=demo_profile(),
+                    simulated=True, autostart_load=True, telemetry_urls=sim_demo.dcgm_urls,
+                    record=tmp_path / "live.qtsession", servers={"fp8": server})  # fmt: skip
+    line = f"endpoint fp8: server exited with signal 9 (SIGKILL) while measured; see {logs}/fp8.log"
+    app = QtuiApp(feed)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, "requests recorded", lambda: feed.snapshot().run.requests_sent > 4)
+            os.kill(server.proc.pid, signal.SIGKILL)
+            await until(pilot, "the status line to name the dead server",
+                        lambda: feed.snapshot().run.message == line)  # fmt: skip
+            await pilot.press("q")
+    finally:
+        server.stop()
+    s = load_session(tmp_path / "live.qtsession")
+    exits = [e for e in s.docs("event") if e.get("key") == "server_exit"]
+    assert [(e["kind"], e["value"]) for e in exits] == [("error", line)]
