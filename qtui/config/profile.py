@@ -129,13 +129,37 @@ class LengthDist(Strict):
 class Workload(Strict):
     """What requests look like."""
 
-    kind: Literal["synthetic", "jsonl", "golden"] = "synthetic"
+    kind: Literal["synthetic", "jsonl", "golden", "trace"] = "synthetic"
     api: Literal["completions", "chat"] = "completions"
     input_tokens: LengthDist = LengthDist(mean=512)
     output_tokens: LengthDist = LengthDist(mean=128)
     prompts_file: str | None = None
     golden_set: str | None = None
     seed: int = 0
+    trace_file: str | None = Field(
+        None, description="kind = trace: JSONL of timed requests (qtui's or Mooncake's format)"
+    )
+    speed: float = Field(1.0, gt=0, le=1e6, description="trace time scale: 2.0 = twice as fast")
+    trace_block_size: int = Field(
+        512, ge=1, le=1_000_000, description="tokens per hash id of a trace (Mooncake: 512)"
+    )
+    prefix_count: int = Field(
+        0, ge=0, le=1_000_000, description="synthetic: K shared prefixes (0 = every prompt unique)"
+    )
+    prefix_tokens: int = Field(
+        0,
+        ge=0,
+        le=1_000_000,
+        description="synthetic: P tokens per shared prefix, before the suffix",
+    )
+
+    @model_validator(mode="after")
+    def _complete(self) -> Workload:
+        if self.kind == "trace" and not self.trace_file:
+            raise ValueError('kind = "trace" needs trace_file')
+        if self.prefix_count > 0 and self.prefix_tokens == 0:
+            raise ValueError("prefix_count > 0 needs prefix_tokens (the shared length) > 0")
+        return self
 
 
 class Sweep(Strict):

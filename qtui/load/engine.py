@@ -41,6 +41,7 @@ from qtui.load.selfcheck import ClientHealth, LoopMonitor
 from qtui.load.sender import Bounds, LocalCounter, LocalSender, SharedCounter
 from qtui.load.slo import Capacity, LevelResult, breaches, capacity
 from qtui.load.split import By, choose_processes, expected_streams, merge_health
+from qtui.load.trace import Trace, TracePrompts, TraceSender, load_trace
 from qtui.load.workload import GoldenFactory, make_source
 from qtui.metrics.stats import Cumulative, Stats, streamed_tokens, summarize
 from qtui.metrics.vllm import ServerSecond
@@ -194,6 +195,8 @@ class _Endpoint:
             level = (
                 self.run.level
                 if self.run.level is not None
+                else 1.0  # a trace's level is its time multiplier
+                if self.run.trace is not None
                 else (load.rate if mode == "rate" else float(load.concurrency))
             )
             lv = await self.step(level, self.run.duration, drain=False)
@@ -231,6 +234,8 @@ class LoadRun:
         self.levels = profile.load.sweep.levels
         self.step_s = duration or profile.load.sweep.step_duration_s
         self.duration = duration or profile.load.duration_s
+        self.trace: Trace | None = None  # a trace workload, read in start()
+        self._timed = duration is not None or "duration_s" in profile.load.model_fields_set
         self.max_requests = max_requests or profile.load.max_requests
         self.arrival = profile.load.arrival
         self.base_dir = base_dir
@@ -291,6 +296,7 @@ class LoadRun:
         """Discover endpoints, then start load, the 1 s ticker, the self-check and the scraper."""
         self.t_start = time.time()
         infos = await asyncio.gather(*(self._discover(e) for e in self.profile.endpoints))
+        self._read_trace(infos)
         conc = int(self.peak_streams())
         self.processes = self._choose_processes()
         counters: dict[str, Any] = {}
@@ -312,6 +318,10 @@ class LoadRun:
                 self._event("warning", w)
             salt = len(self.eps)
             # made here also with worker processes: a bad workload stops the run before any spawn
+            if self.trace is not None:
+                ep.sender = self._trace_sender(e, model, ep)
+                self.eps[e.name] = ep
+                continue
             source = make_source(
                 self.profile.workload, self.base_dir, info.max_model_len, salt, self.golden
             )
@@ -336,9 +346,36 @@ class LoadRun:
             self.scraper.start()
         self._tasks = [loop.create_task(ep.drive()) for ep in self.eps.values()]
 
+    def _read_trace(self, infos: list[ServerInfo]) -> None:
+        """A trace workload is read and checked whole, against every endpoint, before any send;
+        played once, the run lasts as long as the trace unless a duration was given."""
+        w = self.profile.workload
+        if w.kind != "trace":
+            return
+        self.trace = load_trace(w, self.base_dir)
+        for e, info in zip(self.profile.endpoints, infos, strict=True):
+            self.trace.check_limit(info.max_model_len, e.name)
+        if not self._timed and self.mode != "sweep":
+            self.duration = self.trace.span_s / (w.speed * (self.level or 1.0)) + 1.0
+
+    def _trace_sender(self, e: Endpoint, model: str, ep: _Endpoint) -> TraceSender:
+        assert self.trace is not None
+        w = self.profile.workload
+        client = StreamClient(
+            e.name, self.urls[e.name], model, w.api, api_key(e), self.load.timeout_s,
+            max_connections=max(1024, 2 * int(self.peak_streams())),
+        )  # fmt: skip
+        counter = LocalCounter(self.max_requests)
+        prompts = TracePrompts(self.trace, w)
+        cycle = self.mode == "sweep"  # every sweep step replays the trace, again and again
+        return TraceSender(e.name, client, self.trace, prompts, counter, ep._done, w.speed, cycle)
+
     def peak_streams(self) -> float:
         """The most concurrent streams this run's plan asks for (users, or λ·request time)."""
         load, out = self.load, float(self.profile.workload.output_tokens.mean)
+        if self.trace is not None:
+            scale = max(self.levels) if self.mode == "sweep" else (self.level or 1.0)
+            return self.trace.expected_streams(self.profile.workload.speed * scale)
         if self.mode == "sweep":
             by: By = load.sweep_by
             level = max(self.levels)
@@ -349,6 +386,10 @@ class LoadRun:
         return max(streams, float(load.concurrency) if by == "concurrency" else 1.0)
 
     def _choose_processes(self) -> int:
+        if self.trace is not None:  # one loop keeps a trace's order and times
+            if (self.processes_override or 1) > 1:
+                self._event("warning", "a trace is replayed from one process")
+            return 1
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
         k = choose_processes(self.peak_streams(), cpus or 1, self.processes_override)
         if k > 1 and mp.current_process().daemon:

@@ -1,4 +1,5 @@
-"""Prompts to send: synthetic with length distributions, a JSONL file, or a golden-set hook."""
+"""Prompts to send: synthetic with length distributions (optionally behind shared prefixes), a
+JSONL file, a golden-set hook; trace replay is `qtui/load/trace.py`."""
 
 from __future__ import annotations
 
@@ -12,18 +13,10 @@ import numpy as np
 from qtui.client.stream import Prompt
 from qtui.config.profile import LengthDist, Workload
 from qtui.errors import ConfigError
+from qtui.load.prefixes import SharedText, with_prefix
+from qtui.load.words import WORDS
 
-# common English words that are one token each in Llama/Mistral/Qwen/GPT tokenizers
-_WORDS_TEXT = (
-    "the of and to in is was for on are with as by at be this from that have or had not but "
-    "what all were when we there can an your which their said if do will each about how up "
-    "out them then she many some so these would other into has more her two like him see "
-    "time could no make than first been its who now people my made over did down only way "
-    "find use may water long little very after words called just where most know get through "
-    "back much before go good new write our used me man too any day same right look think "
-    "also around another came come work "
-)
-_WORDS = _WORDS_TEXT.split()
+_WORDS = WORDS
 
 
 class PromptSource(Protocol):
@@ -45,7 +38,11 @@ def sample_lengths(d: LengthDist, rng: np.random.Generator, n: int) -> np.ndarra
 
 
 class SyntheticWorkload:
-    """Random-word prompts of sampled token lengths; outputs fixed via ignore_eos + min_tokens."""
+    """Random-word prompts of sampled token lengths; outputs fixed via ignore_eos + min_tokens.
+
+    With ``prefix_count`` K > 0 each prompt is one of K shared prefixes of ``prefix_tokens``
+    tokens (picked at random) followed by a unique suffix of the sampled input length, so
+    prefix caching matters (as vLLM's prefix_repetition and GuideLLM's prefix_tokens)."""
 
     def __init__(
         self, w: Workload, max_model_len: int | None = None, salt: int = 0, shard: int = 0
@@ -55,19 +52,24 @@ class SyntheticWorkload:
         self.rng = np.random.default_rng([w.seed, salt, shard] if shard else [w.seed, salt])
         self.max_len = max_model_len
         self.n = 0
+        self.prefixes = SharedText(w.seed)
 
     def next(self) -> Prompt:
         n_in = int(sample_lengths(self.w.input_tokens, self.rng, 1)[0])
         n_out = int(sample_lengths(self.w.output_tokens, self.rng, 1)[0])
+        shared = self.w.prefix_tokens if self.w.prefix_count > 0 else 0
         if self.max_len:
             n_out = min(n_out, max(1, self.max_len // 2))
-            n_in = min(n_in, max(1, self.max_len - n_out - 8))
+            n_in = min(n_in, max(1, self.max_len - n_out - 8 - shared))
         self.n += 1
         # a distinct head per request keeps prefix caching from flattering the numbers
         words = self.rng.choice(len(_WORDS), size=max(0, n_in - 2))
         text = f"{self.n} " + " ".join(_WORDS[i] for i in words)
+        if shared:  # one of K shared prefixes (the same K for every endpoint), then the suffix
+            k = int(self.rng.integers(self.w.prefix_count))
+            text = with_prefix(self.prefixes, k, shared, text)
         # the sampled output length is made exact (ignore_eos + min_tokens), whatever the law
-        return Prompt(text, n_out, n_in, fixed_output=True)
+        return Prompt(text, n_out, shared + n_in, fixed_output=True)
 
 
 class JsonlWorkload:
@@ -137,6 +139,12 @@ def make_source(
     ``shard`` of ``shards`` is one load worker process's part of it."""
     if w.kind == "synthetic":
         return SyntheticWorkload(w, max_model_len, salt, shard)
+    if w.kind == "trace":  # untimed, in order (the engine replays a trace on its times)
+        from qtui.load.trace import TraceOrder, load_trace
+
+        trace = load_trace(w, base_dir)
+        trace.check_limit(max_model_len, "this one")
+        return Strided(TraceOrder(trace, w), shard, shards) if shards > 1 else TraceOrder(trace, w)
     if w.kind == "jsonl":
         if not w.prompts_file:
             raise ConfigError('workload.kind = "jsonl" needs workload.prompts_file')

@@ -134,3 +134,16 @@ def test_per_gpu_hour_prices() -> None:
 
 def test_demo_profile_is_shipped() -> None:
     assert demo_profile().is_file()
+
+
+def test_workload_trace_and_prefix_settings() -> None:
+    from qtui.config.profile import Workload
+
+    w = Workload(kind="trace", trace_file="day.jsonl", speed=2.0)
+    assert (w.speed, w.trace_block_size, w.prefix_count, w.prefix_tokens) == (2.0, 512, 0, 0)
+    with pytest.raises(ValueError, match="needs trace_file"):
+        Workload(kind="trace")
+    with pytest.raises(ValueError, match="prefix_tokens"):
+        Workload(prefix_count=4)
+    with pytest.raises(ValueError, match="speed"):
+        Workload(kind="trace", trace_file="x", speed=0)

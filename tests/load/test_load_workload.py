@@ -41,3 +41,24 @@ def test_golden_workload_needs_a_golden_set(tmp_path: Path) -> None:
         make_source(Workload(kind="golden"), tmp_path)
     with pytest.raises(ConfigError, match="prompts_file"):
         make_source(Workload(kind="jsonl"), tmp_path)
+
+
+def test_shared_prefixes_are_k_texts_shared_by_every_endpoint() -> None:
+    w = Workload(input_tokens=LengthDist(mean=6), prefix_count=3, prefix_tokens=10, seed=4)
+    a = SyntheticWorkload(w, salt=0)
+    prompts = [a.next() for _ in range(60)]
+    heads = [p.text.split("\n")[0] for p in prompts]
+    assert len(set(heads)) == 3 and all(len(h.split()) == 10 for h in heads)
+    tails = [p.text.split("\n")[1] for p in prompts]
+    assert len(set(tails)) == 60  # the suffix is unique per request
+    assert all(p.input_tokens == 16 for p in prompts)
+    other = {SyntheticWorkload(w, salt=1).next().text.split("\n")[0] for _ in range(1)}
+    assert other <= set(heads)  # another endpoint draws from the same pool
+    fitted = SyntheticWorkload(w.model_copy(update={"input_tokens": LengthDist(mean=900)}), 256)
+    p = fitted.next()
+    assert p.input_tokens + p.max_tokens <= 256 and p.text.startswith("System ")
+
+
+def test_shared_prefixes_off_by_default() -> None:
+    p = SyntheticWorkload(Workload(input_tokens=LengthDist(mean=8))).next()
+    assert "\n" not in p.text and p.input_tokens == 8

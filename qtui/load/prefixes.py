@@ -1,0 +1,66 @@
+"""Shared prompt text: a pool of K system prefixes, and Mooncake's hash-id blocks (pure).
+
+A prefix or a block is a fixed run of common words (one token each in the usual tokenizers),
+drawn from a generator seeded by the workload seed and its id, so every request, endpoint and
+process that names the same prefix or hash id sends byte-identical text, and a server with
+prefix caching can reuse it. Suffixes are unique per request, so only the shared part hits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qtui.load.words import WORDS
+
+_PREFIX, _BLOCK = 1, 2  # seed domains: prefix k and hash id k are different texts
+
+
+def words(rng: np.random.Generator, n: int) -> list[str]:
+    """``n`` random common words."""
+    return [WORDS[i] for i in rng.choice(len(WORDS), size=max(0, n))]
+
+
+class SharedText:
+    """Prefixes and blocks by id, each built once and cached (the same text every time)."""
+
+    def __init__(self, seed: int, block_size: int = 512) -> None:
+        self.seed, self.block_size = seed, block_size
+        self._prefixes: dict[tuple[int, int], str] = {}
+        self._blocks: dict[int, list[str]] = {}
+
+    def prefix(self, k: int, tokens: int) -> str:
+        """Shared system prefix ``k`` of ``tokens`` words."""
+        key = (k, tokens)
+        text = self._prefixes.get(key)
+        if text is None:
+            rng = np.random.default_rng([self.seed, _PREFIX, k])
+            text = f"System {k}: " + " ".join(words(rng, max(0, tokens - 2)))
+            self._prefixes[key] = text
+        return text
+
+    def block(self, hash_id: int) -> list[str]:
+        """The ``block_size`` words of hash id ``hash_id`` (Mooncake: one KV block each)."""
+        got = self._blocks.get(hash_id)
+        if got is None:
+            rng = np.random.default_rng([self.seed, _BLOCK, hash_id])
+            got = words(rng, self.block_size)
+            self._blocks[hash_id] = got
+        return got
+
+    def from_blocks(
+        self, hash_ids: tuple[int, ...], input_tokens: int, rng: np.random.Generator
+    ) -> str:
+        """``input_tokens`` words: the hash ids' blocks in order, the last one cut to fit (as
+        Mooncake, AIPerf and vLLM's readers do); unique words pad a trace that lists too few."""
+        out: list[str] = []
+        for h in hash_ids:
+            if len(out) >= input_tokens:
+                break
+            out.extend(self.block(h)[: input_tokens - len(out)])
+        out.extend(words(rng, input_tokens - len(out)))
+        return " ".join(out)
+
+
+def with_prefix(shared: SharedText, k: int, prefix_tokens: int, suffix: str) -> str:
+    """Prefix ``k`` then the unique suffix."""
+    return f"{shared.prefix(k, prefix_tokens)}\n{suffix}"

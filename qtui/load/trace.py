@@ -1,0 +1,430 @@
+"""Trace replay: requests sent at the times a JSONL trace gives, at 1× or scaled.
+
+One request per line, in time order. qtui's own lines are
+``{"offset_s": 1.25, "input_tokens": 512, "output_tokens": 128}`` (optional ``prompt`` text and
+``hash_ids``); Mooncake's (``{"timestamp": 1250, "input_length": 512, "output_length": 128,
+"hash_ids": [0, 1]}``, milliseconds) are read as they are. Times count from the first line, so
+the first request goes at once (as SGLang's and vLLM's Mooncake readers do); ``speed = 2.0``
+replays twice as fast. Each hash id is one shared block of ``trace_block_size`` tokens (512 in
+Mooncake): requests naming the same ids send the same text, so prefix caching sees what it saw
+in production. A trace is read and checked whole before anything is sent: a bad line is one
+error naming the file, the line and the field.
+
+`TraceSender` drives one endpoint's replay on this process's event loop (a trace is never split
+over load worker processes: one loop keeps the order and the timing). `trace_from_requests`
+turns a recorded session's request rows back into a trace, so a measured day can be replayed
+against another precision.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from qtui.client.record import RequestRecord
+from qtui.client.stream import Prompt
+from qtui.config.profile import Workload
+from qtui.errors import ConfigError
+from qtui.load.prefixes import SharedText, words
+from qtui.load.sender import Bounds, Counter
+from qtui.load.split import TOKEN_S, By
+
+# (name, scale to seconds) of the time column, then the length columns, in each format
+_TIME = (("offset_s", 1.0), ("timestamp", 0.001))
+_INPUT = ("input_tokens", "input_length")
+_OUTPUT = ("output_tokens", "output_length")
+_TEXT = ("prompt", "text_input")
+
+
+@dataclass(frozen=True, slots=True)
+class TraceItem:
+    """One request of a trace: when (s from the first), its token lengths, its shared parts."""
+
+    offset_s: float
+    input_tokens: int
+    output_tokens: int
+    prompt: str | None = None
+    hash_ids: tuple[int, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The line qtui writes (its own format)."""
+        d: dict[str, Any] = {
+            "offset_s": round(self.offset_s, 6),
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+        }
+        if self.prompt is not None:
+            d["prompt"] = self.prompt
+        if self.hash_ids:
+            d["hash_ids"] = list(self.hash_ids)
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """A whole trace file, checked."""
+
+    path: Path
+    items: tuple[TraceItem, ...]
+    lines: tuple[int, ...] = ()  # the file line of each item (blank lines are skipped)
+
+    @property
+    def span_s(self) -> float:
+        return self.items[-1].offset_s if self.items else 0.0
+
+    def peak_rps(self) -> float:
+        """The most requests sent within any 1 s of the trace (at 1×)."""
+        times = np.array([it.offset_s for it in self.items])
+        ends = np.searchsorted(times, times + 1.0, side="left")
+        return float((ends - np.arange(len(times))).max()) if len(times) else 0.0
+
+    def expected_streams(self, scale: float) -> float:
+        """Concurrent streams at its busiest second, replayed ``scale`` times as fast."""
+        out = float(np.mean([it.output_tokens for it in self.items])) if self.items else 1.0
+        return self.peak_rps() * scale * max(1.0, out) * TOKEN_S
+
+    def _line(self, i: int) -> int:
+        return self.lines[i] if i < len(self.lines) else i + 1
+
+    def check_limit(self, max_model_len: int | None, endpoint: str) -> None:
+        """Every request fits the endpoint's context (input + output ≤ max_model_len)."""
+        if not max_model_len:
+            return
+        for i, it in enumerate(self.items):
+            if it.input_tokens + it.output_tokens > max_model_len:
+                raise ConfigError(
+                    f"{self.path}:{self._line(i)}: input + output length "
+                    f"{it.input_tokens} + {it.output_tokens} is over max_model_len "
+                    f"{max_model_len} of endpoint {endpoint}; nothing sent"
+                )
+
+
+def _number(obj: Mapping[str, Any], key: str) -> float | None:
+    v = obj.get(key)
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise TypeError
+    return float(v)
+
+
+def _length(obj: Mapping[str, Any], keys: tuple[str, ...]) -> tuple[str, int | None]:
+    for k in keys:
+        if k in obj:
+            v = obj[k]
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(k)
+            return k, v
+    return keys[0], None
+
+
+def parse_trace(path: Path, text: str) -> Trace:
+    """Check and read a trace's text (``path`` only names it in errors)."""
+    items: list[TraceItem] = []
+    lines: list[int] = []
+    first: float | None = None
+    prev: float | None = None
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{n}"
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            raise ConfigError(f"{where}: not a JSON object; nothing sent") from None
+        if not isinstance(obj, dict):
+            raise ConfigError(f"{where}: not a JSON object; nothing sent")
+        t: float | None = None
+        tkey = "timestamp"
+        for key, scale in _TIME:
+            try:
+                v = _number(obj, key)
+            except TypeError:
+                raise ConfigError(f"{where}: {key}: expected a number; nothing sent") from None
+            if v is not None:
+                t, tkey = v * scale, key
+                break
+        if t is None:
+            raise ConfigError(
+                f"{where}: timestamp: missing (timestamp in ms, or offset_s); nothing sent"
+            )
+        if t < 0:
+            raise ConfigError(f"{where}: {tkey}: negative time {obj[tkey]}; nothing sent")
+        if prev is not None and t < prev:
+            raise ConfigError(
+                f"{where}: {tkey}: {obj[tkey]} is before the line above "
+                f"(a trace must be sorted by time); nothing sent"
+            )
+        prev = t
+        prompt = next((obj[k] for k in _TEXT if k in obj), None)
+        if prompt is not None and not isinstance(prompt, str):
+            raise ConfigError(f"{where}: prompt: expected a string; nothing sent")
+        try:
+            ikey, n_in = _length(obj, _INPUT)
+            okey, n_out = _length(obj, _OUTPUT)
+        except ValueError as exc:
+            raise ConfigError(
+                f"{where}: {exc.args[0]}: expected a whole number ≥ 1; nothing sent"
+            ) from None
+        if n_in is None and prompt is not None:
+            n_in = max(1, len(prompt) // 4)  # the same estimate as a JSONL prompt file's
+        if n_in is None:
+            raise ConfigError(f"{where}: {ikey}: missing; nothing sent")
+        if n_out is None:
+            raise ConfigError(f"{where}: {okey}: missing; nothing sent")
+        hash_ids = obj.get("hash_ids", [])
+        if not isinstance(hash_ids, list) or not all(
+            isinstance(h, int) and not isinstance(h, bool) for h in hash_ids
+        ):
+            raise ConfigError(f"{where}: hash_ids: expected a list of integers; nothing sent")
+        if first is None:
+            first = t
+        items.append(TraceItem(t - first, n_in, n_out, prompt, tuple(hash_ids)))
+        lines.append(n)
+    if not items:
+        raise ConfigError(f"{path}: no requests in trace; nothing sent")
+    return Trace(path, tuple(items), tuple(lines))
+
+
+def read_trace(path: Path) -> Trace:
+    """Read and check a trace file."""
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read trace file ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: trace file is not UTF-8 text") from None
+    return parse_trace(path, text)
+
+
+def load_trace(w: Workload, base_dir: Path) -> Trace:
+    """The trace a ``kind = "trace"`` workload names (relative to the profile)."""
+    if not w.trace_file:
+        raise ConfigError('workload.kind = "trace" needs workload.trace_file')
+    return read_trace(base_dir / w.trace_file)
+
+
+class TracePrompts:
+    """The prompt of each trace item: its own text, its hash-id blocks, or unique words."""
+
+    def __init__(self, trace: Trace, w: Workload) -> None:
+        self.trace, self.seed = trace, w.seed
+        self.shared = SharedText(w.seed, w.trace_block_size)
+
+    def prompt(self, i: int, n: int) -> Prompt:
+        """Item ``i`` sent as request number ``n`` (unique parts are drawn from ``n``)."""
+        it = self.trace.items[i]
+        if it.prompt is not None:
+            text = it.prompt
+        else:
+            rng = np.random.default_rng([self.seed, 7, n])
+            if it.hash_ids:
+                text = self.shared.from_blocks(it.hash_ids, it.input_tokens, rng)
+            else:  # a distinct head keeps prefix caching from flattering the numbers
+                text = f"{n} " + " ".join(words(rng, it.input_tokens - 2))
+        return Prompt(text, it.output_tokens, it.input_tokens, fixed_output=True)
+
+
+class TraceOrder:
+    """A trace's prompts in order, cycled, without its times (a PromptSource)."""
+
+    def __init__(self, trace: Trace, w: Workload) -> None:
+        self.prompts = TracePrompts(trace, w)
+        self.n = 0
+
+    def next(self) -> Prompt:
+        self.n += 1
+        return self.prompts.prompt((self.n - 1) % len(self.prompts.trace.items), self.n)
+
+
+class Client(Protocol):
+    """What the sender needs of `qtui.client.stream.StreamClient`."""
+
+    chunks: int
+
+    def send(
+        self,
+        prompt: Prompt,
+        request_id: str,
+        phase: Any = ...,
+        level: float = ...,
+        sink: Callable[[RequestRecord], None] | None = ...,
+    ) -> Awaitable[RequestRecord]: ...
+
+    async def aclose(self) -> None: ...
+
+
+class TraceSender:
+    """Sends one endpoint's trace at its times × 1 / (speed × level).
+
+    The load level of a trace is a time multiplier on top of ``speed`` (2 = twice as fast);
+    ``set_level`` changes it from the current point of the trace on. Played once, the end of
+    the trace exhausts the sender (the run drains and ends); ``cycle`` (sweeps) plays it again
+    and again. ``clock`` and ``sleep`` are ``time.perf_counter`` and ``asyncio.sleep``, or a
+    test's fake ones.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        client: Client,
+        trace: Trace,
+        prompts: TracePrompts,
+        counter: Counter,
+        done: Callable[[RequestRecord], None],
+        speed: float = 1.0,
+        cycle: bool = False,
+        clock: Callable[[], float] = time.perf_counter,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        self.endpoint, self.client, self.trace, self.prompts = endpoint, client, trace, prompts
+        self.counter, self.done, self.speed, self.cycle = counter, done, speed, cycle
+        self.clock, self.sleep = clock, sleep
+        self.level = 1.0
+        self.bounds = Bounds(0.0, float("inf"))
+        self.sending = False
+        self.exhausted = asyncio.Event()
+        self.tasks: set[asyncio.Task[RequestRecord]] = set()
+        self.schedule: asyncio.Task[None] | None = None
+        self.index = 0  # the next item to send
+        self.lap_s = 0.0  # trace time added by the laps already played (cycle)
+        self.anchor = (0.0, 0.0)  # (clock, trace time) the schedule counts from
+        self.targets: list[float] = []  # the clock time each request was due, in send order
+
+    @property
+    def sent(self) -> int:
+        return self.counter.value
+
+    @property
+    def chunks(self) -> int:
+        return self.client.chunks
+
+    @property
+    def in_flight(self) -> int:
+        return len(self.tasks)
+
+    def _scale(self) -> float:
+        return self.speed * max(self.level, 1e-9)
+
+    def due(self, trace_s: float) -> float:
+        """The clock time trace time ``trace_s`` is due at."""
+        clock0, trace0 = self.anchor
+        return clock0 + (trace_s - trace0) / self._scale()
+
+    def _exhaust(self) -> None:
+        self.exhausted.set()
+
+    async def _one(self, n: int, i: int) -> RequestRecord:
+        task = asyncio.current_task()
+        phase = self.bounds.phase(self.clock())
+        prompt = self.prompts.prompt(i, n)
+        try:
+            return await self.client.send(
+                prompt, f"{self.endpoint}-{n}", phase, self.level, self.done
+            )
+        finally:
+            if task is not None:
+                self.tasks.discard(task)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        items = self.trace.items
+        # a cycled trace starts its next lap one mean gap after its last request
+        gap = self.trace.span_s / (len(items) - 1) if len(items) > 1 else 1.0
+        while self.sending:
+            if self.index >= len(items):
+                if not self.cycle:
+                    self._exhaust()
+                    return
+                self.index, self.lap_s = 0, self.lap_s + self.trace.span_s + gap
+            target = self.due(self.lap_s + items[self.index].offset_s)
+            delay = target - self.clock()
+            if delay > 0:
+                await self.sleep(delay)
+            n = self.counter.claim() if self.sending else None
+            if n is None:
+                if self.sending:
+                    self._exhaust()
+                return
+            self.targets.append(target)
+            self.tasks.add(loop.create_task(self._one(n, self.index)))
+            self.index += 1
+
+    def _restart(self) -> None:
+        if self.schedule is not None:
+            self.schedule.cancel()
+        self.schedule = asyncio.get_running_loop().create_task(self._run())
+
+    def start(self, level: float, by: By, bounds: Bounds, offset_s: float = 0.0) -> None:
+        """Play the trace from its start at ``level`` × speed (``by`` is not used)."""
+        self.level, self.bounds = level, bounds
+        self.sending, self.index, self.lap_s = True, 0, 0.0
+        self.anchor = (self.clock() + offset_s, 0.0)
+        self._restart()
+
+    def set_level(self, level: float) -> None:
+        """A new time multiplier, from where the trace is now."""
+        if not self.sending:
+            self.level = level
+            return
+        now = self.clock()
+        clock0, trace0 = self.anchor
+        position = trace0 + max(0.0, now - clock0) * self._scale()
+        self.level = level
+        self.anchor = (now, position)
+        self._restart()
+
+    async def stop(self, cancel: bool, grace_s: float) -> None:
+        """Stop sending; cancel in-flight requests, or let them finish within grace_s."""
+        self.sending = False
+        if self.schedule is not None:
+            self.schedule.cancel()
+            await asyncio.gather(self.schedule, return_exceptions=True)
+            self.schedule = None
+        tasks: list[asyncio.Future[Any]] = [*self.tasks]
+        if cancel:
+            for t in tasks:
+                t.cancel()
+        elif tasks:
+            _, late = await asyncio.wait(tasks, timeout=grace_s)
+            for t in late:
+                t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.tasks.clear()
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+def trace_from_requests(
+    rows: Iterable[Mapping[str, Any]], endpoint: str | None = None
+) -> list[TraceItem]:
+    """A trace of the requests a session recorded for ``endpoint`` (every endpoint's when None:
+    then use one endpoint's, as each saw the same load): send times as offsets from the first,
+    the server's token counts as lengths. Requests without both counts (failed before the
+    server answered) are left out; their send times would be replayed without their sizes."""
+    picked = []
+    for r in rows:
+        if endpoint is not None and r.get("endpoint") != endpoint:
+            continue
+        t, n_in, n_out = r.get("t_send"), r.get("prompt_tokens"), r.get("completion_tokens")
+        if t is None or not n_in or not n_out:
+            continue
+        picked.append((float(t), int(n_in), int(n_out)))
+    picked.sort(key=lambda x: x[0])
+    if not picked:
+        return []
+    t0 = picked[0][0]
+    return [TraceItem(t - t0, n_in, n_out) for t, n_in, n_out in picked]
+
+
+def dump_trace(items: Iterable[TraceItem]) -> str:
+    """Items as JSONL text in qtui's trace format (what `parse_trace` reads back)."""
+    return "".join(json.dumps(it.to_json()) + "\n" for it in items)
