@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import itertools
 import json
 import os
@@ -44,6 +45,7 @@ from typing import Any
 import aiohttp
 import httpx
 
+from qtui.client import loop as client_loop
 from qtui.client.record import RequestRecord
 from qtui.config.profile import Profile
 from qtui.load.engine import LoadRun
@@ -215,12 +217,20 @@ async def one(url: str, who: str, a: argparse.Namespace, streams: int) -> dict[s
         return await run_guidellm(url, a, streams)
     load1 = os.getloadavg()[0]
     before = await scrape(url)
+    prof = cProfile.Profile() if a.profile else None
     c0, t0 = time.process_time(), time.perf_counter()
+    if prof:
+        prof.enable()
     if who.startswith("qtui"):
         recs, extra = await run_qtui(url, a, streams, int(who.removeprefix("qtui-k")))
     else:
         recs, extra = await run_peer(url, a, streams)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    if prof:
+        prof.disable()
+        out = Path(a.profile) / f"{who}-{streams}.pstats"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        prof.dump_stats(out)
     cpu += extra.get("worker_cpu_s", 0.0)
     after = await scrape(url)
     ok = [r for r in recs if r.ok]
@@ -313,6 +323,19 @@ def main() -> None:
     p.add_argument(
         "--processes", type=int, nargs="+", default=[1], help="qtui load worker processes K"
     )
+    p.add_argument(
+        "--peer-loop",
+        choices=["asyncio", "uvloop"],
+        default="asyncio",
+        help="the peers' event loop (vllm bench serve runs on asyncio's); qtui runs on "
+        "qtui.client.loop's (uvloop when installed, QTUI_LOOP=asyncio for the stdlib's)",
+    )
+    p.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="cProfile each client run into DIR (CPU figures then "
+        "include the profiler's overhead: use them for where the time goes, not for the floor)",
+    )
     a = p.parse_args()
     qtuis = tuple(f"qtui-k{k}" for k in a.processes)
     for streams in a.streams:
@@ -327,7 +350,13 @@ def main() -> None:
                     if a.guidellm:
                         order = (*order, "guidellm")
                     for who in order:
-                        row = asyncio.run(one(url, who, a, streams))
+                        # qtui on its client loop, as `qtui bench` runs it
+                        if who.startswith("qtui") or a.peer_loop == "uvloop":
+                            row = client_loop.run(one(url, who, a, streams))
+                            row["loop"] = client_loop.loop_name()
+                        else:
+                            row = asyncio.run(one(url, who, a, streams))
+                            row["loop"] = "asyncio"
                         rows.append(row)
                         print(json.dumps(row), flush=True)
             finally:

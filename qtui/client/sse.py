@@ -1,0 +1,222 @@
+"""Reading an OpenAI-compatible SSE stream with the least work per chunk (pure, no I/O).
+
+Every event is timed and counted as it arrives, but JSON is decoded only where a figure needs
+it: the first token chunk, role and finish chunks, the usage chunk, errors, and anything that does
+not fit the shape learned from a decoded chunk. Learning: in a decoded plain token chunk (text,
+no finish reason, no usage) the bytes are split around its text string into a prefix and a
+suffix; when the same prefix with the text ``x`` and the same suffix decodes to a plain token
+chunk too, every later event ``prefix + body + suffix`` whose body is ASCII with no quote,
+backslash or control character is a plain token chunk (it parses to the same tree with another
+non-empty string there), so it is counted with three byte comparisons and one regex scan. The
+result is the one `json.loads` of every event gives (tests/client/test_client_equivalence.py
+replays recorded streams through both).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from qtui.client.record import RequestRecord
+
+_TEXT_KEYS = ("content", "reasoning_content", "reasoning")
+_SLOTS = (b'"text":"', b'"content":"', b'"reasoning_content":"', b'"reasoning":"')
+_UNSAFE = re.compile(rb'["\\\x00-\x1f]')  # a body without these is a JSON string's literal text
+_STRING_BODY = re.compile(rb'(?:[^"\\]|\\.)*"', re.DOTALL)  # up to a JSON string's closing quote
+LEARN_TRIES = 2  # decoded plain token chunks a request tries to learn its shape from
+SSE_FIELDS = frozenset({b"data", b"event", b"id", b"retry"})
+
+
+class Malformed(Exception):
+    """The response is not the SSE stream of an OpenAI-compatible server."""
+
+
+class SseReader:
+    """One response's SSE events: token chunk times into ``times``, the figures kept for
+    `finish`. `feed` takes body bytes as they arrive with their arrival offset."""
+
+    __slots__ = (
+        "answered", "buf", "done", "finish_reason", "learn_left", "least", "prefix", "suffix",
+        "times", "usage",
+    )  # fmt: skip
+
+    def __init__(self, times: list[float]) -> None:
+        self.times = times
+        self.buf = b""
+        self.done = False  # [DONE] seen
+        self.answered = False  # any event with choices, token-bearing or not
+        self.finish_reason: str | None = None
+        self.usage: dict[str, Any] | None = None
+        self.prefix: bytes | None = None  # the learned shape of a plain token chunk
+        self.suffix = b""
+        self.least = 0
+        self.learn_left = LEARN_TRIES
+
+    def feed(self, data: bytes, now: float) -> int:
+        """Read the complete events in ``data`` (plus what was left over); the token chunks
+        among them get ``now`` as their time. Returns how many there were; raises Malformed."""
+        buf = self.buf
+        # SSE lines may end in \r\n (llama.cpp's server) as well as \n (vLLM)
+        buf = (buf + data).replace(b"\r\n", b"\n") if b"\r" in data or buf else data
+        if b"\n\n" not in buf:
+            self.buf = buf
+            return 0
+        *events, self.buf = buf.split(b"\n\n")
+        n = 0
+        prefix = self.prefix
+        for ev in events:
+            if ev[:5] == b"data:" and b"\n" not in ev:  # the common case: one data line
+                payload = ev[5:].strip()
+            else:
+                got = sse_data(ev)
+                if got is None:
+                    continue
+                payload = got
+            if (
+                prefix is not None
+                and len(payload) > self.least
+                and payload.startswith(prefix)
+                and payload.endswith(self.suffix)
+            ):
+                body = payload[len(prefix) : len(payload) - len(self.suffix)]
+                if body.isascii() and _UNSAFE.search(body) is None:
+                    self.times.append(now)
+                    n += 1
+                    continue
+            if payload == b"[DONE]":
+                self.done = True
+                continue
+            n += self._decode(payload, now)
+            prefix = self.prefix
+        return n
+
+    def _decode(self, payload: bytes, now: float) -> int:
+        obj = _loads(payload)
+        n = 0
+        choices = obj.get("choices")
+        fr = None
+        if choices:
+            if not isinstance(choices, list) or not isinstance(choices[0], dict):
+                raise Malformed("choices is not a list of objects")
+            self.answered = True
+            first = choices[0]
+            if carries_text(first):
+                self.times.append(now)
+                n = 1
+            fr = first.get("finish_reason")
+            if fr is not None:
+                self.finish_reason = fr
+        usage = obj.get("usage")
+        if usage:
+            if not isinstance(usage, dict):
+                raise Malformed("usage is not a JSON object")
+            self.usage = usage
+        if "error" in obj and not choices:
+            err = obj["error"]
+            msg = err.get("message", "") if isinstance(err, dict) else str(err)
+            raise Malformed(f"server error in stream: {one_line(str(msg))}")
+        if n and fr is None and not usage and self.learn_left:
+            self.learn_left -= 1
+            self._learn(payload)
+        return n
+
+    def _learn(self, payload: bytes) -> None:
+        """Split a plain token chunk around its text; keep the split if it is the text."""
+        for slot in _SLOTS:
+            i = payload.find(slot)
+            if i < 0:
+                continue
+            start = i + len(slot)
+            m = _STRING_BODY.match(payload, start)
+            if m is None:
+                continue
+            prefix, suffix = payload[:start], payload[m.end() - 1 :]
+            if _is_plain_token(prefix + b"x" + suffix):
+                self.prefix, self.suffix = prefix, suffix
+                self.least = len(prefix) + len(suffix)
+                return
+
+    def finish(self, rec: RequestRecord) -> None:
+        """The record's figures once the body has ended (t_end already set)."""
+        times = self.times
+        if times:
+            rec.t_first_token = rec.t_send + times[0]
+        rec.finish_reason = self.finish_reason
+        usage = self.usage
+        if usage is not None:
+            rec.prompt_tokens = _int(usage.get("prompt_tokens"))
+            rec.completion_tokens = _int(usage.get("completion_tokens"))
+            rec.usage_source = "server"
+        else:
+            rec.completion_tokens = len(times)
+            rec.usage_source = "counted"
+        if not self.done and self.finish_reason is None:
+            rec.error_class = "disconnect"
+            rec.error_detail = f"stream ended after {len(times)} chunks without [DONE]"
+        elif not self.answered:
+            rec.error_class = "malformed"
+            rec.error_detail = "stream carried no choices"
+
+
+def _loads(payload: bytes) -> dict[str, Any]:
+    try:
+        obj = json.loads(payload)
+    except ValueError:
+        head = payload[:60].decode("utf-8", "replace")
+        raise Malformed(f"event is not JSON: {one_line(head)}") from None
+    if not isinstance(obj, dict):
+        raise Malformed("event is not a JSON object")
+    return obj
+
+
+def _is_plain_token(payload: bytes) -> bool:
+    """A token chunk with no finish reason and no usage (what the fast path may count)."""
+    try:
+        obj = json.loads(payload)
+    except ValueError:
+        return False
+    if not isinstance(obj, dict) or obj.get("usage"):
+        return False
+    choices = obj.get("choices")
+    if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
+        return False
+    return carries_text(choices[0]) and choices[0].get("finish_reason") is None
+
+
+def carries_text(choice: Any) -> bool:
+    """A token chunk: non-empty `text` (completions) or `delta` content/reasoning (chat).
+
+    llama.cpp's role-only first chat chunk and its empty final chunk (finish_reason only) carry
+    no token, nor does vLLM's chat role chunk (`content: ""`); none of them is timed or counted.
+    """
+    if not isinstance(choice, dict):
+        return False
+    if choice.get("text"):
+        return True
+    delta = choice.get("delta")
+    return isinstance(delta, dict) and any(delta.get(k) for k in _TEXT_KEYS)
+
+
+def sse_data(event: bytes) -> bytes | None:
+    """The data of one SSE event (its ``data:`` lines joined); None for a comment or an event
+    without data. Other fields (``event:``, ``id:``, ``retry:``) are ignored, as the spec says."""
+    if not event or event[:1] == b":":
+        return None
+    if event.startswith(b"data:") and b"\n" not in event:  # the common case: one data line
+        return event[5:].strip()
+    lines = [ln for ln in event.split(b"\n") if ln and ln[:1] != b":"]
+    data = [ln[5:].strip() for ln in lines if ln.startswith(b"data:")]
+    unknown = [ln for ln in lines if ln.split(b":", 1)[0] not in SSE_FIELDS]
+    if unknown:
+        head = unknown[0][:60].decode("utf-8", "replace")
+        raise Malformed(f"not an SSE data line: {one_line(head)}")
+    return b"\n".join(data) if data else None
+
+
+def _int(v: Any) -> int | None:
+    return int(v) if isinstance(v, int | float) else None
+
+
+def one_line(s: str) -> str:
+    return " ".join(s.split())[:120]
