@@ -27,6 +27,7 @@ class SimRequest:
     arrival: float = 0.0  # when the engine got it (queue time counts from here)
     received: float | None = None  # when the server got it (TTFT and e2e count from here)
     prompt_key: int = 0
+    block_keys: tuple[int, ...] = ()  # chained keys of its whole prompt blocks (shared prefixes)
     computed: int = 0
     generated: int = 0
     blocks: int = 0
@@ -200,19 +201,37 @@ class Engine:
         req.blocks = 0
 
     def _prefix_lookup(self, req: SimRequest) -> None:
+        """A hit skips the prefill of the cached leading blocks (never the last token)."""
         self.stats.prefix_queries += req.prompt_tokens
-        cached = self._prefix.get(req.prompt_key, 0) if req.prompt_key else 0
+        if req.block_keys:  # blocks: shared as far as the prompts agree
+            n = 0
+            for key in req.block_keys:
+                if key not in self._prefix:
+                    break
+                self._prefix.move_to_end(key)
+                n += 1
+            cached = n * BLOCK_SIZE
+        else:
+            cached = self._prefix.get(req.prompt_key, 0) if req.prompt_key else 0
+            if cached:
+                self._prefix.move_to_end(req.prompt_key)
         hit = min(cached, (req.prompt_tokens - 1) // BLOCK_SIZE * BLOCK_SIZE)
         if hit > 0:
-            self._prefix.move_to_end(req.prompt_key)
             req.computed = hit
             self.stats.prefix_hits += hit
 
     def _prefix_store(self, req: SimRequest) -> None:
-        if not req.prompt_key or req.prompt_key in self._prefix:
-            return
-        self._prefix[req.prompt_key] = req.prompt_tokens
-        self._prefix_used += req.prompt_tokens
+        """Keep the prompt's blocks (or whole prompt), least recently used out past the cap."""
+        if req.block_keys:
+            for key in req.block_keys:
+                if key in self._prefix:
+                    self._prefix.move_to_end(key)
+                else:
+                    self._prefix[key] = BLOCK_SIZE
+                    self._prefix_used += BLOCK_SIZE
+        elif req.prompt_key and req.prompt_key not in self._prefix:
+            self._prefix[req.prompt_key] = req.prompt_tokens
+            self._prefix_used += req.prompt_tokens
         while self._prefix_used > self._prefix_cap and self._prefix:
             _, size = self._prefix.popitem(last=False)
             self._prefix_used -= size

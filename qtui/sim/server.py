@@ -27,9 +27,16 @@ from qtui.sim import protocol as P
 from qtui.sim.engine import Engine, SimRequest
 from qtui.sim.metrics import Scrape, gpu_reading, render_dcgm, render_vllm
 from qtui.sim.pacing import Pacer
-from qtui.sim.physics import FRONTEND_S, IDLE_POWER_FRACTION, Plan, make_plan
+from qtui.sim.physics import BLOCK_SIZE, FRONTEND_S, IDLE_POWER_FRACTION, Plan, make_plan
 from qtui.sim.quality import GoldenAnswer, is_wrong, load_golden, wrong_answer
-from qtui.sim.text import TokenStream, natural_length, prompt_key, split_tokens, stable_hash
+from qtui.sim.text import (
+    TokenStream,
+    block_keys,
+    natural_length,
+    prompt_key,
+    split_tokens,
+    stable_hash,
+)
 
 READY = "QTUI-SIM-READY"
 MAX_LAG_S = 2.0
@@ -304,7 +311,10 @@ class SimEndpoint:
             want_top=g.logprobs is not None,
         )
         await asyncio.sleep(FRONTEND_S)
-        sim = SimRequest(rid, g.prompt_tokens, g.max_tokens, target, prompt_key=state)
+        keys = block_keys(g.prompt_text, BLOCK_SIZE)
+        sim = SimRequest(
+            rid, g.prompt_tokens, g.max_tokens, target, prompt_key=state, block_keys=keys
+        )
         handle = _Handle(sim, slot=self._counter)
         self.handles[rid] = handle
         self.pacer.live += 1

@@ -179,7 +179,7 @@ def sender(
     w = Workload(kind="trace", trace_file="t.jsonl")
     s = TraceSender(
         "e", client, t, TracePrompts(t, w), LocalCounter(limit), done.append, speed, cycle,
-        clock=clock, sleep=clock.sleep,
+        clock=clock, sleep=clock.sleep, spin_s=0.0,
     )  # fmt: skip
     return s, client, clock, done
 

@@ -80,3 +80,20 @@ def test_bench_refuses_a_trace_over_the_models_context(tmp_path: Path) -> None:
     assert not list((tmp_path / "out").glob("*.qtsession")) or all(
         load_session(p).frame("request").height == 0 for p in (tmp_path / "out").glob("*.qt*")
     )
+
+
+def test_shared_prefixes_hit_the_simulators_prefix_cache(tmp_path: Path) -> None:
+    profile = PROFILE.split("[workload]")[0] + (
+        "[workload]\ninput_tokens = { mean = 16 }\noutput_tokens = { mean = 2 }\nEXTRA\n"
+        "[load]\nconcurrency = 2\nduration_s = 3\n"
+    )
+    rates: dict[str, float] = {}
+    for name, extra in (("unique", ""), ("shared", "prefix_count = 2\nprefix_tokens = 256")):
+        (tmp_path / f"{name}.toml").write_text(profile.replace("EXTRA", extra))
+        run(tmp_path / f"{name}.toml", tmp_path / name, show_progress=False)
+        (path,) = (tmp_path / name).glob("*.qtsession")
+        s = load_session(path)
+        assert s.profile is not None and s.profile.workload.prefix_count == (2 if extra else 0)
+        server = s.frame("server_second").drop_nulls("prefix_cache_hit_rate")
+        rates[name] = max([0.0, *server["prefix_cache_hit_rate"].to_list()])
+    assert rates["unique"] == 0.0 and rates["shared"] > 0.5

@@ -129,3 +129,34 @@ def test_client_visible_latencies_count_from_receipt_queue_time_from_the_engine(
     assert h["time_to_first_token_seconds"].total == pytest.approx(r.first_token_at - 9.5)
     assert h["e2e_request_latency_seconds"].total == pytest.approx(e.now - 9.5)
     assert h["request_queue_time_seconds"].total == pytest.approx(0.0)
+
+
+def test_shared_prefix_blocks_hit_across_different_prompts() -> None:
+    from qtui.sim.text import block_keys
+
+    shared = "s" * (4 * BLOCK_SIZE * 3)  # three whole blocks in common
+    a, b = shared + "a" * 200, shared + "b" * 200
+    ka, kb = block_keys(a, BLOCK_SIZE), block_keys(b, BLOCK_SIZE)
+    assert ka[:3] == kb[:3] and ka[3] != kb[3] and len(ka) == len(a) // (4 * BLOCK_SIZE)
+    e = Engine(PLAN)
+    e.add(SimRequest("a", len(a) // 4, 2, 2, block_keys=ka))
+    run(e)
+    assert e.stats.prefix_hits == 0
+    e.add(SimRequest("b", len(b) // 4, 2, 2, block_keys=kb))
+    run(e)
+    assert e.stats.prefix_hits == 3 * BLOCK_SIZE  # the shared part only; its suffix is prefilled
+
+
+def test_prefix_cache_holds_only_its_capacity() -> None:
+    from qtui.sim.text import block_keys
+
+    e = Engine(PLAN, prefix_cache_tokens=4 * BLOCK_SIZE)
+    first = "x" * (4 * BLOCK_SIZE * 4) + "!"
+    e.add(SimRequest("a", len(first) // 4 + 1, 2, 2, block_keys=block_keys(first, BLOCK_SIZE)))
+    run(e)
+    other = "y" * (4 * BLOCK_SIZE * 4) + "!"  # fills the cache: the first prompt's blocks go
+    e.add(SimRequest("b", len(other) // 4 + 1, 2, 2, block_keys=block_keys(other, BLOCK_SIZE)))
+    run(e)
+    e.add(SimRequest("c", len(first) // 4 + 1, 2, 2, block_keys=block_keys(first, BLOCK_SIZE)))
+    run(e)
+    assert e.stats.prefix_hits == 0
