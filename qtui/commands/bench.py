@@ -9,7 +9,7 @@ import json
 import re
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ from qtui.config.load import load_model
 from qtui.config.profile import Profile
 from qtui.engines.server import ServerProcess
 from qtui.errors import QtuiError
+from qtui.evidence.capacity import capacity_text
 from qtui.launch.watch import ServerWatch
 from qtui.load.engine import EndpointResult, LoadRun, Mode
 from qtui.load.selfcheck import ClientHealth
@@ -45,6 +46,7 @@ class _Collector:
         self.health: list[ClientHealth] = []
         self.events: list[dict[str, Any]] = []
         self.rolling: dict[str, RollingLatency] = {}  # the live app's 10 s latency window
+        self.level_of: Callable[[str], float | None] = lambda _name: None
 
     def _journal(self, kind: str, row: dict[str, Any]) -> None:
         if self.writer is not None:
@@ -56,10 +58,11 @@ class _Collector:
         self._journal("request", r.to_dict())
 
     def second(self, s: Stats) -> None:
-        row = s.flat()
-        row.update(self.rolling.setdefault(s.endpoint, RollingLatency()).roll())
+        from qtui.live.records import client_second
+
         h = self.health[-1] if self.health else None
-        row["client_bound"] = bool(h and h.client_bound)
+        row = client_second(s, self.level_of(s.endpoint), bool(h and h.client_bound))
+        row.update(self.rolling.setdefault(s.endpoint, RollingLatency()).roll())
         self.client.append(row)
         self._journal("client_second", dict(row))
 
@@ -263,21 +266,29 @@ def _gpu_sampler(prof: Profile, served: Served, col: _Collector) -> Any:
     return TelemetrySampler(sources, rate_hz=1.0, on_snapshot=col.gpu_sample)
 
 
-def _print_results(results: dict[str, EndpointResult]) -> None:
-    for name, r in results.items():
-        s = r.summary
-        cap = r.capacity
+def decision_lines(results: dict[str, EndpointResult], session: Path) -> list[str]:
+    """What the run measured and the decision its session supports, in the record's words:
+    the session is read back and judged exactly as `qtui report` and a replay judge it."""
+    from qtui.session.decision import decide
+    from qtui.session.reader import load_session
+
+    d = decide(load_session(session))
+    lines = []
+    for row in d.rows:
+        name, j = row.summary.endpoint, row.judgement
+        r = results.get(name)
+        s = r.summary if r else None
         line = f"{name}: {s.requests if s else 0} requests"
         if s:
             line += f", {s.out_tps:.1f} out tok/s, error rate {s.error_rate:.1%}"
-        line += (
-            f"; SLO capacity {cap.rps:.2f} req/s {cap.out_tps:.0f} tok/s"
-            if cap
-            else "; SLO not met"
-        )
-        if r.client_bound:
-            line += " (CLIENT-BOUND: the client, not the server, was the limit)"
-        print(line)
+            if s.cancelled:
+                line += f", {s.cancelled} cancelled at stop"
+        line += f"; capacity {capacity_text(j.capacity)}"
+        line += f"; {j.finance.replicas.text} replica(s), {j.finance.monthly.text}; {j.verdict}"
+        lines.append(line)
+    rec = d.recommended
+    lines.append(f"recommendation: {rec + ' — ' if rec else ''}{d.why}")
+    return lines
 
 
 def _quality(
@@ -377,6 +388,7 @@ def _run_served(
         max_requests=max_requests,
         processes=processes,
     )
+    col.level_of = lambda name: lr.eps[name].level if name in lr.eps else None
     sampler = _gpu_sampler(used, served, col)
     watch = ServerWatch(served.servers, lambda _n, line: col.event("error", line, "server_exit"))
     results: dict[str, EndpointResult] = {}
@@ -393,8 +405,8 @@ def _run_served(
         finally:
             if sampler is not None:
                 sampler.stop()
-        for name, r in results.items():
-            for lv in r.levels:
+        for name, r in results.items():  # a held load is evidence through its seconds
+            for lv in r.levels if lr.mode == "sweep" else ():
                 writer.append("sweep_level", sweep_level_row(name, lv))
         if items is not None and results:
             quality_doc = _quality(used, items, served, results, writer)
@@ -417,7 +429,8 @@ def _run_served(
     if quality_doc is not None:
         summary_meta["quality"] = quality_doc
     summary = write_outputs(out, col, results, summary_meta)
-    _print_results(results)
+    for line in decision_lines(results, spath):
+        print(line)
     print(f"results in {out}/; session {spath}")
     if not results:
         raise QtuiError("no endpoint was measured")

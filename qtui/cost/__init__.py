@@ -4,16 +4,7 @@ deltas against the baseline, and the what-if state behind them (docs/cost-formul
 from __future__ import annotations
 
 from qtui.cost.breakeven import BreakEven, break_even
-from qtui.cost.capacity import (
-    NO_SWEEP,
-    SLO_NEVER_MET,
-    Capacity,
-    P95Estimate,
-    SweepPoint,
-    capacity_from_sweep,
-    expected_p95,
-    slo_breaches,
-)
+from qtui.cost.capacity import P95Estimate, expected_p95
 from qtui.cost.compare import (
     COLUMNS,
     Column,
@@ -29,10 +20,7 @@ from qtui.cost.whatif import Change, EndpointWhatIf, Traffic, WhatIf
 
 __all__ = [
     "COLUMNS",
-    "NO_SWEEP",
-    "SLO_NEVER_MET",
     "BreakEven",
-    "Capacity",
     "Change",
     "Column",
     "CostComparison",
@@ -44,15 +32,12 @@ __all__ = [
     "P95Estimate",
     "PriceQuote",
     "Sizing",
-    "SweepPoint",
     "TableInfo",
     "Traffic",
     "WhatIf",
     "break_even",
     "build_comparison",
-    "capacity_from_sweep",
     "expected_p95",
     "quote",
-    "slo_breaches",
     "table_info",
 ]

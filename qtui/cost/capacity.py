@@ -1,111 +1,15 @@
-"""SLO-compliant capacity per replica from a load sweep, and the p95 to expect at a given load."""
+"""The p95 to expect at a given per-replica load, read off the measured load levels (pure).
+
+Capacity itself (the one rule) is ``qtui.evidence.capacity``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Literal
 
-from qtui.config.profile import Slo
-
-LatencyMetric = Literal["ttft", "itl", "e2e"]
-NO_SWEEP = "no sweep yet"
-SLO_NEVER_MET = "SLO never met"
-
-
-@dataclass(frozen=True, slots=True)
-class SweepPoint:
-    """One sweep level as measured against one replica (client-side, measure phase only)."""
-
-    level: float
-    rps: float
-    input_tps: float
-    output_tps: float
-    ttft_p95_s: float | None = None
-    itl_p95_s: float | None = None
-    e2e_p95_s: float | None = None
-    error_rate: float = 0.0
-
-    def p95(self, metric: LatencyMetric) -> float | None:
-        return {"ttft": self.ttft_p95_s, "itl": self.itl_p95_s, "e2e": self.e2e_p95_s}[metric]
-
-
-@dataclass(frozen=True, slots=True)
-class Capacity:
-    """What one replica sustains while meeting every SLO; ``reason`` says why there is none."""
-
-    rps: float | None = None
-    output_tps: float | None = None
-    input_tps: float | None = None
-    p95_s: float | None = None
-    source: str = ""
-    met_slo: bool = False
-    reason: str | None = None
-    detail: str = ""
-    level: float | None = None  # the sweep level the capacity was measured at
-
-    @classmethod
-    def none(cls, reason: str, detail: str = "") -> Capacity:
-        return cls(reason=reason, detail=detail)
-
-    @property
-    def usable(self) -> bool:
-        return self.met_slo and self.reason is None and bool(self.rps) and bool(self.output_tps)
-
-
-def slo_breaches(point: SweepPoint, slo: Slo) -> list[str]:
-    """Every SLO this level broke, as short phrases; empty when it met them all."""
-    out: list[str] = []
-    limits: tuple[tuple[LatencyMetric, float | None], ...] = (
-        ("ttft", slo.ttft_p95_ms),
-        ("itl", slo.itl_p95_ms),
-        ("e2e", slo.e2e_p95_ms),
-    )
-    for metric, limit_ms in limits:
-        if limit_ms is None:
-            continue
-        value = point.p95(metric)
-        if value is None:
-            out.append(f"{metric} p95 not measured")
-        elif value * 1000 > limit_ms:
-            out.append(f"{metric} p95 {value * 1000:.0f} ms > {limit_ms:g} ms")
-    if point.error_rate > slo.max_error_rate:
-        out.append(f"error rate {point.error_rate:.1%} > {slo.max_error_rate:.1%}")
-    return out
-
-
-def capacity_from_sweep(
-    points: Sequence[SweepPoint], slo: Slo, latency: LatencyMetric = "e2e"
-) -> Capacity:
-    """The last level before the first SLO breach (levels in increasing order).
-
-    A level that passes after an earlier one failed is noise, not capacity: a sweep stops at the
-    first breach, so "highest level that met every SLO" is the last one of the passing prefix.
-    """
-    if not points:
-        return Capacity.none(NO_SWEEP)
-    best: SweepPoint | None = None
-    for point in sorted(points, key=lambda p: p.level):
-        broken = slo_breaches(point, slo)
-        if not broken:
-            if point.rps > 0 and point.output_tps > 0:
-                best = point
-            continue
-        if best is None:
-            return Capacity.none(SLO_NEVER_MET, f"level {point.level:g}: {'; '.join(broken)}")
-        break
-    if best is None:
-        return Capacity.none(SLO_NEVER_MET, "no level completed any request")
-    return Capacity(
-        rps=best.rps,
-        output_tps=best.output_tps,
-        input_tps=best.input_tps,
-        p95_s=best.p95(latency),
-        source=f"load level {best.level:g}",
-        met_slo=True,
-        level=best.level,
-    )
+from qtui.evidence.levels import LatencyMetric, LevelPoint
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +22,7 @@ class P95Estimate:
 
 
 def expected_p95(
-    points: Sequence[SweepPoint], rps_per_replica: float, metric: LatencyMetric = "e2e"
+    points: Sequence[LevelPoint], rps_per_replica: float, metric: LatencyMetric = "e2e"
 ) -> P95Estimate | None:
     """Linear interpolation of the measured (req/s, p95) points at ``rps_per_replica``.
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from qtui.cost import formulas as f
 from qtui.cost.breakeven import break_even
-from qtui.cost.capacity import Capacity, LatencyMetric, P95Estimate, SweepPoint, expected_p95
+from qtui.cost.capacity import P95Estimate, expected_p95
 from qtui.cost.figure import (
     PERCENT,
     POINTS,
@@ -29,6 +29,8 @@ from qtui.cost.figure import (
 )
 from qtui.cost.prices import NoPrice, PriceQuote, TableInfo, table_info
 from qtui.cost.whatif import WhatIf
+from qtui.evidence.capacity import LOWER_BOUND, Capacity
+from qtui.evidence.levels import LatencyMetric, LevelPoint
 
 NO_TRAFFIC = "no traffic target (set cost.peak_rps or cost.daily_requests)"
 NO_POWER = "no power reading"
@@ -43,7 +45,7 @@ class EndpointMeasure:
     name: str
     precision: str
     capacity: Capacity
-    curve: tuple[SweepPoint, ...] = ()
+    curve: tuple[LevelPoint, ...] = ()
     power_w_per_gpu: float | None = None
     power_basis: str = ""  # where the power comes from, e.g. "at load level 16"
     power_reason: str | None = None  # why there is no power reading (default NO_POWER)
@@ -217,7 +219,7 @@ def _own_figures(
     def measured(value: float | None, unit: str) -> Figure:
         if cap_reason is not None or value is None:
             return Figure.missing(cap_reason or "not measured", unit)
-        return Figure.of(value, unit, cap.source)
+        return Figure.of(value, unit, cap.qualifier)
 
     figs["p95"] = measured(cap.p95_s, SECONDS)
     figs["output_tps"] = measured(cap.output_tps, TPS)
@@ -236,7 +238,7 @@ def _own_figures(
             return Figure.missing(cap_reason, unit)
         if isinstance(price, NoPrice):
             return Figure.missing(price.reason, unit)
-        return Figure.of(compute(price.usd_per_gpu_hour), unit, cap.source)
+        return Figure.of(compute(price.usd_per_gpu_hour), unit, cap.qualifier)
 
     figs["usd_per_m_output"] = unit_cost(
         USD_PER_M_TOKENS, lambda p: f.usd_per_million_tokens(p, gpus, cap.output_tps or 0)
@@ -278,8 +280,9 @@ def _own_figures(
         figs["monthly"] = Figure.missing(price.reason, USD_MONTH)
     else:
         monthly = f.monthly_cost(sizing.replicas, gpus, price.usd_per_gpu_hour, hours)
+        upper = f"; at most: {LOWER_BOUND}" if cap.lower_bound and sizing.mode == "auto" else ""
         figs["monthly"] = Figure.of(
-            monthly, USD_MONTH, f"{sizing.replicas} × {gpus} GPU × {hours:g} h"
+            monthly, USD_MONTH, f"{sizing.replicas} × {gpus} GPU × {hours:g} h{upper}"
         )
     if sizing.replicas is None:
         figs["energy_month"] = Figure.missing(sizing.text, USD_MONTH)
@@ -314,7 +317,8 @@ def _sizing(
         if needed is None:
             why = NO_TRAFFIC if peak is None else (cap_reason or "no capacity")
             return Sizing(None, None, "auto", "unknown", text=why)
-        return Sizing(needed, needed, "auto", "ok", text=f"{needed} (auto)")
+        upper = f"; at most: {LOWER_BOUND}" if cap.lower_bound else ""
+        return Sizing(needed, needed, "auto", "ok", text=f"{needed} (auto{upper})")
     assert isinstance(replicas, int)
     if needed is None:
         why = "no traffic target" if peak is None else (cap_reason or "no capacity")

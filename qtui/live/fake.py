@@ -233,6 +233,9 @@ class FakeFeed:
                 e2e_p95_s=e2e95,
             ),
             sweep=sweep,
+            go=self._quality_done and q >= 0.85,
+            go_reasons=("fake: quality floor only",),
+            capacity=f"{self._capacity_rps(name):.3g} req/s per replica (load level 16)",
         )
 
     def snapshot(self) -> Snapshot:
@@ -240,7 +243,14 @@ class FakeFeed:
             self.advance()
         base = self._cost(SPECS[0][0], None).monthly_usd
         eps = tuple(self._endpoint(i, base) for i in range(self.n))
+        go = sorted((e.cost.monthly_usd, e.name) for e in eps
+                    if e.go and e.cost.monthly_usd is not None)  # fmt: skip
+        rec = go[0][1] if go else None
+        saved = None if not go or base is None else base - go[0][0]
         return Snapshot(
+            recommended=rec,
+            recommendation=f"{rec} is the cheapest go precision (fake)" if rec else "none is go",
+            savings_month_usd=saved,
             seq=self._seq,
             run=RunView(
                 source="fake",

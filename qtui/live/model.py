@@ -136,6 +136,9 @@ class EndpointView:
     energy: Energy = field(default_factory=lambda: Energy())
     history: History = History()
     sweep: tuple[SweepPoint, ...] = ()
+    go: bool = False  # the decision's go/no-go for this precision (qtui.decision)
+    go_reasons: tuple[str, ...] = ()
+    capacity: str = ""  # qtui.evidence.capacity.capacity_text: the same words as the record
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +205,9 @@ class Snapshot:
     cost: CostInputs = CostInputs()
     slo_error_rate: float = 0.01
     notes: tuple[str, ...] = field(default=())
+    recommended: str | None = None  # the decision's recommendation (qtui.decision.recommend)
+    recommendation: str = ""  # why, in the decision record's words
+    savings_month_usd: float | None = None  # its saving against the baseline, $/month
 
     def endpoint(self, name: str) -> EndpointView:
         return next(e for e in self.endpoints if e.name == name)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import dataclasses
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,40 +25,9 @@ from qtui.live.state import ViewState
 from qtui.session.reader import Session
 from qtui.session.review import FALLBACK_DIR, write_review
 from qtui.session.review_draft import ReviewDraft
+from qtui.session.timeline import KINDS, session_records
 
-KINDS = ("client_second", "server_second", "gpu_sample")
 MIN_SPEED, MAX_SPEED = 1.0, 60.0
-
-
-def session_records(
-    session: Session, kinds: Collection[str] | None = None
-) -> list[tuple[float, str, dict[str, Any]]]:
-    """Every timed record in time order (only ``kinds`` when given): per-second series, sweep
-    levels (at ``t_end``), events, discoveries, quality summaries."""
-    out: list[tuple[float, str, dict[str, Any]]] = []
-    for kind in KINDS if kinds is None else [k for k in KINDS if k in kinds]:
-        for rec in session.frame(kind).to_dicts():
-            if rec.get("t") is not None:
-                out.append((float(rec["t"]), kind, rec))
-    wanted = (lambda k: True) if kinds is None else kinds.__contains__
-    if wanted("sweep_level"):
-        for rec in session.frame("sweep_level").to_dicts():
-            if rec.get("t_end") is not None:
-                out.append((float(rec["t_end"]), "sweep_level", rec))
-    if wanted("event"):
-        for ev in session.docs("event"):
-            if ev.get("t") is not None:
-                out.append((float(ev["t"]), "event", ev))
-    if wanted("discovery"):
-        for doc in session.docs("discovery"):
-            out.append((float(doc.get("t") or 0.0), "discovery", doc))
-    qs = session.docs("quality_summary") if wanted("quality_summary") else []
-    if qs:
-        end = max((r[0] for r in out), default=0.0)
-        for q in qs:
-            out.append((float(q.get("t") or end), "quality_summary", q))
-    out.sort(key=lambda r: r[0])
-    return out
 
 
 class ReplayFeed:
@@ -152,6 +122,8 @@ class ReplayFeed:
 
     def _feed_to(self, position: float) -> None:
         end = bisect.bisect_right(self.times, self.t0 + position)
+        if position >= self.duration:  # the end: what came after the last second too (the
+            end = len(self.records)  # quality run's summary, a closing event), as the record has
         for i, (_, kind, rec) in enumerate(self.records[self._next : end], self._next):
             if i < self._applied and kind == "event" and rec.get("kind") == "whatif":
                 continue  # already in the restored what-if
@@ -199,13 +171,8 @@ class ReplayFeed:
         )
         del meta
         snap = self.state.snapshot(run)
-        return Snapshot(
-            seq=snap.seq * 1000 + self._bumps + int(self.position),
-            run=snap.run,
-            endpoints=snap.endpoints,
-            cost=snap.cost,
-            slo_error_rate=snap.slo_error_rate,
-            notes=tuple(self.notes),
+        return dataclasses.replace(
+            snap, seq=snap.seq * 1000 + self._bumps + int(self.position), notes=tuple(self.notes)
         )
 
     def send(self, intent: it.Intent) -> str | None:

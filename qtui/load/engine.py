@@ -35,11 +35,13 @@ from qtui.client.record import RequestRecord
 from qtui.client.stream import StreamClient
 from qtui.config.profile import Endpoint, Load, Profile
 from qtui.errors import QtuiError
+from qtui.evidence.capacity import Capacity, capacity_text
+from qtui.evidence.levels import is_client_bound
 from qtui.load.procs import ProcessSender, ShardConfig, ShardPool
 from qtui.load.scraper import ServerScraper
 from qtui.load.selfcheck import ClientHealth, LoopMonitor
 from qtui.load.sender import Bounds, LocalCounter, LocalSender, SharedCounter
-from qtui.load.slo import Capacity, LevelResult, breaches, capacity
+from qtui.load.slo import LevelResult, breaches, capacity
 from qtui.load.split import By, choose_processes, expected_streams, merge_health
 from qtui.load.trace import Trace, TracePrompts, TraceSender, load_trace
 from qtui.load.workload import GoldenFactory, make_source
@@ -67,8 +69,8 @@ class EndpointResult:
 
     @property
     def client_bound(self) -> bool:
-        """More than a tenth of the measured seconds had the client, not the server, as limit."""
-        return self.seconds > 0 and self.client_bound_seconds > 0.1 * self.seconds
+        """The client, not the server, was the limit (``qtui.evidence.levels.is_client_bound``)."""
+        return is_client_bound(self.client_bound_seconds, self.seconds)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -84,7 +86,9 @@ class EndpointResult:
             else {
                 "level": self.capacity.level,
                 "rps": self.capacity.rps,
-                "out_tps": self.capacity.out_tps,
+                "out_tps": self.capacity.output_tps,
+                "lower_bound": self.capacity.lower_bound,
+                "text": capacity_text(self.capacity),
             },
             "sent": self.sent,
             "client_bound": self.client_bound,
@@ -186,7 +190,8 @@ class _Endpoint:
                     break
                 b0 = self.run.bound_seconds(self.ep.name)
                 lv = await self.step(level, self.run.step_s, drain=True)
-                lv.client_bound = self.run.bound_seconds(self.ep.name) - b0 > 0
+                bound = self.run.bound_seconds(self.ep.name) - b0
+                lv.client_bound = is_client_bound(bound, max(1, round(lv.stats.duration_s)))
                 self.result.levels.append(lv)
                 if not lv.ok:
                     break
@@ -201,7 +206,10 @@ class _Endpoint:
             )
             lv = await self.step(level, self.run.duration, drain=False)
             self.result.levels.append(lv)
-        self.result.capacity = capacity(self.result.levels)
+        unit = "req/s" if self.by == "rate" else "users"
+        self.result.capacity = capacity(
+            self.result.levels, self.run.profile.slo, held=mode != "sweep", unit=unit
+        )
         self.run_time = time.perf_counter() - t0
 
 

@@ -1,4 +1,4 @@
-"""SLO checks and the SLO-compliant capacity of a sweep (pure)."""
+"""A load step's result and its SLO verdict, through the one rule in ``qtui.evidence`` (pure)."""
 
 from __future__ import annotations
 
@@ -6,27 +6,40 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from qtui.config.profile import Slo
+from qtui.evidence.capacity import Capacity
+from qtui.evidence.capacity import capacity as capacity_rule
+from qtui.evidence.levels import LevelPoint
+from qtui.evidence.slo import breaches as breach_rule
 from qtui.metrics.stats import Stats
 
 
+def point(s: Stats, level: float, *, held: bool = False, client_bound: bool = False,
+          unit: str = "users") -> LevelPoint:  # fmt: skip
+    """A step's statistics as a load-level point."""
+    return LevelPoint(
+        level=level,
+        rps=s.rps,
+        input_tps=s.in_tps,
+        output_tps=s.out_tps,
+        ttft_p95_s=s.ttft.p95,
+        itl_p95_s=s.itl.p95,
+        e2e_p95_s=s.e2e.p95,
+        error_rate=s.error_rate,
+        requests=s.requests,
+        client_bound=client_bound,
+        held=held,
+        unit=unit,
+    )
+
+
 def breaches(s: Stats, slo: Slo) -> list[str]:
-    """Which promises a level broke, each as a short phrase with the measured value."""
-    out: list[str] = []
-    checks = (("ttft", slo.ttft_p95_ms), ("itl", slo.itl_p95_ms), ("e2e", slo.e2e_p95_ms))
-    for name, limit in checks:
-        p95 = getattr(s, name).p95
-        if limit is not None and p95 is not None and p95 * 1000 > limit:
-            out.append(f"{name} p95 {p95 * 1000:.0f} ms > {limit:g} ms")
-    if s.error_rate > slo.max_error_rate:
-        out.append(f"error rate {s.error_rate:.1%} > {slo.max_error_rate:.1%}")
-    if s.requests == 0:
-        out.append("no successful request")
-    return out
+    """Which promises a step broke (``qtui.evidence.slo.breaches``)."""
+    return breach_rule(point(s, 0.0), slo)
 
 
 @dataclass(slots=True)
 class LevelResult:
-    """One sweep step: its load level, measured statistics and the SLOs it broke."""
+    """One load step: its level, measured statistics and the SLOs it broke."""
 
     level: float
     stats: Stats
@@ -43,22 +56,11 @@ class LevelResult:
         return d
 
 
-@dataclass(frozen=True, slots=True)
-class Capacity:
-    """Highest level that met every SLO: the req/s and output tok/s it delivered."""
-
-    level: float
-    rps: float
-    out_tps: float
-
-
-def capacity(levels: list[LevelResult]) -> Capacity | None:
-    """The SLO-compliant capacity: the best level among those before the first breach."""
-    best: LevelResult | None = None
-    for lv in levels:
-        if not lv.ok:
-            break
-        best = lv
-    if best is None:
-        return None
-    return Capacity(best.level, best.stats.rps, best.stats.out_tps)
+def capacity(
+    levels: list[LevelResult], slo: Slo, *, held: bool, unit: str = "users"
+) -> Capacity | None:
+    """The steps' SLO capacity (``qtui.evidence.capacity``); None when no step met every SLO."""
+    pts = [point(lv.stats, lv.level, held=held, client_bound=lv.client_bound, unit=unit)
+           for lv in levels]  # fmt: skip
+    cap = capacity_rule(pts, slo)
+    return cap if cap.usable else None

@@ -15,6 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from qtui.cost.figure import Figure
+from qtui.evidence.capacity import capacity_text
 from qtui.session.decision import Decision, decide
 from qtui.session.reader import Session, load_session
 from qtui.session.svg import bar_chart, line_chart
@@ -100,7 +101,7 @@ def measured_table(d: Decision) -> Block:
         "e2e p50 (ms)",
         "e2e p95 (ms)",
         "GPU memory used (GiB)",
-        "capacity (req/s per replica)",
+        "capacity",
     )
     rows = []
     for r in d.rows:
@@ -115,7 +116,7 @@ def measured_table(d: Decision) -> Block:
                 _num(s.out_tps),
                 *(_ms(s.p(m, q)) for m in ("ttft", "itl", "e2e") for q in ("p50", "p95")),
                 _num(s.gpu_memory_used_gib),
-                _num(s.capacity.rps, 2) if s.capacity.usable else f"— ({s.capacity.reason})",
+                capacity_text(r.capacity),
             )
         )
     return Block("table", header=header, rows=tuple(rows))
@@ -382,7 +383,11 @@ def summary_frame(d: Decision) -> pl.DataFrame:
                     for m in ("ttft", "itl", "e2e")
                     for qq in ("p50", "p95")
                 },
-                "capacity_req_per_s_per_replica": s.capacity.rps if s.capacity.usable else None,
+                "capacity_req_per_s_per_replica": r.capacity.rps if r.capacity.usable else None,
+                "capacity_basis": r.capacity.qualifier or r.capacity.reason,
+                "capacity_lower_bound": r.capacity.lower_bound,
+                "capacity_client_bound": r.capacity.client_bound,
+                "cancelled_at_stop": s.cancelled,
                 "capacity_output_tok_per_s_per_replica": v(fin.output_tps),
                 "gpu_memory_used_gib": s.gpu_memory_used_gib,
                 "quality_success_pct": None if q is None else q * 100,

@@ -7,7 +7,7 @@ from typing import Any
 
 import polars as pl
 
-from qtui.cost.capacity import Capacity, SweepPoint, capacity_from_sweep
+from qtui.evidence.accounting import CANCELLED, OK
 from qtui.session.reader import Session
 
 GIB = 1024**3
@@ -16,7 +16,9 @@ _Q = {"p50": 0.5, "p95": 0.95}
 
 @dataclass
 class EndpointSummary:
-    """What one endpoint did in one session; None where nothing was measured."""
+    """What one endpoint did in one session (descriptive: the decision's figures are in
+    ``qtui.decision``); None where nothing was measured. ``requests`` counts successes and
+    errors; requests cancelled at qtui's own stop are counted apart in ``cancelled``."""
 
     endpoint: str
     session: str
@@ -25,12 +27,12 @@ class EndpointSummary:
     gpus_per_replica: int = 1
     requests: int = 0
     errors: int = 0
+    cancelled: int = 0
     duration_s: float = 0.0
     rps: float | None = None
     in_tps: float | None = None
     out_tps: float | None = None
     latency_s: dict[str, float | None] = field(default_factory=dict)
-    capacity: Capacity = field(default_factory=lambda: Capacity.none("no sweep yet"))
     gpu_memory_used_gib: float | None = None
     gpu_memory_total_gib: float | None = None
     gpu_util_pct: float | None = None
@@ -62,13 +64,16 @@ def _requests(s: Session) -> dict[str, dict[str, Any]]:
     cols = lf.collect_schema().names()
     if "phase" in cols:
         lf = lf.filter(pl.col("phase").is_null() | (pl.col("phase") == "measure"))
-    ok = pl.col("error_class").is_null() | (pl.col("error_class") == "none")
+    ok = pl.col("error_class").is_null() | (pl.col("error_class") == OK)
+    cancelled = pl.col("error_class") == CANCELLED  # qtui's own stop: never an error
+    lf = lf.with_columns(cancelled=cancelled.fill_null(False))
     ttft = pl.col("t_first_token") - pl.col("t_send")
     e2e = pl.col("t_end") - pl.col("t_send")
     span = pl.col("t_end").max() - pl.col("t_send").min()
     base = lf.group_by("endpoint").agg(
-        requests=pl.len(),
-        errors=(~ok).sum(),
+        requests=(~pl.col("cancelled")).sum(),
+        errors=(~ok & ~pl.col("cancelled")).sum(),
+        cancelled=pl.col("cancelled").sum(),
         span=span,
         in_tok=pl.col("prompt_tokens").filter(ok).sum(),
         out_tok=pl.col("completion_tokens").filter(ok).sum(),
@@ -85,31 +90,6 @@ def _requests(s: Session) -> dict[str, dict[str, Any]]:
     )
     a, b = pl.collect_all([base, itl])
     return _by_endpoint(a.join(b, on="endpoint", how="left"))
-
-
-def sweep_points(s: Session, name: str) -> list[SweepPoint]:
-    """The recorded sweep levels of one endpoint, as qtui.cost reads them."""
-    if "sweep_level" not in s.tables:
-        return []
-    df = s.tables["sweep_level"].filter(pl.col("endpoint") == name).collect()
-
-    def get(r: dict[str, Any], k: str, default: Any = None) -> Any:
-        v = r.get(k)
-        return default if v is None else v
-
-    return [
-        SweepPoint(
-            level=float(r["level"]),
-            rps=float(get(r, "rps", 0.0)),
-            input_tps=float(get(r, "in_tps", 0.0)),
-            output_tps=float(get(r, "out_tps", 0.0)),
-            ttft_p95_s=get(r, "ttft_p95"),
-            itl_p95_s=get(r, "itl_p95"),
-            e2e_p95_s=get(r, "e2e_p95"),
-            error_rate=float(get(r, "error_rate", 0.0)),
-        )
-        for r in df.iter_rows(named=True)
-    ]
 
 
 def _gpu(s: Session) -> dict[str, dict[str, Any]]:
@@ -167,7 +147,6 @@ def summarize(s: Session) -> list[EndpointSummary]:
         g = gpus.get(name, {})
         span = float(r.get("span") or 0.0)
         n_ok = (r.get("requests") or 0) - (r.get("errors") or 0)
-        points = sweep_points(s, name)
         row = EndpointSummary(
             endpoint=name,
             session=s.label,
@@ -176,6 +155,7 @@ def summarize(s: Session) -> list[EndpointSummary]:
             gpus_per_replica=ep.gpus_per_replica if ep else 1,
             requests=int(r.get("requests") or 0),
             errors=int(r.get("errors") or 0),
+            cancelled=int(r.get("cancelled") or 0),
             duration_s=span,
             rps=n_ok / span if span > 0 else None,
             in_tps=(r.get("in_tok") or 0) / span if span > 0 else None,
@@ -186,8 +166,6 @@ def summarize(s: Session) -> list[EndpointSummary]:
             gpu_util_pct=g.get("util"),
             power_w=_total(g.get("power")),
         )
-        if s.profile and points:
-            row.capacity = capacity_from_sweep(points, s.profile.slo)
         row.quality_items, row.quality_passed = quality.get(name, (0, 0))
         rows.append(row)
     return rows

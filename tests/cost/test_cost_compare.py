@@ -5,17 +5,18 @@ from __future__ import annotations
 import pytest
 
 from qtui.config.pricing import PriceTable
-from qtui.cost.capacity import Capacity, SweepPoint
 from qtui.cost.compare import COLUMNS, EndpointMeasure, build_comparison
 from qtui.cost.whatif import EndpointWhatIf, Traffic, WhatIf
+from qtui.evidence.capacity import Capacity
+from qtui.evidence.levels import LevelPoint
 
 # bf16: 2 req/s per replica at the SLO (256 out tok/s, 1024 in tok/s); fp8 twice that.
 BF16 = Capacity(2.0, 256.0, 1024.0, p95_s=6.0, source="load level 16", met_slo=True)
 FP8 = Capacity(4.0, 512.0, 2048.0, p95_s=5.0, source="load level 32", met_slo=True)
 FP8_CURVE = (
-    SweepPoint(1, 1.0, 512, 128, e2e_p95_s=2.0),
-    SweepPoint(32, 4.0, 2048, 512, e2e_p95_s=5.0),
-    SweepPoint(64, 6.0, 3072, 768, e2e_p95_s=11.0),
+    LevelPoint(1, 1.0, 512, 128, e2e_p95_s=2.0),
+    LevelPoint(32, 4.0, 2048, 512, e2e_p95_s=5.0),
+    LevelPoint(64, 6.0, 3072, 768, e2e_p95_s=11.0),
 )
 
 

@@ -135,7 +135,8 @@ def test_other_gpu_is_labelled_and_deltas_say_why(state: ViewState) -> None:
     assert c.monthly_usd == pytest.approx(8_760)
     assert c.vs_baseline == ""  # bf16 is the baseline
     assert cost(state, "fp8").vs_baseline == (
-        "Δ $/1M output no sweep yet · break-even: no sweep yet · quality: no quality run yet"
+        "Δ $/1M output no load measured yet · break-even: no load measured yet · "
+        "quality: no quality run yet"
     )
 
 
@@ -148,8 +149,8 @@ def test_cells_without_a_number_say_why() -> None:
     fp8 = cost(vs, "fp8")
     assert fp8.usd_per_gpu_hour is None
     assert fp8.price_reason == "no price for L4 in table two/spot"
-    assert (fp8.monthly_usd, fp8.monthly_reason) == (None, "no sweep yet")
-    assert fp8.reason == "no sweep yet"
+    assert (fp8.monthly_usd, fp8.monthly_reason) == (None, "no load measured yet")
+    assert fp8.reason == "no load measured yet"
 
 
 def _gpu(vs: ViewState, t: float, gpu: int | None, watts: float | None, name: str = "bf16") -> None:
@@ -252,4 +253,6 @@ def test_energy_cell_says_why_without_power() -> None:
     assert cost(vs).energy_month_usd is None
     _gpu(vs, 1.0, None, None)
     assert cost(vs).energy_month == "no power reading (no power)"
-    assert cost(vs, "fp8").energy_month == "no sweep yet"  # auto replicas need a sweep
+    assert (
+        cost(vs, "fp8").energy_month == "no load measured yet"
+    )  # auto replicas need a measured load

@@ -27,7 +27,7 @@ def test_energy_is_priced_at_the_capacity_levels_power(session: Session) -> None
     d = decide(session)
     for name in ("bf16", "fp8"):
         r = d.row(name)
-        level = r.summary.capacity.level
+        level = r.capacity.level
         assert level is not None
         _, watts = level_power(session, name, level)
         replicas = r.finance.replicas.value

@@ -95,7 +95,10 @@ def source_text(snap: Snapshot, endpoint: str | None) -> str:
     lines = []
     if endpoint is not None:
         c = snap.endpoint(endpoint).cost
+        e = snap.endpoint(endpoint)
         lines.append(f"[b]{endpoint}[/b] priced from {c.price_label or c.reason or fmt.DASH}")
+        lines.append(f"capacity {e.capacity or fmt.DASH}; {'GO' if e.go else 'NO-GO'}: "
+                     + "; ".join(e.go_reasons))  # fmt: skip
         lines.append(f"vs baseline: {c.vs_baseline}" if c.vs_baseline else "the baseline")
         lines.append(c.unit_costs or fmt.DASH)
         lines.append(energy_text(c))

@@ -26,7 +26,7 @@ def finance_row(e: EndpointView) -> dict[str, str]:
     """The seed articles' comparison columns, each with its unit."""
     c = e.cost
     reduction = "baseline" if e.baseline else fmt.signed_pct(c.delta_pct)
-    verdict = {"go": "GO", "no-go": "NO-GO", "n/a": "n/a"}[e.quality.verdict]
+    verdict = "GO" if e.go else "NO-GO"  # the decision's (qtui.decision), as the record says
     if e.status == "dead":
         verdict = "dead"
     return {
@@ -51,18 +51,6 @@ def energy_line(snap: Snapshot) -> str:
         else:
             parts.append(f"{e.precision} [b]{c.energy_month}[/b] ({c.energy_power})")
     return "energy at measured GPU power, not in monthly: " + " · ".join(parts)
-
-
-def best_saving(snap: Snapshot) -> tuple[str, float] | None:
-    """The go endpoint with the largest monthly saving vs baseline: (name, $/month saved)."""
-    best: tuple[str, float] | None = None
-    for e in snap.endpoints:
-        d = e.cost.delta_monthly_usd
-        if e.baseline or d is None or e.quality.verdict != "go" or e.status == "dead":
-            continue
-        if d < 0 and (best is None or -d > best[1]):
-            best = (e.name, -d)
-    return best
 
 
 class FinanceView(Vertical):
@@ -97,18 +85,22 @@ class FinanceView(Vertical):
                 if t.get_cell(e.name, key) != value:
                     t.update_cell(e.name, key, value, update_width=True)
         self.query_one(".fin-energy", Cell).set(energy_line(snap))
-        best = best_saving(snap)
         caption = self.query_one(".fin-caption", Cell)
         digits = self.query_one(Digits)
-        if best is None:
-            caption.set("No go precision saves money against the baseline yet.")
+        rec, saved = snap.recommended, snap.savings_month_usd
+        if rec is None:
+            caption.set(f"No change recommended: {snap.recommendation}.")
+            digits.update("")
+        elif saved is None or saved <= 0:
+            caption.set(f"Recommended: [b]{rec}[/b] — {snap.recommendation}.")
             digits.update("")
         else:
-            caption.set(f"[b]{best[0]}[/b] saves, per month, against the baseline:")
-            digits.update(f"${best[1]:,.0f}")
+            caption.set(f"Recommended: [b]{rec}[/b], saving per month against the baseline:")
+            digits.update(f"${saved:,.0f}")
         ci = snap.cost
         traffic = fmt.rps(ci.traffic_rps) if ci.traffic_rps else "traffic not set"
         self.query_one(".fin-assumptions", Cell).set(
             f"[dim]at {traffic} peak, {ci.hours_per_month:g} h/month, headroom {ci.headroom:g}×; "
-            "go/no-go = quality floor · ! = p95 over SLO[/]"
+            "go/no-go = every SLO, the quality floor, a price (as in the record) · "
+            "! = p95 over SLO[/]"
         )

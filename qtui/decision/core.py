@@ -1,0 +1,175 @@
+"""Price the evidence, judge every precision, recommend one (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from qtui.config.profile import Profile
+from qtui.cost.compare import CostComparison, EndpointMeasure, FinanceRow, build_comparison
+from qtui.cost.figure import PERCENT, USD_MONTH, Figure
+from qtui.cost.formulas import reduction_pct
+from qtui.cost.whatif import WhatIf
+from qtui.evidence.accumulate import Evidence
+from qtui.evidence.capacity import Capacity, capacity_text
+from qtui.evidence.levels import LevelPoint
+
+NO_RECOMMENDATION = (
+    "no precision met every SLO, the quality floor and has a price; keep the current one"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """One precision: its evidence, its finance row, and go or no-go with every reason."""
+
+    name: str
+    precision: str
+    is_baseline: bool
+    capacity: Capacity
+    curve: tuple[LevelPoint, ...]
+    error_rate: float | None
+    cancelled: int
+    quality: str | None  # the quality verdict's status ("go", "no-go", "not-enough-data")
+    quality_reason: str
+    finance: FinanceRow
+    go: bool
+    reasons: tuple[str, ...]
+
+    @property
+    def verdict(self) -> str:
+        return "GO" if self.go else "NO-GO"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """Every precision judged, and the recommendation with the saving against the baseline."""
+
+    judgements: tuple[Judgement, ...]
+    comparison: CostComparison
+    baseline: str
+    recommended: str | None
+    why: str
+    savings: Figure
+    reduction: Figure
+
+    def get(self, name: str) -> Judgement:
+        return next(j for j in self.judgements if j.name == name)
+
+
+def judge(
+    name: str,
+    profile: Profile,
+    cap: Capacity,
+    error_rate: float | None,
+    quality: Mapping[str, Any],
+    fin: FinanceRow,
+) -> tuple[bool, list[str]]:
+    """The one go/no-go rule: latency SLO capacity, error rate, quality floor, a price, enough
+    replicas. Returns (go, reasons), one reason per criterion."""
+    reasons: list[str] = []
+    ok = True
+    if cap.usable:
+        reasons.append(f"meets every latency SLO: {capacity_text(cap)}")
+    else:
+        ok = False
+        reasons.append(f"latency SLO: {cap.reason}" + (f" ({cap.detail})" if cap.detail else ""))
+    limit = profile.slo.max_error_rate
+    if error_rate is not None and error_rate > limit:
+        ok = False
+        reasons.append(f"error rate {error_rate:.2%} > {limit:.2%} (cancelled at stop excluded)")
+    is_base = name == profile.baseline.name
+    status = quality.get("verdict")
+    if status is None:
+        if not is_base:
+            ok = False
+        reasons.append("quality: no quality run recorded" + (" (baseline)" if is_base else ""))
+    else:
+        ok = ok and status == "go"
+        reasons.append(f"quality {quality.get('verdict_reason') or status}")
+    if fin.monthly.value is None:
+        ok = False
+        reasons.append(f"monthly cost: {fin.monthly.reason}")
+    if fin.sizing.status == "slo-breach":  # replicas set by hand, too few for the traffic
+        ok = False
+        reasons.append(f"replicas: {fin.sizing.text}")
+    return ok, reasons
+
+
+def recommend(
+    judgements: tuple[Judgement, ...], baseline: str
+) -> tuple[str | None, str, Figure, Figure]:
+    """The cheapest GO precision (the baseline wins a tie): (name, why, $/month saved, %)."""
+    go = [j for j in judgements if j.go and j.finance.monthly.value is not None]
+    go.sort(key=lambda j: (j.finance.monthly.value or 0.0, j.name != baseline))
+    if not go:
+        return (None, NO_RECOMMENDATION, Figure.missing("no recommendation", USD_MONTH),
+                Figure.missing("n/a", PERCENT))  # fmt: skip
+    best = go[0]
+    monthly = best.finance.monthly.value or 0.0
+    base = next((j for j in judgements if j.name == baseline), None)
+    base_monthly = base.finance.monthly.value if base else None
+    if base_monthly:
+        savings = Figure.of(base_monthly - monthly, USD_MONTH, f"vs {baseline}")
+        reduction = Figure.of(reduction_pct(base_monthly, monthly), PERCENT, f"vs {baseline}")
+    else:
+        savings = Figure.missing(f"baseline {baseline} has no monthly cost", USD_MONTH)
+        reduction = Figure.missing(f"baseline {baseline} has no monthly cost", PERCENT)
+    others = len(go) - 1
+    why = (
+        f"{best.name} is the cheapest precision that meets every latency SLO and the "
+        f"quality floor" + (f" ({others} other(s) also qualify)" if others else "")
+    )
+    return best.name, why, savings, reduction
+
+
+def decide(evidence: Evidence, whatif: WhatIf) -> Outcome:
+    """Price every endpoint's evidence at the what-if state and judge it (pure)."""
+    profile = evidence.profile
+    base = profile.baseline.name
+    measures, caps = [], {}
+    for e in profile.endpoints:
+        if e.name not in whatif.endpoints:
+            continue
+        cap = caps[e.name] = evidence.capacity(e.name)
+        watts, basis = evidence.power(e.name, cap.level)
+        measures.append(
+            EndpointMeasure(
+                name=e.name,
+                precision=e.precision,
+                capacity=cap,
+                curve=evidence.points(e.name),
+                power_w_per_gpu=watts,
+                power_basis=basis if watts is not None else "",
+                power_reason=basis if watts is None else None,
+                quality_delta_pp=evidence.quality_delta_pp(e.name),
+                measured_gpu=e.gpu,
+            )
+        )
+    comparison = build_comparison(measures, whatif, base)
+    judgements = []
+    for m in measures:
+        ev = evidence.eps[m.name]
+        fin = comparison.row(m.name)
+        quality = evidence.quality(m.name)
+        go, reasons = judge(m.name, profile, m.capacity, ev.counts.error_rate, quality, fin)
+        judgements.append(
+            Judgement(
+                name=m.name,
+                precision=m.precision,
+                is_baseline=m.name == base,
+                capacity=m.capacity,
+                curve=m.curve,
+                error_rate=ev.counts.error_rate,
+                cancelled=ev.counts.cancelled,
+                quality=quality.get("verdict"),
+                quality_reason=str(quality.get("verdict_reason") or ""),
+                finance=fin,
+                go=go,
+                reasons=tuple(reasons),
+            )
+        )
+    done = tuple(judgements)
+    name, why, savings, reduction = recommend(done, base)
+    return Outcome(done, comparison, base, name, why, savings, reduction)

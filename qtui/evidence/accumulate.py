@@ -1,0 +1,261 @@
+"""Everything a decision rests on, accumulated from the session journal's records (pure).
+
+The live app (as records arrive), a replay (in the session's order) and `qtui report` / `qtui
+bench` (over a whole session) feed the same records, in the same order, into an ``Evidence``;
+each endpoint's load levels, capacity, power at a load level, energy, error counts and quality
+come from here, so every place that shows them shows the same figures.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from qtui.config.profile import Profile
+from qtui.evidence.accounting import Counts
+from qtui.evidence.capacity import Capacity, capacity
+from qtui.evidence.levels import LevelPoint, held_point, num, sweep_point
+from qtui.quality.record import QualityRecord
+from qtui.quality.summary import summarize
+
+ENERGY_WINDOW_S = 60  # power and energy over the last minute when no level says otherwise
+ENERGY_SAMPLES = 4 * ENERGY_WINDOW_S  # GPU samples come at up to 4 Hz
+POWER_SAMPLES = 4 * 900  # per-GPU power samples kept: 15 minutes at 4 Hz, longer than a level
+TOKEN_SECONDS = ENERGY_WINDOW_S  # output tokens per second kept, for energy per token
+
+
+@dataclass
+class _Mean:
+    """A running mean of one value per sample time (a later GPU of the same sample replaces)."""
+
+    total: float = 0.0
+    n: int = 0
+    last_t: float | None = None
+    last: float = 0.0
+
+    def add(self, t: float, value: float) -> None:
+        if self.last_t == t:
+            self.total += value - self.last
+        else:
+            self.total += value
+            self.n += 1
+        self.last_t, self.last = t, value
+
+    @property
+    def mean(self) -> float | None:
+        return self.total / self.n if self.n else None
+
+
+@dataclass
+class EndpointEvidence:
+    """What was measured for one endpoint, as accumulated so far."""
+
+    held: dict[tuple[float, str], list[dict[str, Any]]] = field(default_factory=dict)
+    sweep: dict[float, dict[str, Any]] = field(default_factory=dict)  # sweep_level rows
+    counts: Counts = field(default_factory=Counts)  # measured seconds, cancelled apart
+    seconds: int = 0  # client seconds measured
+    client_bound_seconds: int = 0
+    gpus: dict[Any, dict[str, Any]] = field(default_factory=dict)  # latest sample per GPU
+    gpu: dict[str, Any] = field(default_factory=dict)  # summed over the endpoint's GPUs
+    energy: deque[tuple[float, float]] = field(
+        default_factory=lambda: deque(maxlen=ENERGY_SAMPLES)
+    )  # (t, J summed over the endpoint's GPUs)
+    tokens: deque[tuple[float, float]] = field(
+        default_factory=lambda: deque(maxlen=TOKEN_SECONDS)
+    )  # (t, output tokens in the second ending at t)
+    power: deque[tuple[float, float]] = field(
+        default_factory=lambda: deque(maxlen=POWER_SAMPLES)
+    )  # (t, W per GPU: the sample's power summed over the endpoint's GPUs ÷ GPUs reporting)
+    held_power: dict[tuple[float, str], _Mean] = field(default_factory=dict)
+    sweep_power: dict[float, float] = field(default_factory=dict)  # W per GPU per sweep level
+    power_seen: bool = False  # some GPU sample arrived (with or without a power reading)
+    summary: dict[str, Any] = field(default_factory=dict)  # its recorded quality_summary row
+
+
+class Evidence:
+    """Accumulates a profile's records; answers with each endpoint's points and capacity."""
+
+    def __init__(self, profile: Profile, *, measuring: bool = True) -> None:
+        self.profile = profile
+        self.eps: dict[str, EndpointEvidence] = {
+            e.name: EndpointEvidence() for e in profile.endpoints
+        }
+        load = profile.load
+        self.mode = load.mode
+        self.level = float(load.rate if load.mode == "rate" else load.concurrency)
+        self.measuring = measuring  # held seconds count only while a held load is measured
+        self._items: list[QualityRecord] = []
+        self._judged: tuple[int, dict[str, dict[str, Any]]] = (0, {})
+
+    @property
+    def unit(self) -> str:
+        """What the current load level counts."""
+        by = self.profile.load.sweep_by if self.mode == "sweep" else self.mode
+        return "req/s" if by == "rate" else "users"
+
+    # -- records in ------------------------------------------------------------------------
+    def ingest(self, kind: str, rec: Mapping[str, Any]) -> None:
+        """Take one journal record; kinds that carry no evidence are ignored."""
+        name = rec.get("endpoint")
+        if kind == "event":
+            self._event(rec)
+        elif kind == "quality_summary":
+            for row in rec.get("endpoints") or [rec]:
+                if row.get("endpoint") in self.eps:
+                    q = dict(row)
+                    q.setdefault("success", q.get("success_rate"))
+                    self.eps[row["endpoint"]].summary = q
+        elif kind == "quality_item":
+            if name in self.eps:
+                self._items.append(QualityRecord.from_dict(dict(rec)))
+        elif name not in self.eps:
+            return
+        elif kind == "sweep_level":
+            ep = self.eps[name]
+            level = float(rec["level"])
+            ep.sweep[level] = dict(rec)
+            if (w := _level_power(ep.power, rec)) is not None:
+                ep.sweep_power[level] = w
+        elif kind == "client_second":
+            self._second(self.eps[name], rec)
+        elif kind == "gpu_sample":
+            self._gpu(self.eps[name], rec)
+
+    def _event(self, rec: Mapping[str, Any]) -> None:
+        if rec.get("kind") != "load":
+            return
+        key, value = rec.get("key"), rec.get("value")
+        if key == "level" and isinstance(value, int | float):
+            self.level = float(value)
+        elif key == "mode" and value in ("concurrency", "rate", "sweep"):
+            self.mode = value
+        elif key == "measuring":
+            self.measuring = bool(value)
+
+    def _second(self, ep: EndpointEvidence, rec: Mapping[str, Any]) -> None:
+        if not self.measuring and (driven := num(rec, "level")) is not None:
+            self.level = driven  # a sweep moves the level without a level event
+        tokens = (num(rec, "out_tps") or 0.0) * (num(rec, "duration_s") or 1.0)
+        ep.tokens.append((num(rec, "t") or 0.0, tokens))
+        errors = {k[4:]: int(v) for k, v in rec.items() if k.startswith("err_") and v}
+        ep.counts = ep.counts.plus(int(num(rec, "requests") or 0), errors,
+                                   int(num(rec, "cancelled") or 0))  # fmt: skip
+        ep.seconds += 1
+        ep.client_bound_seconds += bool(rec.get("client_bound"))
+        if self.measuring:
+            ep.held.setdefault((self.level, self.unit), []).append(dict(rec))
+
+    def _gpu(self, ep: EndpointEvidence, rec: Mapping[str, Any]) -> None:
+        ep.gpu = gpu_total(ep.gpus, rec)
+        joules, t = num(ep.gpu, "energy_j"), num(rec, "t")
+        if joules is not None and t is not None:
+            if ep.energy and ep.energy[-1][0] == t:  # another GPU of the same sample
+                ep.energy.pop()
+            ep.energy.append((t, joules))
+        ep.power_seen = True
+        watts = [w for g in ep.gpus.values() if (w := num(g, "power_w")) is not None]
+        if t is None or not watts:
+            return
+        per_gpu = sum(watts) / len(watts)
+        if ep.power and ep.power[-1][0] == t:  # another GPU of the same sample
+            ep.power.pop()
+        ep.power.append((t, per_gpu))
+        if self.measuring:
+            ep.held_power.setdefault((self.level, self.unit), _Mean()).add(t, per_gpu)
+
+    # -- evidence out ----------------------------------------------------------------------
+    def points(self, name: str) -> tuple[LevelPoint, ...]:
+        """The endpoint's load levels: its sweep steps if it was swept, else its held loads."""
+        ep = self.eps[name]
+        if ep.sweep:
+            unit = "req/s" if self.profile.load.sweep_by == "rate" else "users"
+            return tuple(sweep_point(r, unit) for _, r in sorted(ep.sweep.items()))
+        held = (held_point(lv, secs, unit) for (lv, unit), secs in sorted(ep.held.items()))
+        return tuple(p for p in held if p is not None)
+
+    def capacity(self, name: str) -> Capacity:
+        """The one capacity rule over the endpoint's points."""
+        return capacity(self.points(name), self.profile.slo)
+
+    def power(self, name: str, level: float | None) -> tuple[float | None, str]:
+        """W per GPU for the energy cost, and its basis (or why there is none).
+
+        The mean power while the endpoint ran at the capacity ``level``, when it was measured
+        there; else the mean over the last ``ENERGY_WINDOW_S`` seconds of samples.
+        """
+        ep = self.eps[name]
+        at_level = ep.sweep_power if ep.sweep else {
+            lv: m for (lv, _), acc in ep.held_power.items() if (m := acc.mean) is not None
+        }  # fmt: skip
+        if level is not None and (w := at_level.get(level)) is not None:
+            return w, f"at load level {level:g}"
+        if ep.power:
+            t_end = ep.power[-1][0]
+            recent = [w for t, w in ep.power if t >= t_end - ENERGY_WINDOW_S]
+            where = "" if level is None else f"; none measured at load level {level:g}"
+            return statistics.fmean(recent), f"mean of the last {ENERGY_WINDOW_S} s{where}"
+        if not ep.power_seen:
+            return None, "no power reading (no GPU telemetry)"
+        detail = str(ep.gpu.get("detail") or "") or "the GPU telemetry reports no power"
+        return None, f"no power reading ({detail})"
+
+    def quality(self, name: str) -> dict[str, Any]:
+        """The endpoint's quality row with its verdict: the recorded summary's; a row without a
+        verdict (older recordings) is judged from the recorded items by the rule that writes
+        verdicts (``qtui.quality.summary``). {} when nothing was measured."""
+        row = self.eps[name].summary
+        if "verdict" in row or not self._items:
+            return row
+        if self._judged[0] != len(self._items):
+            floor = self.profile.slo.quality
+            done = summarize(self._items, list(self.eps), self.profile.baseline.name, floor)
+            rows = {r["endpoint"]: r for r in done.to_dict()["endpoints"] if r["items"]}
+            self._judged = (len(self._items), rows)
+        judged = self._judged[1].get(name)
+        return row if judged is None else {**judged, **row, "verdict": judged["verdict"],
+                                           "verdict_reason": judged["verdict_reason"]}  # fmt: skip
+
+    def quality_delta_pp(self, name: str) -> float | None:
+        """Success vs the baseline in points: the paired difference over the items both answered
+        when the run recorded it, else the difference of the success rates."""
+        base = self.profile.baseline.name
+        if name == base:
+            return None
+        q, b = self.quality(name), self.quality(base)
+        paired = q.get("paired")
+        if isinstance(paired, Mapping) and isinstance(paired.get("delta"), int | float):
+            return float(paired["delta"]) * 100
+        ok, base_ok = num(q, "success"), num(b, "success")
+        return None if ok is None or base_ok is None else (ok - base_ok) * 100
+
+
+def gpu_total(gpus: dict[Any, dict[str, Any]], rec: Mapping[str, Any]) -> dict[str, Any]:
+    """Keep ``rec`` as its GPU's latest sample; the endpoint's memory is the sum over its GPUs.
+
+    A record without a GPU index (no driver, exporter down, GPU gone) replaces them all.
+    """
+    if rec.get("gpu") is None:
+        gpus.clear()
+    else:
+        gpus.pop(None, None)
+    gpus[rec.get("gpu")] = dict(rec)
+    out = dict(rec)
+    for key in ("memory_total", "memory_used", "memory_reserved", "power_w", "energy_j"):
+        vals = [v for g in gpus.values() if (v := num(g, key)) is not None]
+        out[key] = sum(vals) if vals else None
+    return out
+
+
+def _level_power(power: deque[tuple[float, float]], rec: Mapping[str, Any]) -> float | None:
+    """Mean W per GPU over a sweep level's span (``t_start``, else ``t_end`` − ``duration_s``)."""
+    t_end = num(rec, "t_end")
+    t_start = num(rec, "t_start")
+    if t_start is None and t_end is not None and (d := num(rec, "duration_s")) is not None:
+        t_start = t_end - d
+    if t_start is None or t_end is None:
+        return None
+    watts = [w for t, w in power if t_start <= t <= t_end]
+    return statistics.fmean(watts) if watts else None

@@ -1,0 +1,125 @@
+"""The one capacity rule: what one replica sustains while meeting every SLO, how that was
+obtained, and how sure it is — in the same words wherever it is shown (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from qtui.config.profile import Slo
+from qtui.evidence.levels import LatencyMetric, LevelPoint
+from qtui.evidence.slo import breaches
+
+NO_LOAD = "no load measured yet"
+SLO_NEVER_MET = "SLO never met"
+NO_SWEEP = "no sweep"
+CLIENT_BOUND = "client-bound: the client, not the server, was the limit"
+SWEEP_NEVER_BROKE = "the sweep's highest level met every SLO"
+LOWER_BOUND = "capacity is a lower bound"
+
+
+@dataclass(frozen=True, slots=True)
+class Capacity:
+    """What one replica sustains while meeting every SLO; ``reason`` says why there is none.
+
+    ``lower_bound``: the true capacity may be higher (``bound_why`` says why: a held load with
+    no sweep, a sweep that never broke an SLO, a client that was the limit).
+    """
+
+    rps: float | None = None
+    output_tps: float | None = None
+    input_tps: float | None = None
+    p95_s: float | None = None
+    source: str = ""
+    met_slo: bool = False
+    reason: str | None = None
+    detail: str = ""
+    level: float | None = None  # the load level the capacity was measured at
+    lower_bound: bool = False
+    bound_why: str = ""
+    client_bound: bool = False
+
+    @classmethod
+    def none(cls, reason: str, detail: str = "") -> Capacity:
+        return cls(reason=reason, detail=detail)
+
+    @property
+    def usable(self) -> bool:
+        return self.met_slo and self.reason is None and bool(self.rps) and bool(self.output_tps)
+
+    @property
+    def qualifier(self) -> str:
+        """How it was obtained and how sure it is, e.g. 'held at 8 users; no sweep'."""
+        return "; ".join(x for x in (self.source, self.bound_why) if x)
+
+
+def capacity_text(cap: Capacity, digits: int = 3) -> str:
+    """The capacity as every view and record states it, e.g. '≥ 6.1 req/s per replica
+    (held at 8 users; no sweep)' or '— (SLO never met: level 1: ttft p95 900 ms > 500 ms)'."""
+    if not cap.usable or cap.rps is None:
+        why = cap.reason or SLO_NEVER_MET
+        return f"— ({why}{f': {cap.detail}' if cap.detail else ''})"
+    sign = "≥ " if cap.lower_bound else ""
+    return f"{sign}{cap.rps:.{digits}g} req/s per replica ({cap.qualifier})"
+
+
+def capacity(points: Sequence[LevelPoint], slo: Slo, latency: LatencyMetric = "e2e") -> Capacity:
+    """A sweep's capacity when there are sweep levels; else a held load's, as a lower bound."""
+    swept = sorted((p for p in points if not p.held), key=lambda p: p.level)
+    if swept:
+        return _from_sweep(swept, slo, latency)
+    held = sorted((p for p in points if p.held), key=lambda p: p.level)
+    if held:
+        return _from_held(held, slo, latency)
+    return Capacity.none(NO_LOAD)
+
+
+def _found(best: LevelPoint, latency: LatencyMetric, source: str, why: list[str]) -> Capacity:
+    if best.client_bound:
+        why.append(f"{CLIENT_BOUND} at {best.label}")
+    return Capacity(
+        rps=best.rps,
+        output_tps=best.output_tps,
+        input_tps=best.input_tps,
+        p95_s=best.p95(latency),
+        source=source,
+        met_slo=True,
+        level=best.level,
+        lower_bound=bool(why),
+        bound_why="; ".join(why),
+        client_bound=best.client_bound,
+    )
+
+
+def _from_sweep(points: list[LevelPoint], slo: Slo, latency: LatencyMetric) -> Capacity:
+    """The last level before the first SLO breach (levels in increasing order).
+
+    A level that passes after an earlier one failed is noise, not capacity: a sweep stops at the
+    first breach, so "highest level that met every SLO" is the last one of the passing prefix.
+    """
+    best: LevelPoint | None = None
+    broke = False
+    for point in points:
+        broken = breaches(point, slo)
+        if not broken:
+            if point.rps > 0 and point.output_tps > 0:
+                best = point
+            continue
+        if best is None:
+            return Capacity.none(SLO_NEVER_MET, f"level {point.level:g}: {'; '.join(broken)}")
+        broke = True
+        break
+    if best is None:
+        return Capacity.none(SLO_NEVER_MET, "no level completed any request")
+    why = [] if broke or best is not points[-1] else [SWEEP_NEVER_BROKE]
+    return _found(best, latency, f"load level {best.level:g}", why)
+
+
+def _from_held(points: list[LevelPoint], slo: Slo, latency: LatencyMetric) -> Capacity:
+    """The highest held level that met every SLO, always a lower bound: no sweep looked above."""
+    passing = [p for p in points if not breaches(p, slo) and p.rps > 0 and p.output_tps > 0]
+    if not passing:
+        top = points[-1]
+        return Capacity.none(SLO_NEVER_MET, f"held at {top.label}: {'; '.join(breaches(top, slo))}")
+    best = passing[-1]
+    return _found(best, latency, f"held at {best.label}", [NO_SWEEP])

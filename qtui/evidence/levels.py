@@ -1,0 +1,105 @@
+"""One load level as measured against one replica: the point every capacity figure rests on.
+
+A level is a sweep step (a ``sweep_level`` record, measured as a whole) or a held load (the
+median of the per-second client windows measured at one concurrency or rate). Pure.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+LatencyMetric = Literal["ttft", "itl", "e2e"]
+MIN_LEVEL_SECONDS = 3  # seconds at a held level before it counts as a point
+CLIENT_BOUND_SHARE = 0.1  # more than this share of seconds client-bound: the level is
+
+
+def num(rec: Mapping[str, Any], *keys: str) -> float | None:
+    """The first of ``keys`` that holds a number (bools are not numbers here)."""
+    for k in keys:
+        v = rec.get(k)
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            return float(v)
+    return None
+
+
+def is_client_bound(bound_seconds: int, seconds: int) -> bool:
+    """The one client-bound rule: more than a tenth of the measured seconds had the client, not
+    the server, as the limit."""
+    return seconds > 0 and bound_seconds > CLIENT_BOUND_SHARE * seconds
+
+
+@dataclass(frozen=True, slots=True)
+class LevelPoint:
+    """One load level: what it delivered, its p95s (s), and how it was measured."""
+
+    level: float
+    rps: float
+    input_tps: float
+    output_tps: float
+    ttft_p95_s: float | None = None
+    itl_p95_s: float | None = None
+    e2e_p95_s: float | None = None
+    error_rate: float = 0.0
+    requests: int | None = None  # successes; None where the record does not say
+    client_bound: bool = False
+    held: bool = False  # a held load (median of seconds), not a sweep step
+    unit: str = "users"  # what the level counts: users (concurrency) or req/s (rate)
+
+    def p95(self, metric: LatencyMetric) -> float | None:
+        return {"ttft": self.ttft_p95_s, "itl": self.itl_p95_s, "e2e": self.e2e_p95_s}[metric]
+
+    @property
+    def label(self) -> str:
+        """'8 users' or '2.5 req/s'."""
+        return f"{self.level:g} {self.unit}"
+
+
+def sweep_point(row: Mapping[str, Any], unit: str = "users") -> LevelPoint:
+    """A ``sweep_level`` record as a point."""
+    req = num(row, "requests")
+    return LevelPoint(
+        level=float(row["level"]),
+        rps=num(row, "rps") or 0.0,
+        input_tps=num(row, "in_tps") or 0.0,
+        output_tps=num(row, "out_tps") or 0.0,
+        ttft_p95_s=num(row, "ttft_p95"),
+        itl_p95_s=num(row, "itl_p95"),
+        e2e_p95_s=num(row, "e2e_p95"),
+        error_rate=num(row, "error_rate") or 0.0,
+        requests=None if req is None else int(req),
+        client_bound=bool(row.get("client_bound")),
+        unit=unit,
+    )
+
+
+def held_point(
+    level: float, seconds: Sequence[Mapping[str, Any]], unit: str = "users"
+) -> LevelPoint | None:
+    """A held level from its per-second ``client_second`` rows: the median of each figure;
+    None while fewer than ``MIN_LEVEL_SECONDS`` were measured."""
+    if len(seconds) < MIN_LEVEL_SECONDS:
+        return None
+
+    def med(key: str) -> float | None:
+        vals = [v for s in seconds if (v := num(s, key)) is not None]
+        return statistics.median(vals) if vals else None
+
+    reqs = int(sum(num(s, "requests") or 0 for s in seconds))
+    bound = sum(1 for s in seconds if s.get("client_bound"))
+    return LevelPoint(
+        level=level,
+        rps=med("rps") or 0.0,
+        input_tps=med("in_tps") or 0.0,
+        output_tps=med("out_tps") or 0.0,
+        ttft_p95_s=med("ttft_p95"),
+        itl_p95_s=med("itl_p95"),
+        e2e_p95_s=med("e2e_p95"),
+        error_rate=(med("error_rate") or 0.0) if reqs else 0.0,
+        requests=reqs,
+        client_bound=is_client_bound(bound, len(seconds)),
+        held=True,
+        unit=unit,
+    )

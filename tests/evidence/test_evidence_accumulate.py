@@ -1,0 +1,90 @@
+"""Evidence from records: held levels by median, cancelled requests apart, power at a level."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from qtui.config.load import load_model
+from qtui.config.paths import demo_profile
+from qtui.config.profile import Profile
+from qtui.evidence.accounting import Counts, error_rate, is_error
+from qtui.evidence.accumulate import Evidence
+from qtui.evidence.levels import held_point
+
+
+@pytest.fixture
+def profile() -> Profile:
+    return load_model(demo_profile(), Profile)
+
+
+def second(name: str, t: float, rps: float, e2e: float, **kw: Any) -> dict[str, Any]:
+    row = {"endpoint": name, "t": t, "duration_s": 1.0, "requests": int(rps), "rps": rps,
+           "in_tps": rps * 100, "out_tps": rps * 10, "ttft_p95": 0.1, "itl_p95": 0.01,
+           "e2e_p95": e2e, "error_rate": 0.0, "cancelled": 0}  # fmt: skip
+    row.update(kw)
+    return row
+
+
+def test_cancelled_at_stop_is_never_an_error() -> None:
+    assert not is_error("cancelled") and not is_error("none") and not is_error(None)
+    assert is_error("timeout") and is_error("disconnect")
+    c = Counts().plus(97, {"http": 2, "cancelled": 8}, 8).plus(1, {"timeout": 1}, 0)
+    assert (c.successes, c.errors, c.cancelled) == (98, 3, 8)
+    assert c.by_class == (("http", 2), ("timeout", 1))
+    assert c.error_rate == pytest.approx(3 / 101)  # 8 cancelled are in neither count
+    assert error_rate(0, 0) is None
+
+
+def test_a_held_level_is_the_median_of_its_seconds() -> None:
+    secs = [second("a", t, rps, e2e) for t, rps, e2e in ((1, 2, 1.0), (2, 4, 3.0), (3, 3, 2.0))]
+    p = held_point(8.0, secs)
+    assert p is not None and p.held
+    assert (p.rps, p.output_tps, p.e2e_p95_s, p.requests) == (3.0, 30.0, 2.0, 9)
+    assert held_point(8.0, secs[:2]) is None  # under 3 seconds: not a point yet
+    bound = held_point(8.0, [{**s, "client_bound": True} for s in secs])
+    assert bound is not None and bound.client_bound
+
+
+def test_held_levels_count_only_while_measuring_and_by_the_driven_level(profile: Profile) -> None:
+    ev = Evidence(profile, measuring=False)
+    name = profile.endpoints[0].name
+    ev.ingest("client_second", second(name, 0, 9, 1.0))  # before the load is measured
+    ev.ingest("event", {"kind": "load", "key": "measuring", "value": True})
+    ev.ingest("event", {"kind": "load", "key": "level", "value": 4})
+    for t in range(1, 4):
+        ev.ingest("client_second", second(name, t, 2, 1.0))
+    ev.ingest("event", {"kind": "load", "key": "level", "value": 16})
+    for t in range(4, 8):
+        ev.ingest("client_second", second(name, t, 6, 2.0, err_http=1, cancelled=2))
+    pts = ev.points(name)
+    assert [(p.level, p.rps, p.unit) for p in pts] == [(4.0, 2.0, "users"), (16.0, 6.0, "users")]
+    counts = ev.eps[name].counts
+    assert (counts.successes, counts.errors, counts.cancelled) == (9 + 6 + 24, 4, 8)
+    cap = ev.capacity(name)
+    assert cap.level == 16 and cap.lower_bound and cap.source == "held at 16 users"
+
+
+def test_a_sweep_level_record_makes_the_endpoint_swept(profile: Profile) -> None:
+    ev = Evidence(profile)
+    name = profile.endpoints[0].name
+    for t in range(3):
+        ev.ingest("client_second", second(name, t, 50, 0.5))
+    ev.ingest("sweep_level", {"endpoint": name, "level": 2.0, "rps": 1.5, "in_tps": 150,
+                              "out_tps": 15, "ttft_p95": 0.1, "itl_p95": 0.01, "e2e_p95": 1.0,
+                              "error_rate": 0.0, "requests": 30, "t_end": 10.0,
+                              "duration_s": 5.0})  # fmt: skip
+    assert [p.held for p in ev.points(name)] == [False]
+    assert ev.capacity(name).rps == 1.5
+
+
+def test_power_at_the_held_capacity_level(profile: Profile) -> None:
+    ev = Evidence(profile)
+    name = profile.endpoints[0].name
+    ev.ingest("event", {"kind": "load", "key": "level", "value": 8})
+    for t, w in ((1.0, 300.0), (2.0, 500.0)):
+        ev.ingest("gpu_sample", {"endpoint": name, "gpu": 0, "t": t, "power_w": w})
+    assert ev.power(name, 8.0) == (400.0, "at load level 8")
+    watts, basis = ev.power(name, 2.0)
+    assert watts == 400.0 and basis == "mean of the last 60 s; none measured at load level 2"

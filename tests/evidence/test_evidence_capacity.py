@@ -1,0 +1,109 @@
+"""The one capacity rule: sweeps, held loads as lower bounds, client-bound levels (by hand)."""
+
+from __future__ import annotations
+
+from qtui.config.profile import Slo
+from qtui.evidence.capacity import (
+    NO_LOAD,
+    SLO_NEVER_MET,
+    capacity,
+    capacity_text,
+)
+from qtui.evidence.levels import LevelPoint
+from qtui.evidence.slo import breaches
+
+SLO = Slo(ttft_p95_ms=500, e2e_p95_ms=8000, max_error_rate=0.01)
+
+
+def pt(
+    level: float, rps: float, ttft: float, e2e: float, err: float = 0.0, **kw: object
+) -> LevelPoint:
+    # 128 output and 512 input tokens per request
+    return LevelPoint(level, rps, rps * 512, rps * 128, ttft, None, e2e, err, **kw)  # type: ignore[arg-type]
+
+
+SWEEP = [
+    pt(1, 0.5, 0.05, 2.0),
+    pt(4, 1.9, 0.08, 2.4),
+    pt(16, 6.0, 0.30, 4.0),
+    pt(32, 9.0, 0.70, 7.0),  # ttft 700 ms > 500 ms: first breach
+    pt(64, 9.5, 0.45, 7.9),  # passes again: noise after a breach, not capacity
+]
+
+
+def test_a_sweep_gives_the_last_level_before_the_first_breach() -> None:
+    cap = capacity(SWEEP, SLO)
+    assert cap.usable and cap.met_slo and not cap.lower_bound
+    assert (cap.rps, cap.output_tps, cap.input_tps) == (6.0, 768.0, 3072.0)
+    assert cap.p95_s == 4.0
+    assert cap.source == "load level 16" and cap.level == 16
+    assert capacity_text(cap) == "6 req/s per replica (load level 16)"
+    assert capacity(list(reversed(SWEEP)), SLO).level == 16  # order of the input does not matter
+
+
+def test_a_sweep_that_never_broke_is_a_lower_bound() -> None:
+    cap = capacity(SWEEP[:3], SLO)
+    assert cap.level == 16 and cap.lower_bound
+    assert capacity_text(cap) == (
+        "≥ 6 req/s per replica (load level 16; the sweep's highest level met every SLO)"
+    )
+
+
+def test_a_client_bound_capacity_is_a_lower_bound_saying_why() -> None:
+    levels = [*SWEEP[:2], pt(16, 6.0, 0.30, 4.0, client_bound=True), SWEEP[3]]
+    cap = capacity(levels, SLO)
+    assert cap.level == 16 and cap.lower_bound and cap.client_bound
+    assert capacity_text(cap) == (
+        "≥ 6 req/s per replica (load level 16; client-bound: the client, not the server, "
+        "was the limit at 16 users)"
+    )
+
+
+def test_a_held_load_that_met_every_slo_is_a_lower_bound() -> None:
+    held = [pt(8, 3.0, 0.2, 3.0, held=True), pt(2, 1.0, 0.1, 2.0, held=True)]
+    cap = capacity(held, SLO)
+    assert cap.rps == 3.0 and cap.level == 8 and cap.lower_bound
+    assert capacity_text(cap) == "≥ 3 req/s per replica (held at 8 users; no sweep)"
+
+
+def test_a_sweep_replaces_a_held_load() -> None:
+    cap = capacity([pt(64, 20.0, 0.1, 1.0, held=True), *SWEEP], SLO)
+    assert cap.level == 16 and not cap.lower_bound
+
+
+def test_a_held_load_over_the_slo_gives_none_and_the_highest_breach() -> None:
+    held = [pt(4, 1.0, 0.1, 2.0, held=True), pt(8, 1.5, 0.9, 3.0, held=True, unit="req/s")]
+    cap = capacity(held, SLO)
+    assert cap.level == 4  # the highest level that met every SLO
+    only_bad = capacity([held[1]], SLO)
+    assert not only_bad.usable and only_bad.reason == SLO_NEVER_MET
+    assert only_bad.detail == "held at 8 req/s: ttft p95 900 ms > 500 ms"
+    assert capacity_text(only_bad) == (
+        "— (SLO never met: held at 8 req/s: ttft p95 900 ms > 500 ms)"
+    )
+
+
+def test_nothing_measured() -> None:
+    cap = capacity([], SLO)
+    assert cap.reason == NO_LOAD and capacity_text(cap) == "— (no load measured yet)"
+    never = capacity([pt(1, 0.5, 0.9, 2.0)], SLO)
+    assert never.reason == SLO_NEVER_MET and never.detail == "level 1: ttft p95 900 ms > 500 ms"
+
+
+def test_breaches_name_every_broken_slo() -> None:
+    bad = LevelPoint(8, 3.0, 1, 1, ttft_p95_s=0.6, itl_p95_s=None, e2e_p95_s=9.0, error_rate=0.05)
+    slo = Slo(ttft_p95_ms=500, itl_p95_ms=40, e2e_p95_ms=8000, max_error_rate=0.01)
+    assert breaches(bad, slo) == [
+        "ttft p95 600 ms > 500 ms",
+        "itl p95 not measured",
+        "e2e p95 9000 ms > 8000 ms",
+        "error rate 5.0% > 1.0%",
+    ]
+    assert breaches(bad, Slo(max_error_rate=0.1)) == []  # no latency SLO set
+    none_ok = LevelPoint(8, 0.0, 0, 0, requests=0)
+    assert breaches(none_ok, Slo(max_error_rate=0.1)) == ["no successful request"]
+
+
+def test_error_rate_alone_breaks_capacity() -> None:
+    sweep = [pt(1, 0.5, 0.05, 2.0), pt(4, 1.9, 0.05, 2.0, err=0.02)]
+    assert capacity(sweep, SLO).source == "load level 1"
