@@ -218,6 +218,7 @@ async def one(url: str, who: str, a: argparse.Namespace, streams: int) -> dict[s
     load1 = os.getloadavg()[0]
     before = await scrape(url)
     prof = cProfile.Profile() if a.profile else None
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
     c0, t0 = time.process_time(), time.perf_counter()
     if prof:
         prof.enable()
@@ -226,6 +227,7 @@ async def one(url: str, who: str, a: argparse.Namespace, streams: int) -> dict[s
     else:
         recs, extra = await run_peer(url, a, streams)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
     if prof:
         prof.disable()
         out = Path(a.profile) / f"{who}-{streams}.pstats"
@@ -254,6 +256,13 @@ async def one(url: str, who: str, a: argparse.Namespace, streams: int) -> dict[s
         "tokens_per_chunk": round(tokens / chunks, 2) if chunks else None,
         "client_cpu_s": round(cpu, 2),
         "client_cpu_us_per_chunk": round(1e6 * cpu / chunks, 1) if chunks else None,
+        # this process only (K = 1): user (Python, C) and system (syscalls) time per chunk
+        "user_us_per_chunk": round(1e6 * (r1.ru_utime - r0.ru_utime) / chunks, 1)
+        if chunks
+        else None,
+        "sys_us_per_chunk": round(1e6 * (r1.ru_stime - r0.ru_stime) / chunks, 1)
+        if chunks
+        else None,
         "ttft_p50_ms": round(1e3 * (q(ttft, 0.5) or 0), 1),
         "ttft_p99_ms": round(1e3 * (q(ttft, 0.99) or 0), 1),
         "tpot_p50_ms": round(1e3 * (q(tpot, 0.5) or 0), 2),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+import ssl
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -42,6 +44,13 @@ def api_key(endpoint: Endpoint) -> str | None:
     return key
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The system's CA store, read once a process (reading it costs tens of ms of CPU, which a
+    new httpx client pays each time when it is not given a context)."""
+    return ssl.create_default_context()
+
+
 def auth_headers(key: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"} if key else {}
 
@@ -55,7 +64,7 @@ async def discover(
     answered with a model.
     """
     own = client is None
-    c = client or httpx.AsyncClient(timeout=timeout)
+    c = client or httpx.AsyncClient(timeout=timeout, verify=tls_context())
     problems: list[str] = []
     model_id = root = version = None
     max_len: int | None = None

@@ -16,13 +16,19 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Protocol
 
 from qtui.client.record import RequestRecord
 
 _TEXT_KEYS = ("content", "reasoning_content", "reasoning")
-_SLOTS = (b'"text":"', b'"content":"', b'"reasoning_content":"', b'"reasoning":"')
-_UNSAFE = re.compile(rb'["\\\x00-\x1f]')  # a body without these is a JSON string's literal text
+# where a chunk's text may start: compact JSON (vLLM, pydantic) or json.dumps' default (llama.cpp)
+_SLOTS = tuple(
+    f'"{key}"{sep}"'.encode()
+    for key in ("text", "content", "reasoning_content", "reasoning")
+    for sep in (":", ": ")
+)
+# text without these is literally a JSON string's body (non-ASCII takes the decoded path)
+_UNSAFE = re.compile(rb'["\\\x00-\x1f\x7f-\xff]')
 _STRING_BODY = re.compile(rb'(?:[^"\\]|\\.)*"', re.DOTALL)  # up to a JSON string's closing quote
 LEARN_TRIES = 2  # decoded plain token chunks a request tries to learn its shape from
 SSE_FIELDS = frozenset({b"data", b"event", b"id", b"retry"})
@@ -32,30 +38,51 @@ class Malformed(Exception):
     """The response is not the SSE stream of an OpenAI-compatible server."""
 
 
+class Counter(Protocol):
+    """Whoever counts token chunks live (the client, for its per-second throughput)."""
+
+    chunks: int
+
+
 class SseReader:
     """One response's SSE events: token chunk times into ``times``, the figures kept for
     `finish`. `feed` takes body bytes as they arrive with their arrival offset."""
 
     __slots__ = (
-        "answered", "buf", "done", "finish_reason", "learn_left", "least", "prefix", "suffix",
-        "times", "usage",
+        "answered", "buf", "counter", "done", "finish_reason", "learn_left", "least", "prefix",
+        "suffix", "suffix_end", "times", "usage",
     )  # fmt: skip
 
-    def __init__(self, times: list[float]) -> None:
+    def __init__(self, times: list[float], counter: Counter) -> None:
         self.times = times
+        self.counter = counter
         self.buf = b""
         self.done = False  # [DONE] seen
         self.answered = False  # any event with choices, token-bearing or not
         self.finish_reason: str | None = None
         self.usage: dict[str, Any] | None = None
-        self.prefix: bytes | None = None  # the learned shape of a plain token chunk
-        self.suffix = b""
+        # the learned shape of a plain token chunk, as event bytes: b"data: " + the JSON before
+        # its text, and the JSON after it (suffix_end: with the blank line ending the event)
+        self.prefix: bytes | None = None
+        self.suffix = self.suffix_end = b""
         self.least = 0
         self.learn_left = LEARN_TRIES
 
     def feed(self, data: bytes, now: float) -> int:
         """Read the complete events in ``data`` (plus what was left over); the token chunks
         among them get ``now`` as their time. Returns how many there were; raises Malformed."""
+        prefix = self.prefix
+        if (
+            prefix is not None
+            and not self.buf
+            and len(data) > self.least + 2
+            and data.startswith(prefix)
+            and data.endswith(self.suffix_end)
+            and _UNSAFE.search(data, len(prefix), len(data) - len(self.suffix_end)) is None
+        ):  # the common case: one plain token chunk (no newline but the final two)
+            self.times.append(now)
+            self.counter.chunks += 1
+            return 1
         buf = self.buf
         # SSE lines may end in \r\n (llama.cpp's server) as well as \n (vLLM)
         buf = (buf + data).replace(b"\r\n", b"\n") if b"\r" in data or buf else data
@@ -64,31 +91,31 @@ class SseReader:
             return 0
         *events, self.buf = buf.split(b"\n\n")
         n = 0
-        prefix = self.prefix
         for ev in events:
-            if ev[:5] == b"data:" and b"\n" not in ev:  # the common case: one data line
+            if (
+                prefix is not None
+                and len(ev) > self.least
+                and ev.startswith(prefix)
+                and ev.endswith(self.suffix)
+                and _UNSAFE.search(ev, len(prefix), len(ev) - len(self.suffix)) is None
+            ):
+                self.times.append(now)
+                n += 1
+                continue
+            if ev[:5] == b"data:" and b"\n" not in ev:  # one data line
                 payload = ev[5:].strip()
             else:
                 got = sse_data(ev)
                 if got is None:
                     continue
                 payload = got
-            if (
-                prefix is not None
-                and len(payload) > self.least
-                and payload.startswith(prefix)
-                and payload.endswith(self.suffix)
-            ):
-                body = payload[len(prefix) : len(payload) - len(self.suffix)]
-                if body.isascii() and _UNSAFE.search(body) is None:
-                    self.times.append(now)
-                    n += 1
-                    continue
             if payload == b"[DONE]":
                 self.done = True
                 continue
             n += self._decode(payload, now)
             prefix = self.prefix
+        if n:
+            self.counter.chunks += n
         return n
 
     def _decode(self, payload: bytes, now: float) -> int:
@@ -132,9 +159,12 @@ class SseReader:
             if m is None:
                 continue
             prefix, suffix = payload[:start], payload[m.end() - 1 :]
+            if b"\n" in prefix or b"\n" in suffix or b"\r" in prefix or b"\r" in suffix:
+                return  # from a multi-line event: events of one line would not match it
             if _is_plain_token(prefix + b"x" + suffix):
-                self.prefix, self.suffix = prefix, suffix
-                self.least = len(prefix) + len(suffix)
+                self.prefix, self.suffix = b"data: " + prefix, suffix
+                self.suffix_end = suffix + b"\n\n"
+                self.least = len(self.prefix) + len(suffix)
                 return
 
     def finish(self, rec: RequestRecord) -> None:

@@ -13,12 +13,14 @@ from qtui.client.discovery import auth_headers
 from qtui.client.record import Phase, RequestRecord
 from qtui.client.sse import Malformed, SseReader, one_line
 from qtui.client.wire import (
+    BodyFn,
     ConnectFailed,
     ConnectTimeout,
     Disconnected,
     Exchange,
     Head,
     Pool,
+    StopReading,
     request_head,
 )
 
@@ -148,7 +150,7 @@ class StreamClient:
         async with pool.sem:
             conn = await pool.acquire()
             reader = _Reader(self, rec, p0)
-            ex = Exchange(pool, conn, p0, reader.head, reader.body, reader.end)
+            ex = Exchange(pool, conn, p0, reader.head, reader.end)
             conn.response = ex
             try:
                 assert conn.transport is not None
@@ -166,26 +168,24 @@ class _Reader:
 
     def __init__(self, client: StreamClient, rec: RequestRecord, p0: float) -> None:
         self.client, self.rec, self.p0 = client, rec, p0
-        self.sse = SseReader(rec.chunk_times)
+        self.sse = SseReader(rec.chunk_times, client)
         self.error: bytearray | None = None  # a non-200 answer's first bytes
 
-    def head(self, head: Head) -> None:
+    def head(self, head: Head) -> BodyFn:
         self.rec.http_status = head.status
         if head.status != 200:
             self.error = bytearray()
-            return
+            return self._error_body
         ctype = head.headers.get("content-type", "")
         if "text/event-stream" not in ctype:
             raise Malformed(f"expected text/event-stream, got {ctype or 'no content-type'}")
+        return self.sse.feed  # counts and times each token chunk as it comes
 
-    def body(self, data: bytes, now: float) -> bool:
-        if self.error is None:
-            n = self.sse.feed(data, now)
-            if n:
-                self.client.chunks += n  # live: per-second throughput counts it now
-            return False
+    def _error_body(self, data: bytes, _: float) -> None:
+        assert self.error is not None
         self.error += data
-        return len(self.error) >= ERROR_BODY_BYTES
+        if len(self.error) >= ERROR_BODY_BYTES:
+            raise StopReading
 
     def end(self) -> None:
         rec = self.rec

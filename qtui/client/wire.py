@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from qtui.client.discovery import tls_context
+
 MAX_HEAD = 65536  # bytes of status line and headers before the response is refused
 
 
@@ -82,9 +84,7 @@ class Pool:
             raise ValueError(f"not an http(s) URL: {url}")
         self.host = u.hostname
         self.port = u.port or (443 if u.scheme == "https" else 80)
-        self.ssl: ssl.SSLContext | None = (
-            ssl.create_default_context() if u.scheme == "https" else None
-        )
+        self.ssl: ssl.SSLContext | None = tls_context() if u.scheme == "https" else None
         default = (u.scheme == "https" and self.port == 443) or (
             u.scheme == "http" and self.port == 80
         )
@@ -175,7 +175,7 @@ class Body:
     (none from a well-behaved server) make the connection unusable (``clean`` False).
     """
 
-    __slots__ = ("clean", "crlf", "left", "mode", "raw", "trailer")
+    __slots__ = ("between", "clean", "crlf", "left", "mode", "raw", "trailer")
 
     CHUNKED, LENGTH, CLOSE = 1, 2, 3
 
@@ -185,8 +185,10 @@ class Body:
         self.left = 0
         self.crlf = False  # chunked: a chunk's data has been read, its CRLF not yet
         self.trailer = False  # chunked: the last chunk has been read, the trailer not yet
+        self.between = False  # chunked, and nothing pending: the next byte starts a chunk
         if "chunked" in head.headers.get("transfer-encoding", "").lower():
             self.mode = Body.CHUNKED
+            self.between = True
         elif "content-length" in head.headers:
             self.mode = Body.LENGTH
             try:
@@ -199,16 +201,6 @@ class Body:
 
     def take(self, data: bytes) -> tuple[bytes, bool]:
         if self.mode == Body.CHUNKED:
-            if not self.raw and not self.left and not self.crlf and not self.trailer:
-                # the common case: one whole chunk, as the server wrote it
-                i = data.find(b"\r\n", 0, 10)
-                if i > 0:
-                    try:
-                        size = int(data[:i], 16)
-                    except ValueError:
-                        size = 0
-                    if size and len(data) == i + 4 + size and data[-2:] == b"\r\n":
-                        return data[i + 2 : i + 2 + size], False
             return self._chunks(self.raw + data if self.raw else data)
         if self.mode == Body.LENGTH:
             if len(data) >= self.left:
@@ -250,6 +242,7 @@ class Body:
                 if end < n:
                     self.clean = False
                 self.raw = b""
+                self.between = False
                 return b"".join(out), True
             j = raw.find(b"\r\n", pos)
             if j < 0:
@@ -268,15 +261,28 @@ class Body:
                 continue
             self.left = size
         self.raw = raw[pos:]
+        self.between = not self.raw and not self.left and not self.crlf and not self.trailer
         return b"".join(out), False
 
 
-class Exchange(Response):
-    """One request on a connection: reads the head, then hands body bytes (with the offset of
-    their arrival from ``p0``) to ``on_body`` (which returns True to stop reading); on the end,
-    ``on_end``, then the future resolves.
+class StopReading(Exception):
+    """Raised by a body callback that has read enough: the exchange ends, the connection goes."""
 
-    Errors raised by ``on_body`` (or bad framing) close the connection and go to the future.
+
+BodyFn = Callable[[bytes, float], object]
+
+
+def _before_head(data: bytes, now: float) -> None:
+    raise Disconnected("BadHttpMessage: body before the head")  # never: the head sets on_body
+
+
+class Exchange(Response):
+    """One request on a connection: reads the head and gives it to ``on_head``, which returns
+    the function that takes the body's bytes (with the offset of their arrival from ``p0``);
+    at the body's end ``on_end`` runs, then the future resolves.
+
+    Errors raised by the body function (or bad framing) close the connection and go to the
+    future; `StopReading` ends the exchange early.
     """
 
     __slots__ = ("body", "conn", "fut", "head", "on_body", "on_end", "on_head", "p0", "pool", "raw")
@@ -286,12 +292,12 @@ class Exchange(Response):
         pool: Pool,
         conn: Conn,
         p0: float,
-        on_head: Callable[[Head], None],
-        on_body: Callable[[bytes, float], bool | None],
+        on_head: Callable[[Head], BodyFn],
         on_end: Callable[[], None],
     ) -> None:
         self.pool, self.conn, self.p0 = pool, conn, p0
-        self.on_head, self.on_body, self.on_end = on_head, on_body, on_end
+        self.on_head, self.on_end = on_head, on_end
+        self.on_body: BodyFn = _before_head
         self.fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.raw = b""
         self.head: Head | None = None
@@ -301,7 +307,18 @@ class Exchange(Response):
         now = time.perf_counter() - self.p0
         try:
             body = self.body
-            if body is None:
+            if body is not None and body.between:
+                # the common case: one whole chunk, as the server wrote it
+                i = data.find(b"\r\n", 0, 10)
+                if i > 0:
+                    try:
+                        size = int(data[:i], 16)
+                    except ValueError:
+                        size = 0
+                    if size and len(data) == i + 4 + size and data[-2:] == b"\r\n":
+                        self.on_body(data[i + 2 : i + 2 + size], now)
+                        return
+            elif body is None:
                 rest = self._head(data)
                 if rest is None:
                     return
@@ -309,9 +326,12 @@ class Exchange(Response):
                 assert body is not None
                 data = rest
             got, end = body.take(data)
-            stop = self.on_body(got, now) if got else False
-            if end or stop:
-                self._end(end and body.clean)
+            if got:
+                self.on_body(got, now)
+            if end:
+                self._end(body.clean)
+        except StopReading:
+            self._end(False)
         except Exception as exc:  # the stream's own error (malformed) or the framing's
             self._fail(exc)
 
@@ -330,7 +350,7 @@ class Exchange(Response):
             return self._head(rest) if rest else None
         self.head = head
         self.body = Body(head)
-        self.on_head(head)
+        self.on_body = self.on_head(head)
         return raw[i + 4 :]
 
     def _end(self, reuse: bool) -> None:
