@@ -64,7 +64,10 @@ async def discover(
     answered with a model.
     """
     own = client is None
-    c = client or httpx.AsyncClient(timeout=timeout, verify=tls_context())
+    # plain http speaks no TLS (redirects are not followed): no CA store to read for it
+    c = client or httpx.AsyncClient(
+        timeout=timeout, verify=tls_context() if url.startswith("https:") else False
+    )
     problems: list[str] = []
     model_id = root = version = None
     max_len: int | None = None
