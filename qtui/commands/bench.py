@@ -266,14 +266,19 @@ def _gpu_sampler(prof: Profile, served: Served, col: _Collector) -> Any:
     return TelemetrySampler(sources, rate_hz=1.0, on_snapshot=col.gpu_sample)
 
 
-def decision_lines(results: dict[str, EndpointResult], session: Path) -> list[str]:
+def decision_of(
+    results: dict[str, EndpointResult], session: Path
+) -> tuple[list[str], dict[str, Any]]:
     """What the run measured and the decision its session supports, in the record's words:
-    the session is read back and judged exactly as `qtui report` and a replay judge it."""
+    the session is read back and judged exactly as `qtui report` and a replay judge it.
+    Returns the lines printed and the ``decision`` written into summary.json."""
     from qtui.session.decision import decide
     from qtui.session.reader import load_session
 
     d = decide(load_session(session))
-    lines = []
+    lines: list[str] = []
+    per: dict[str, Any] = {}
+    doc: dict[str, Any] = {"recommended": d.recommended, "why": d.why, "endpoints": per}
     for row in d.rows:
         name, j = row.summary.endpoint, row.judgement
         r = results.get(name)
@@ -283,12 +288,23 @@ def decision_lines(results: dict[str, EndpointResult], session: Path) -> list[st
             line += f", {s.out_tps:.1f} out tok/s, error rate {s.error_rate:.1%}"
             if s.cancelled:
                 line += f", {s.cancelled} cancelled at stop"
-        line += f"; capacity {capacity_text(j.capacity)}"
-        line += f"; {j.finance.replicas.text} replica(s), {j.finance.monthly.text}; {j.verdict}"
-        lines.append(line)
+        cap = capacity_text(j.capacity)
+        line += f"; capacity {cap}; {j.finance.replicas.text} replica(s), {j.finance.monthly.text}"
+        lines.append(f"{line}; {j.verdict}")
+        per[name] = {
+            "capacity": cap,
+            "capacity_rps": j.capacity.rps if j.capacity.usable else None,
+            "capacity_lower_bound": j.capacity.lower_bound,
+            "client_bound": j.capacity.client_bound,
+            "replicas": j.finance.replicas.value,
+            "monthly_usd": j.finance.monthly.value,
+            "usd_per_1m_output": j.finance.usd_per_m_output.value,
+            "go": j.go,
+            "reasons": list(j.reasons),
+        }
     rec = d.recommended
     lines.append(f"recommendation: {rec + ' — ' if rec else ''}{d.why}")
-    return lines
+    return lines, doc
 
 
 def _quality(
@@ -428,8 +444,9 @@ def _run_served(
     }
     if quality_doc is not None:
         summary_meta["quality"] = quality_doc
+    lines, summary_meta["decision"] = decision_of(results, spath)
     summary = write_outputs(out, col, results, summary_meta)
-    for line in decision_lines(results, spath):
+    for line in lines:
         print(line)
     print(f"results in {out}/; session {spath}")
     if not results:

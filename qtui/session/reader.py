@@ -14,6 +14,7 @@ from qtui import __version__
 from qtui.config.pricing import PriceTable
 from qtui.config.profile import Profile
 from qtui.session.frames import rows_to_frame
+from qtui.session.migrate import migrate
 from qtui.session.schema import VERSION
 from qtui.session.store import Raw, raw_from_container, raw_from_journal, sniff
 
@@ -104,6 +105,7 @@ class Session:
 
 
 def _interpret(path: Path, raw: Raw) -> Session:
+    raw = migrate(raw)
     s = Session(
         path=path,
         header=raw.header,

@@ -7,8 +7,10 @@ from typing import Final
 import polars as pl
 
 FORMAT: Final = "qtui-session"
-VERSION: Final = 1
-"""Bump on any change an older reader cannot read; readers refuse versions above theirs."""
+VERSION: Final = 2
+"""Bump on any change an older reader cannot read; readers refuse versions above theirs.
+Older shapes are converted as they are read, in ``qtui.session.migrate`` only.
+2: ``sweep_level`` records are sweep steps only (a held load's evidence is its seconds)."""
 
 SUFFIX: Final = ".qtsession"
 ZIP_MAGIC: Final = b"PK\x03\x04"

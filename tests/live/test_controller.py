@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from agreement import assert_agree
 from textual.pilot import Pilot
 
 from qtui.config.load import load_model
@@ -124,6 +125,7 @@ async def test_load_level_quality_and_quit_against_the_simulator(
     events = s.docs("event")
     assert any(e["kind"] == "whatif" and e["key"] == "hours_per_month" for e in events)
     assert any(e["kind"] == "load" and e["key"] == "level" and e["value"] == 4 for e in events)
+    assert_agree(feed.saved_path)  # the app's replay and the decision record: one decision
 
 
 def closed_port() -> int:
@@ -167,7 +169,7 @@ async def test_a_sweep_shows_the_level_its_load_is_driven_at(
     )
     feed = LiveFeed(prof, tables_for(prof), sim_demo.endpoints, profile_path=demo_profile(),
                     simulated=True, autostart_load=True, telemetry_urls=sim_demo.dcgm_urls,
-                    record=None)  # fmt: skip
+                    record=tmp_path / "sweep.qtsession")  # fmt: skip
     app = QtuiApp(feed)
     async with app.run_test(size=(80, 24)) as pilot:
         seen: set[float | None] = set()
@@ -181,6 +183,8 @@ async def test_a_sweep_shows_the_level_its_load_is_driven_at(
         await until(pilot, "the status at the sweep's second level (3)", at_second_step)
         assert 1.0 in seen  # it showed the first step's level before
         await pilot.press("q")
+    assert feed.saved_path is not None
+    assert_agree(feed.saved_path)  # a live sweep: the replay and the record agree too
 
 
 async def test_a_killed_measurement_process_is_reported_and_loses_no_record(
