@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from qtui.client import loop as client_loop
 from qtui.client.discovery import api_key
 from qtui.client.record import RequestRecord
 from qtui.client.stream import StreamClient
@@ -71,7 +72,7 @@ def shard_main(cfg: ShardConfig, commands: Connection, out: Connection) -> None:
     """Entry point of a load worker process. Ctrl-C goes to the parent, which stops us."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        asyncio.run(_Shard(cfg, out).main(commands))
+        client_loop.run(_Shard(cfg, out).main(commands))  # uvloop where installed
     except Exception as exc:  # reported to the parent as one line; it decides what to do
         with contextlib.suppress(OSError, ValueError):
             out.send(("error", str(exc) if isinstance(exc, QtuiError) else repr(exc)))
