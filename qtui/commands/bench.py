@@ -26,67 +26,48 @@ from qtui.evidence.capacity import capacity_text
 from qtui.launch.watch import ServerWatch
 from qtui.load.engine import EndpointResult, LoadRun, Mode
 from qtui.load.selfcheck import ClientHealth
-from qtui.metrics.rolling import RollingLatency
 from qtui.metrics.stats import Stats
 from qtui.metrics.vllm import ServerSecond
+from qtui.session.recorder import Recorder
 from qtui.session.schema import SUFFIX
 from qtui.session.writer import SessionWriter
 
 
 class _Collector:
-    """Keeps what a bench run writes (records, seconds, GPU samples, events) and journals it."""
+    """Keeps what a bench run records, for its CSV and summary files; every record goes through
+    the one recorder the live app uses too (``qtui.session.recorder``)."""
 
-    def __init__(self, writer: SessionWriter | None = None, endpoints: Sequence[str] = ()) -> None:
-        self.writer = writer
-        self.endpoints = tuple(endpoints)
+    def __init__(self, endpoints: Sequence[str] = ()) -> None:
         self.records: list[RequestRecord] = []
         self.client: list[dict[str, Any]] = []
         self.server: list[dict[str, Any]] = []
         self.gpu: list[dict[str, Any]] = []
         self.health: list[ClientHealth] = []
         self.events: list[dict[str, Any]] = []
-        self.rolling: dict[str, RollingLatency] = {}  # the live app's 10 s latency window
         self.level_of: Callable[[str], float | None] = lambda _name: None
+        self.rec = Recorder(None, endpoints, sink=self._keep, on_request=self.records.append)
+        self._kept = {"client_second": self.client, "server_second": self.server,
+                      "gpu_sample": self.gpu}  # fmt: skip
 
-    def _journal(self, kind: str, row: dict[str, Any]) -> None:
-        if self.writer is not None:
-            self.writer.append(kind, row)
+    def _keep(self, kind: str, row: dict[str, Any]) -> None:
+        if (rows := self._kept.get(kind)) is not None:
+            rows.append(dict(row))
 
     def record(self, r: RequestRecord) -> None:
-        self.records.append(r)
-        self.rolling.setdefault(r.endpoint, RollingLatency()).add(r)
-        self._journal("request", r.to_dict())
+        self.rec.request(r)
 
     def second(self, s: Stats) -> None:
-        from qtui.live.records import client_second
-
         h = self.health[-1] if self.health else None
-        row = client_second(s, self.level_of(s.endpoint), bool(h and h.client_bound))
-        row.update(self.rolling.setdefault(s.endpoint, RollingLatency()).roll())
-        self.client.append(row)
-        self._journal("client_second", dict(row))
+        self.rec.second(s, self.level_of(s.endpoint), bool(h and h.client_bound))
 
     def server_second(self, s: ServerSecond) -> None:
-        row = s.to_dict()
-        self.server.append(row)
-        self._journal("server_second", dict(row))
+        self.rec.server(s)
 
-    def gpu_sample(self, _key: str, snap: Any) -> None:
-        """Sampler-thread callback: one row per GPU (or one for a GPU-less state), and per
-        endpoint whose server shares a GPU with others, the memory its own processes hold."""
-        from qtui.gpu.types import gpu_records
-        from qtui.live.records import shared_gpu_rows
+    def gpu_sample(self, key: str, snap: Any) -> None:
+        self.rec.gpu(key, snap)
 
-        gpus = gpu_records(snap)
-        shared = [r for name in self.endpoints for r in shared_gpu_rows(snap, name, gpus)]
-        for row in gpus + shared:
-            self.gpu.append(row)
-            self._journal("gpu_sample", dict(row))
-
-    def event(self, kind: str, msg: str, key: str = "bench") -> None:
-        ev = {"t": time.time(), "kind": kind, "key": key, "value": msg, "previous": None}
-        self.events.append(ev)
-        self._journal("event", dict(ev))
+    def event(self, kind: str, msg: str, key: str = "message") -> None:
+        self.events.append(self.rec.event(kind, key, msg))
         print(f"qtui: {kind}: {msg}", file=sys.stderr)
 
 
@@ -144,11 +125,7 @@ def _progress(run: LoadRun, t0: float) -> str:
     return f"[{time.time() - t0:5.0f}s] " + " | ".join(parts) + bound
 
 
-async def _bench(
-    run: LoadRun, show: bool, writer: SessionWriter | None = None
-) -> dict[str, EndpointResult]:
-    from qtui.session.rows import discovery_row
-
+async def _bench(run: LoadRun, show: bool, rec: Recorder) -> dict[str, EndpointResult]:
     t0 = time.time()
     user_second = run.on_second
 
@@ -160,10 +137,9 @@ async def _bench(
 
     run.on_second = tick
     await run.start()
-    if writer is not None:
-        for name, ep in run.eps.items():
-            if ep.result.info is not None:
-                writer.append("discovery", discovery_row(name, ep.result.info, run.t_start))
+    for name, ep in run.eps.items():
+        if ep.result.info is not None:
+            rec.discovery(name, ep.result.info)
     try:
         res = await run.wait()
     except asyncio.CancelledError:
@@ -263,6 +239,7 @@ def _gpu_sampler(prof: Profile, served: Served, col: _Collector) -> Any:
     except QtuiError as exc:
         col.event("warning", f"no GPU telemetry: {exc}")
         return None
+    col.rec.local = [e.name for e in prof.endpoints if e.name not in sources]
     return TelemetrySampler(sources, rate_hz=1.0, on_snapshot=col.gpu_sample)
 
 
@@ -312,19 +289,16 @@ def _quality(
     items: list[Any],
     served: Served,
     results: dict[str, EndpointResult],
-    writer: SessionWriter,
+    rec: Recorder,
 ) -> dict[str, Any]:
     from qtui.quality.headless import quality_table, run_profile_quality
 
     models = {n: (r.info.model_id if r.info else None) for n, r in results.items()}
     print(f"quality: {len(items)} golden items on {len(served.urls)} endpoints", file=sys.stderr)
     _, summary = asyncio.run(
-        run_profile_quality(
-            prof, items, served.urls, models, lambda r: writer.append("quality_item", r.to_dict())
-        )
+        run_profile_quality(prof, items, served.urls, models, rec.quality_item)
     )
-    data = {"t": time.time(), **summary.to_dict()}
-    writer.append("quality_summary", data)
+    data = rec.quality_summary(summary.to_dict())
     for line in quality_table(summary):
         print(line)
     return data
@@ -372,8 +346,6 @@ def _run_served(
     show_progress: bool,
     processes: int | None = None,
 ) -> dict[str, Any]:
-    from qtui.session.rows import sweep_level_row
-
     t0 = time.time()
     col = _Collector(endpoints=[e.name for e in prof.endpoints])
     used = _as_used(prof, served.urls)
@@ -386,7 +358,7 @@ def _run_served(
         "quality": items is not None,
     }
     writer = SessionWriter(spath, profile=used, price_tables=tables, meta=meta)
-    col.writer = writer
+    col.rec.writer = writer
     for ev in col.events:
         writer.append("event", dict(ev))
     lr = LoadRun(
@@ -414,7 +386,7 @@ def _run_served(
         if sampler is not None:
             sampler.start()
         try:
-            results = asyncio.run(_bench(lr, show_progress, writer))
+            results = asyncio.run(_bench(lr, show_progress, col.rec))
         except KeyboardInterrupt:
             results = lr.results()
             print("qtui: interrupted; writing what was recorded", file=sys.stderr)
@@ -422,10 +394,9 @@ def _run_served(
             if sampler is not None:
                 sampler.stop()
         for name, r in results.items():  # a held load is evidence through its seconds
-            for lv in r.levels if lr.mode == "sweep" else ():
-                writer.append("sweep_level", sweep_level_row(name, lv))
+            col.rec.levels(name, r.levels, lr.mode)
         if items is not None and results:
-            quality_doc = _quality(used, items, served, results, writer)
+            quality_doc = _quality(used, items, served, results, col.rec)
     finally:
         watch.stop()
         writer.append(

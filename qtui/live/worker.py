@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import os
 import threading
-import time
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -24,9 +23,7 @@ from typing import Any
 from qtui.config.pricing import PriceTable
 from qtui.config.profile import Profile
 from qtui.errors import QtuiError
-from qtui.live import records
-from qtui.metrics.rolling import RollingLatency
-from qtui.session.rows import sweep_level_row
+from qtui.session.recorder import Recorder
 
 QUALITY_CONCURRENCY = 4  # golden items in flight per endpoint (bounded, beside the load)
 
@@ -79,10 +76,10 @@ class LiveWorker:
         self._load_done: asyncio.Task[None] | None = None
         self._quality: asyncio.Task[Any] | None = None
         self._levels_seen: dict[str, int] = {}
-        self._local: list[str] = []  # endpoints served by this host's NVML
         self._last_status: dict[str, Any] = {}
         self._what_if_final: Any = None
-        self._rolling = {e.name: RollingLatency() for e in cfg.profile.endpoints}
+        names = [e.name for e in cfg.profile.endpoints]
+        self.rec = Recorder(None, names, sink=lambda kind, row: self._send("ingest", kind, row))
 
     # -- plumbing --------------------------------------------------------------------------
     def _send(self, *msg: Any) -> None:
@@ -106,14 +103,8 @@ class LiveWorker:
             self._last_status = st
             self._send("status", st)
 
-    def _ingest(self, kind: str, rec: dict[str, Any]) -> None:
-        self._send("ingest", kind, rec)
-        if self.writer is not None:
-            self.writer.append(kind, rec)
-
-    def _event(self, kind: str, key: str, value: Any) -> None:
-        if self.writer is not None:
-            self.writer.event(kind, key, value)
+    def _event(self, kind: str, key: str, value: Any, *, view: bool = False) -> None:
+        self.rec.event(kind, key, value, view=view)
 
     def _say(self, msg: str) -> None:
         self._status(message=msg)
@@ -197,14 +188,14 @@ class LiveWorker:
         urls = {e.name: self.urls[e.name] for e in self.profile.endpoints if e.name in self.urls}
         for e in self.profile.endpoints:
             if e.name not in urls:
-                self._ingest("discovery", {"endpoint": e.name, "error": "no URL for this endpoint"})
+                self.rec.discovery(e.name, None, "no URL for this endpoint")
         scraper = ServerScraper(
             {
                 e.name: e.metrics_url or f"{urls[e.name]}/metrics"
                 for e in self.profile.endpoints
                 if e.name in urls
             },
-            on_sample=lambda sec: self._ingest("server_second", sec.to_dict()),
+            on_sample=self.rec.server,
         )
         scraper.start()
         sampler = None
@@ -216,8 +207,8 @@ class LiveWorker:
                 exporter_urls=self.cfg.telemetry_urls,
                 urls=urls,
             )
-            self._local = [e.name for e in self.profile.endpoints if e.name not in sources]
-            sampler = TelemetrySampler(sources, rate_hz=self.cfg.gpu_hz, on_snapshot=self._on_gpu)
+            self.rec.local = [e.name for e in self.profile.endpoints if e.name not in sources]
+            sampler = TelemetrySampler(sources, rate_hz=self.cfg.gpu_hz, on_snapshot=self.rec.gpu)
             sampler.start()
         except QtuiError as exc:
             self._say(str(exc))
@@ -240,6 +231,7 @@ class LiveWorker:
 
         try:
             self.writer = SessionWriter(path, profile=self.profile, price_tables=self.cfg.tables)
+            self.rec.writer = self.writer
         except QtuiError as exc:
             self._say(f"{exc} — not recording this session")
 
@@ -248,6 +240,7 @@ class LiveWorker:
             return
         if self._what_if_final is not None:
             self.writer.append("meta", {"what_if_final": self._what_if_final})
+        self.rec.writer = None
         try:
             self._send("saved", str(self.writer.close()))
         except QtuiError as exc:
@@ -262,16 +255,14 @@ class LiveWorker:
             try:
                 info = await discover(url, api_key(ep), timeout=5.0)
             except QtuiError as exc:
-                self._ingest("discovery", {"endpoint": name, "t": time.time(), "error": str(exc)})
+                self.rec.discovery(name, None, str(exc))
                 return
-            rec = records.discovery(name, info)
             if info.model_id:
                 self.models[name] = info.model_id
             warn = precision_warning(name, ep.precision, info)
             if warn:
-                rec["warning"] = warn
                 self._say(warn)
-            self._ingest("discovery", rec)
+            self.rec.discovery(name, info, warning=warn or "")
 
         await asyncio.gather(*(one(n, u) for n, u in urls.items()))
 
@@ -309,8 +300,7 @@ class LiveWorker:
             self._say(str(exc))
             return
         self._event("load", "start", {"mode": mode, "level": level, "workload": self.workload})
-        self._ingest("event", {"t": time.time(), "kind": "load", "key": "measuring",
-                               "value": mode != "sweep"})  # fmt: skip
+        self._event("load", "measuring", mode != "sweep", view=True)
         self._status(message=f"load running: {mode} ({self.workload})")
         self._load_done = self._loop.create_task(self._finish_load(run))
 
@@ -319,8 +309,7 @@ class LiveWorker:
         self._collect_levels(run)
         self._run = None
         self._event("load", "stop", {n: r.to_dict()["capacity"] for n, r in results.items()})
-        self._ingest("event", {"t": time.time(), "kind": "load", "key": "measuring",
-                               "value": False})  # fmt: skip
+        self._event("load", "measuring", False, view=True)
         caps = [f"{n} {r.capacity.level:g}" for n, r in results.items() if r.capacity is not None]
         done = (
             "sweep done; SLO capacity: " + ", ".join(caps) if self.mode == "sweep" and caps else ""
@@ -346,9 +335,7 @@ class LiveWorker:
         """Sweep levels finished since the last call become ``sweep_level`` records."""
         for name, ep in run.eps.items():
             seen = self._levels_seen.get(name, 0)
-            if self.mode == "sweep":
-                for lv in ep.result.levels[seen:]:
-                    self._ingest("sweep_level", sweep_level_row(name, lv))
+            self.rec.levels(name, ep.result.levels[seen:], self.mode)
             self._levels_seen[name] = len(ep.result.levels)
 
     # -- quality ---------------------------------------------------------------------------
@@ -385,16 +372,14 @@ class LiveWorker:
         ]
 
         def progress(rec: QualityRecord, done: int, total: int) -> None:
-            if self.writer is not None:
-                self.writer.append("quality_item", rec)
+            self.rec.quality_item(rec)
             self._status(message=f"quality: {done}/{total} golden answers")
 
         recs = await run_quality(
             items, targets, concurrency=QUALITY_CONCURRENCY, seed=w.seed, on_record=progress
         )
         summary = summarize(recs, names, self.profile.baseline.name, self.profile.slo.quality)
-        doc = {**summary.to_dict(), "t": time.time()}
-        self._ingest("quality_summary", doc)
+        doc = self.rec.quality_summary(summary.to_dict())
         self._status(
             message="quality: "
             + ", ".join(
@@ -407,18 +392,12 @@ class LiveWorker:
     # -- callbacks (loop or sampler thread) ------------------------------------------------
     def _on_record(self, rec: Any) -> None:
         self.requests_sent += 1
-        if (rolling := self._rolling.get(rec.endpoint)) is not None:
-            rolling.add(rec)
-        if self.writer is not None:
-            self.writer.append("request", rec)
+        self.rec.request(rec)
 
     def _on_second(self, st: Any) -> None:
         run = self._run
         level = run.eps[st.endpoint].level if run is not None and st.endpoint in run.eps else None
-        row = records.client_second(st, level, bool(self.client_bound))
-        if (rolling := self._rolling.get(st.endpoint)) is not None:
-            row.update(rolling.roll())
-        self._ingest("client_second", row)
+        self.rec.second(st, level, bool(self.client_bound))
         if run is not None:
             self._collect_levels(run)
         self._status()
@@ -427,8 +406,3 @@ class LiveWorker:
         self.client_bound = (
             f"loop lag {h.loop_lag_mean_s * 1000:.0f} ms, CPU {h.cpu:.0%}" if h.client_bound else ""
         )
-
-    def _on_gpu(self, key: str, snap: Any) -> None:
-        names = [key] if key in self.urls else self._local
-        for rec in records.gpu_samples(snap, names):
-            self._ingest("gpu_sample", rec)

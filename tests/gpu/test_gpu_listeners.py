@@ -12,7 +12,7 @@ from qtui.config.profile import Profile
 from qtui.gpu.factory import build_sources
 from qtui.gpu.listeners import Listener, server_pids
 from qtui.gpu.nvml import NvmlSource
-from qtui.live.records import gpu_samples
+from qtui.session.rows import gpu_samples
 from tests.gpu.fake_nvml import MIB, FakeGpu, FakeNvml
 
 LISTEN = (

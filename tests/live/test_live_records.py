@@ -1,6 +1,6 @@
 from qtui.gpu.types import MIB, GpuSample, GpuSnapshot, ProcessSample
-from qtui.live import records
 from qtui.live.state import ViewState
+from qtui.session import rows as records
 from qtui.tui.widgets.endpoints.lines import memory, memory_bar
 
 GIB = 1024 * MIB
@@ -52,7 +52,7 @@ def test_shared_gpu_in_the_column() -> None:
     assert "not split" in bf16.energy.reason
 
 
-def test_bench_records_each_server_memory_on_a_shared_gpu() -> None:
+def test_the_recorder_keeps_each_server_memory_and_each_whole_gpu() -> None:
     from qtui.commands.bench import _Collector
 
     col = _Collector(endpoints=["bf16", "fp8", "nf4"])
@@ -61,4 +61,4 @@ def test_bench_records_each_server_memory_on_a_shared_gpu() -> None:
     assert [r["gpu"] for r in whole] == [0, 1]  # every GPU as it is, attributed to no one
     assert whole[0]["memory_used"] == 27 * GIB and whole[0]["power_w"] == 400.0
     own = {r["endpoint"]: r["memory_used"] for r in col.gpu if r["endpoint"] is not None}
-    assert own == {"bf16": 10 * GIB, "fp8": 8 * GIB}  # nf4's process memory is unknown
+    assert own == {"bf16": 10 * GIB, "fp8": 8 * GIB, "nf4": None}  # nf4's: unknown

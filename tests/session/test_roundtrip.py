@@ -81,7 +81,7 @@ def test_unknown_kind_and_empty_kind(tmp_path: Path) -> None:
 def test_check_session_one_line_summary(synth_path: Path) -> None:
     line = check_session(synth_path)
     assert "\n" not in line
-    assert line.startswith(f"{synth_path}: ok (session v1")
+    assert line.startswith(f"{synth_path}: ok (session v2")
     assert "3 endpoints" in line and "1.0 min" in line
 
 

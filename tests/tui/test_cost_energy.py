@@ -11,14 +11,21 @@ from textual.pilot import Pilot
 
 from qtui.cost.figure import USD_MONTH, USD_PER_M_TOKENS, USD_PER_REQUEST, format_value
 from qtui.live.replay import ReplayFeed
+from qtui.session.decision import decide
 from qtui.session.reader import Session, load_session
 from qtui.session.synth import write_synthetic_session
 from qtui.tui.app import QtuiApp
 from qtui.tui.widgets.text import Cell
-from tests.session.by_hand import level_power
+from tests.session.by_hand import power_basis
 
 HOURS, USD_PER_KWH, SYNTH_ON_DEMAND = 730, 0.12, 4.0
-LEVEL = 16.0  # the recording's capacity level: 32 is past the end of the 60 s replay
+
+
+def capacity_level(session: Session, name: str) -> float:
+    """The capacity level the decision record (and so the app) prices this endpoint at."""
+    level = decide(session).row(name).capacity.level
+    assert level is not None
+    return level
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +43,8 @@ def xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 def by_hand(session: Session, name: str, replicas: int) -> dict[str, str]:
     """Each detail-line figure for one endpoint, recomputed from the recorded rows."""
-    row, watts = level_power(session, name, LEVEL)
+    level = capacity_level(session, name)
+    row, watts, basis = power_basis(session, name, level)
     per_1m_out = SYNTH_ON_DEMAND / (row["out_tps"] * 3600) * 1e6
     mix = row["in_tps"] / row["out_tps"]
     # energy $/month = W × replicas × 1 GPU × 730 h ÷ 1000 × $/kWh
@@ -47,7 +55,8 @@ def by_hand(session: Session, name: str, replicas: int) -> dict[str, str]:
         "blended": format_value(per_1m_out / (1 + mix), USD_PER_M_TOKENS),
         "mix": f"{mix:.2f}:1 in:out",
         "energy": format_value(energy, USD_MONTH),
-        "watts": f"{watts:.0f} W/GPU at load level {LEVEL:g}",
+        "watts": f"{watts:.0f} W/GPU {basis}",
+        "level": f"{level:g}",
     }
 
 
@@ -70,11 +79,12 @@ async def test_cost_view_detail_lines_follow_the_selected_row(session_path: Path
             want = by_hand(session, name, replicas)
             lines = app.query_one(".cost-source", Cell).text.splitlines()
             assert lines[0].startswith(f"[b]{name}[/b] priced from synth")
-            assert lines[2] == (
-                f"input {want['input']} · {want['request']} · blended {want['blended']} at "
-                f"{want['mix']} (measured at load level {LEVEL:g})"
-            )
+            assert lines[1].startswith(f"capacity {feed.snapshot().endpoint(name).capacity}")
             assert lines[3] == (
+                f"input {want['input']} · {want['request']} · blended {want['blended']} at "
+                f"{want['mix']} (measured at load level {want['level']})"
+            )
+            assert lines[4] == (
                 f"energy {want['energy']} (not in $/month): {want['watts']} × {replicas} × "
                 f"1 GPU × {HOURS} h × ${USD_PER_KWH:g}/kWh"
             )
@@ -113,4 +123,4 @@ async def test_finance_view_energy_line_and_a_cell_without_power(session_path: P
         await pilot.press("c")
         await pilot.pause()
         lines = app.query_one(".cost-source", Cell).text.splitlines()
-        assert lines[3] == "energy: no power reading (no GPU telemetry)"
+        assert lines[4] == "energy: no power reading (no GPU telemetry)"
