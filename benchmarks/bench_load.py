@@ -8,16 +8,22 @@
 For each stream count it starts (unless --url) the built-in simulator in its own process, then
 runs the same closed-loop workload (N streams, 2·N requests, fixed output length) with
 
-- qtui: `LoadRun` exactly as `qtui bench` drives it (aiohttp, self-check on), once for each
+- qtui: `LoadRun` exactly as `qtui bench` drives it (self-check on), once for each
   `--processes K` (K load worker processes; K = 1 is the engine's own event loop), and
 - peer: a minimal aiohttp streaming client written like `vllm bench serve`'s request function,
 - guidellm (with --guidellm BIN --tokenizer DIR): GuideLLM's `run`, concurrent profile, synthetic
   text, as a second peer (it needs an HF tokenizer directory; any small local one will do),
 
-alternating which goes first each round. Throughput is given over the wall time of the whole
-client run (start-up included: discovery, and for K > 1 spawning the workers) and over its
-active span (first send to last answer). Client CPU is the parent's plus, for K > 1, the
-workers' after their start-up. Each row carries the 1-minute load average when it began.
+alternating which goes first each round, after --warmup unmeasured peer runs (the simulator's
+first seconds under a new load are slower, which no client should be charged). qtui runs on
+`qtui.client.loop.run` (uvloop where installed), as load worker processes do (`qtui bench` and
+the live worker still call asyncio.run: their own loop); `--qtui-loops asyncio uvloop` runs
+qtui on each in the same run; the peers run on asyncio's (`--peer-loop uvloop` to
+give them uvloop too). Throughput is given over the wall time of the whole client run (start-up
+included: discovery, and for K > 1 spawning the workers) and over its active span (first send
+to last answer). Client CPU is the parent's plus, for K > 1, the workers' after their start-up
+(user and system time per chunk are given apart for this process). Each row carries the
+1-minute load average when it began. `--profile DIR` writes a cProfile of each client run.
 Every client is checked against the server's own /metrics
 over their run (`qtui.metrics.crosscheck`): requests and tokens served, and TTFT/TPOT/ITL/e2e
 quantiles vs the server's histograms (agree = within the bucket's width). It prints one JSON
@@ -44,6 +50,7 @@ from typing import Any
 
 import aiohttp
 import httpx
+import uvloop
 
 from qtui.client import loop as client_loop
 from qtui.client.record import RequestRecord
@@ -223,7 +230,8 @@ async def one(url: str, who: str, a: argparse.Namespace, streams: int) -> dict[s
     if prof:
         prof.enable()
     if who.startswith("qtui"):
-        recs, extra = await run_qtui(url, a, streams, int(who.removeprefix("qtui-k")))
+        k = int(who.removeprefix("qtui-k").split("-")[0])
+        recs, extra = await run_qtui(url, a, streams, k)
     else:
         recs, extra = await run_peer(url, a, streams)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -340,18 +348,35 @@ def main() -> None:
         "qtui.client.loop's (uvloop when installed, QTUI_LOOP=asyncio for the stdlib's)",
     )
     p.add_argument(
+        "--warmup", type=int, default=1, help="unmeasured peer runs first, for the server to settle"
+    )
+    p.add_argument(
+        "--qtui-loops",
+        nargs="+",
+        choices=["default", "asyncio", "uvloop"],
+        default=["default"],
+        help="run qtui on each of these loops (default: qtui.client.loop's) in the same run",
+    )
+    p.add_argument(
         "--profile",
         metavar="DIR",
         help="cProfile each client run into DIR (CPU figures then "
         "include the profiler's overhead: use them for where the time goes, not for the floor)",
     )
     a = p.parse_args()
-    qtuis = tuple(f"qtui-k{k}" for k in a.processes)
+    qtuis = tuple(
+        f"qtui-k{k}" if loop == "default" else f"qtui-k{k}-{loop}"
+        for k in a.processes
+        for loop in a.qtui_loops
+    )
     for streams in a.streams:
         with tempfile.TemporaryDirectory() as d:
             url, stop = (a.url, lambda: None) if a.url else start_server(a, Path(d))
             rows = []
             try:
+                for _ in range(a.warmup):  # the simulator paces its writes after a first load
+                    w = asyncio.run(one(url, "peer", a, streams))
+                    print(json.dumps({"warmup": True, **w}), flush=True)
                 for k in range(a.rounds):
                     order: tuple[str, ...] = ("peer", *qtuis)
                     if k % 2:
@@ -360,7 +385,14 @@ def main() -> None:
                         order = (*order, "guidellm")
                     for who in order:
                         # qtui on its client loop, as `qtui bench` runs it
-                        if who.startswith("qtui") or a.peer_loop == "uvloop":
+                        if who.endswith("-asyncio"):
+                            row = asyncio.run(one(url, who, a, streams))
+                            row["loop"] = "asyncio"
+                        elif who.endswith("-uvloop"):
+                            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+                                row = runner.run(one(url, who, a, streams))
+                            row["loop"] = "uvloop"
+                        elif who.startswith("qtui") or a.peer_loop == "uvloop":
                             row = client_loop.run(one(url, who, a, streams))
                             row["loop"] = client_loop.loop_name()
                         else:
