@@ -253,6 +253,8 @@ class Body:
                 size = int(raw[pos:j].split(b";", 1)[0], 16)
             except ValueError:
                 raise Disconnected("ClientPayloadError: bad chunked encoding") from None
+            if size < 0:
+                raise Disconnected("ClientPayloadError: bad chunked encoding")
             pos = j + 2
             if size == 0:
                 self.trailer = True
@@ -315,7 +317,7 @@ class Exchange(Response):
                         size = int(data[:i], 16)
                     except ValueError:
                         size = 0
-                    if size and len(data) == i + 4 + size and data[-2:] == b"\r\n":
+                    if size > 0 and len(data) == i + 4 + size and data[-2:] == b"\r\n":
                         self.on_body(data[i + 2 : i + 2 + size], now)
                         return
             elif body is None:

@@ -128,6 +128,8 @@ async def test_a_long_error_body_is_cut_and_the_next_request_still_works() -> No
         (b"SSH-2.0-OpenSSH\r\n\r\n", "disconnect", "BadStatusLine"),
         (b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked"
          b"\r\n\r\nzz\r\n", "disconnect", "chunked"),
+        (b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked"
+         b"\r\n\r\n-5\r\ndata: x\r\n", "disconnect", "chunked"),
         (b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: 999\r\n\r\n"
          + SSE, "disconnect", "not completed"),
         (b"", "disconnect", "Server disconnected"),
