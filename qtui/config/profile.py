@@ -163,17 +163,38 @@ class Workload(Strict):
 
 
 class Sweep(Strict):
-    """Load levels tried one after another until an SLO breaks."""
+    """Load levels tried one after another until an SLO breaks (``search = "levels"``), or a
+    search for the highest load meeting every SLO to a stated precision (``search = "knee"``)."""
 
     levels: list[float] = Field(default_factory=lambda: [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0])
     step_duration_s: float = Field(20.0, gt=0, le=3600)
+    search: Literal["levels", "knee"] = Field(
+        "levels", description="levels: the fixed list; knee: bracket and narrow the SLO knee"
+    )
+    precision: float = Field(
+        0.05, gt=0, le=0.5, description="knee: stop when the bracket is within ± this fraction"
+    )
+    max_steps: int = Field(12, ge=2, le=200, description="knee: at most this many steps")
+    ramp: float = Field(2.0, gt=1, le=16, description="knee: × per step past the given levels")
+    min_requests: int = Field(
+        100, ge=20, le=1_000_000, description="knee: completed requests before a step is judged"
+    )
+    max_extend: float = Field(
+        10.0, ge=1, le=1000, description="knee: a short step runs up to this × step_duration_s"
+    )
 
     @field_validator("levels")
     @classmethod
     def _increasing(cls, v: list[float]) -> list[float]:
-        if not v or any(x <= 0 for x in v) or v != sorted(v):
+        if any(x <= 0 for x in v) or v != sorted(v):
             raise ValueError("levels must be positive and increasing")
         return v
+
+    @model_validator(mode="after")
+    def _has_levels(self) -> Sweep:
+        if not self.levels and self.search == "levels":
+            raise ValueError('levels must not be empty (or set search = "knee": it ramps)')
+        return self
 
 
 class Load(Strict):

@@ -67,6 +67,7 @@ class Sizing:
     load_per_replica_rps: float | None = None
     expected_p95: P95Estimate | None = None
     text: str = ""
+    within_bracket: tuple[int, int] | None = None  # replicas at the failing side … passing side
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,6 +319,12 @@ def _sizing(
             why = NO_TRAFFIC if peak is None else (cap_reason or "no capacity")
             return Sizing(None, None, "auto", "unknown", text=why)
         upper = f"; at most: {LOWER_BOUND}" if cap.lower_bound else ""
+        span = _within_bracket(cap, peak, headroom, needed)
+        if span is not None:
+            lo, hi = span
+            rng = f"{lo}–{hi} within the bracket" if lo < hi else "the same across the bracket"
+            return Sizing(needed, needed, "auto", "ok", text=f"{needed} (auto; {rng})",
+                          within_bracket=span)  # fmt: skip
         return Sizing(needed, needed, "auto", "ok", text=f"{needed} (auto{upper})")
     assert isinstance(replicas, int)
     if needed is None:
@@ -345,6 +352,17 @@ def _sizing(
             f"{load:.3g} req/s per replica at peak; expected {latency} {p95}"
         )
     return Sizing(replicas, needed, "manual", status, load, est, text)
+
+
+def _within_bracket(
+    cap: Capacity, peak: float | None, headroom: float, needed: int
+) -> tuple[int, int] | None:
+    """Replicas the bracket's two ends imply: sized from the passing side (``needed``), as few
+    as the failing side would need if the knee lay just below it."""
+    b = cap.bracket
+    if b is None or cap.lower_bound or peak is None or b.upper_rps <= 0:
+        return None
+    return min(needed, f.replicas_needed(peak, b.upper_rps, headroom)), needed
 
 
 def _with_deltas(s: _Solo, base: _Solo | None, whatif: WhatIf) -> FinanceRow:

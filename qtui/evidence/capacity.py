@@ -4,10 +4,10 @@ obtained, and how sure it is — in the same words wherever it is shown (pure)."
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from qtui.config.profile import Slo
-from qtui.evidence.levels import LatencyMetric, LevelPoint
+from qtui.evidence.levels import Bracket, LatencyMetric, LevelPoint, bracket
 from qtui.evidence.slo import breaches
 
 NO_LOAD = "no load measured yet"
@@ -38,6 +38,9 @@ class Capacity:
     lower_bound: bool = False
     bound_why: str = ""
     client_bound: bool = False
+    bracket: Bracket | None = None  # a sweep that broke: the first failing load above ``rps``
+    bracket_why: str = ""  # why the bracket is wider than the precision asked, if it is
+    breach_at: str = ""  # 'first breach at 32 users'
 
     @classmethod
     def none(cls, reason: str, detail: str = "") -> Capacity:
@@ -50,17 +53,38 @@ class Capacity:
     @property
     def qualifier(self) -> str:
         """How it was obtained and how sure it is, e.g. 'held at 8 users; no sweep'."""
-        return "; ".join(x for x in (self.source, self.bound_why) if x)
+        return "; ".join(x for x in (self.source, self.breach_at, self.bound_why) if x)
+
+    @property
+    def precision(self) -> float | None:
+        """The bracket's ± fraction (None without a bracket)."""
+        return None if self.bracket is None else self.bracket.precision
 
 
 def capacity_text(cap: Capacity, digits: int = 3) -> str:
-    """The capacity as every view and record states it, e.g. '≥ 6.1 req/s per replica
-    (held at 8 users; no sweep)' or '— (SLO never met: level 1: ttft p95 900 ms > 500 ms)'."""
+    """The capacity as every view and record states it, e.g. '≥ 58.1 req/s, < 61.0 req/s per
+    replica; ±2.4 % (load level 16; first breach at 18)', '≥ 6.1 req/s per replica (held at 8
+    users; no sweep)' or '— (SLO never met: level 1: ttft p95 900 ms > 500 ms)'."""
     if not cap.usable or cap.rps is None:
         why = cap.reason or SLO_NEVER_MET
         return f"— ({why}{f': {cap.detail}' if cap.detail else ''})"
+    b = cap.bracket
+    if b is not None and not cap.lower_bound:
+        if b.upper_rps <= b.rps:
+            head = f"{_num(b.rps, digits)} req/s per replica; ±0.0 %"
+        else:
+            head = (
+                f"≥ {_num(b.rps, digits)} req/s, < {_num(b.upper_rps, digits)} req/s per replica;"
+                f" ±{b.precision * 100:.1f} %"
+            )
+        return f"{head} ({cap.qualifier})"
     sign = "≥ " if cap.lower_bound else ""
     return f"{sign}{cap.rps:.{digits}g} req/s per replica ({cap.qualifier})"
+
+
+def _num(x: float, digits: int) -> str:
+    """Three significant figures, but never fewer than one decimal below 1000: 58.1, 61.0."""
+    return f"{x:.1f}" if 10 ** (digits - 2) <= abs(x) < 1000 else f"{x:.{digits}g}"
 
 
 def capacity(points: Sequence[LevelPoint], slo: Slo, latency: LatencyMetric = "e2e") -> Capacity:
@@ -112,7 +136,32 @@ def _from_sweep(points: list[LevelPoint], slo: Slo, latency: LatencyMetric) -> C
     if best is None:
         return Capacity.none(SLO_NEVER_MET, "no level completed any request")
     why = [] if broke or best is not points[-1] else [SWEEP_NEVER_BROKE]
-    return _found(best, latency, f"load level {best.level:g}", why)
+    found = _found(best, latency, f"load level {best.level:g}", why)
+    if not broke:
+        return found
+    fail = next(p for p in points if p.level > best.level and breaches(p, slo))
+    b = bracket(best, fail)
+    wide = _wider_than_asked(b, fail, points)
+    return replace(
+        found,
+        bracket=b,
+        bracket_why=wide,
+        breach_at=f"first breach at {fail.label}",
+        bound_why="; ".join(x for x in (found.bound_why, wide) if x),
+    )
+
+
+def _wider_than_asked(b: Bracket, fail: LevelPoint, points: list[LevelPoint]) -> str:
+    """A knee search that stopped at its step budget says so: '±12.0 % is wider than the ±5 %
+    asked: step budget (12) spent'. Adjacent whole users are as narrow as a search gets."""
+    asked = fail.asked_precision
+    if asked is None or b.precision <= asked + 1e-9:
+        return ""
+    if fail.unit == "users" and fail.level - b.level <= 1:
+        return ""
+    budget = fail.max_steps
+    spent = f": step budget ({budget}) spent" if budget and len(points) >= budget else ""
+    return f"±{b.precision * 100:.1f} % is wider than the ±{asked * 100:g} % asked{spent}"
 
 
 def _from_held(points: list[LevelPoint], slo: Slo, latency: LatencyMetric) -> Capacity:

@@ -47,6 +47,8 @@ class LevelPoint:
     client_bound: bool = False
     held: bool = False  # a held load (median of seconds), not a sweep step
     unit: str = "users"  # what the level counts: users (concurrency) or req/s (rate)
+    asked_precision: float | None = None  # a knee-search step: the ± precision it searched to
+    max_steps: int | None = None  # a knee-search step: its step budget
 
     def p95(self, metric: LatencyMetric) -> float | None:
         return {"ttft": self.ttft_p95_s, "itl": self.itl_p95_s, "e2e": self.e2e_p95_s}[metric]
@@ -72,7 +74,35 @@ def sweep_point(row: Mapping[str, Any], unit: str = "users") -> LevelPoint:
         requests=None if req is None else int(req),
         client_bound=bool(row.get("client_bound")),
         unit=unit,
+        asked_precision=num(row, "precision"),
+        max_steps=None if (m := num(row, "max_steps")) is None else int(m),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Bracket:
+    """Where a sweep's knee lies: at or above the highest passing load, below the first failing
+    one above it (req/s per replica), and the ± precision that implies."""
+
+    rps: float  # the passing side: what sizing uses
+    upper_rps: float  # the failing side
+    level: float
+    upper_level: float
+
+    @property
+    def precision(self) -> float:
+        """± half-width over midpoint: 58.1 and 61.0 req/s → 0.024."""
+        total = self.upper_rps + self.rps
+        return (self.upper_rps - self.rps) / total if total > 0 else 0.0
+
+
+def bracket(passing: LevelPoint, failing: LevelPoint) -> Bracket:
+    """The bracket of two sweep steps. A rate step's failing side is the rate offered (what the
+    replica could not serve within the SLOs); a concurrency step's is the throughput it delivered
+    (throughput grows with users, so the knee's lies below it). A failing step that delivered no
+    more than the passing one (a saturated server) closes the bracket at the passing side."""
+    upper = failing.level if failing.unit == "req/s" else failing.rps
+    return Bracket(passing.rps, max(upper, passing.rps), passing.level, failing.level)
 
 
 def held_point(

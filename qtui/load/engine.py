@@ -37,11 +37,12 @@ from qtui.config.profile import Endpoint, Load, Profile
 from qtui.errors import QtuiError
 from qtui.evidence.capacity import Capacity, capacity_text
 from qtui.evidence.levels import is_client_bound
+from qtui.load.knee import KneeSearch, KneeStep, slo_ratio
 from qtui.load.procs import ProcessSender, ShardConfig, ShardPool
 from qtui.load.scraper import ServerScraper
 from qtui.load.selfcheck import ClientHealth, LoopMonitor
 from qtui.load.sender import Bounds, LocalCounter, LocalSender, SharedCounter
-from qtui.load.slo import LevelResult, breaches, capacity
+from qtui.load.slo import LevelResult, breaches, capacity, point
 from qtui.load.split import By, choose_processes, expected_streams, merge_health
 from qtui.load.trace import Trace, TracePrompts, TraceSender, load_trace
 from qtui.load.workload import GoldenFactory, make_source
@@ -126,7 +127,12 @@ class _Endpoint:
         self.step_all: list[RequestRecord] = []  # every request that ended during the step
         self.cum = Cumulative(ep.name)
         self.chunks_seen = 0
+        self.extended_s = 0.0
         self.result = EndpointResult(ep.name, url, ep.precision)
+        self.search: KneeSearch | None = None  # a knee search's state (its progress, its stop)
+        self.step_ok = 0  # successful measured requests of the step so far
+        self.step_target = 0  # a knee step is judged once this many have completed
+        self.enough = asyncio.Event()
 
     @property
     def sent(self) -> int:
@@ -137,53 +143,121 @@ class _Endpoint:
         self.step_all.append(rec)
         if rec.phase == "measure":
             self.step_records.append(rec)
+            if rec.ok:
+                self.step_ok += 1
+                if self.step_target and self.step_ok >= self.step_target:
+                    self.enough.set()
         self.run._emit_record(rec)
 
     def set_level(self, level: float) -> None:
         self.level = level
         self.sender.set_level(level)
 
-    async def step(self, level: float, duration: float, drain: bool) -> LevelResult:
-        """Run one load level for `duration` s (or until max_requests / stop) and measure it."""
+    async def step(
+        self,
+        level: float,
+        duration: float,
+        drain: bool,
+        min_requests: int = 0,
+        max_s: float | None = None,
+    ) -> LevelResult:
+        """Run one load level for `duration` s (or until max_requests / stop) and measure it.
+
+        With ``min_requests`` (a knee-search step) the step is judged only once that many
+        measured requests have succeeded: a step too short to judge runs on, up to ``max_s``,
+        and one still short then fails as "too few requests to judge". Such a step has no
+        cool-down (its end is not known in advance: its requests drain instead).
+        """
         load = self.run.load
         self.level = level
         self.step_records = []
+        self.step_ok, self.step_target = 0, min_requests
+        self.enough.clear()
         warmup = min(load.warmup_s, duration)
-        self.cooldown = min(load.cooldown_s, max(0.0, duration - warmup))
+        self.cooldown = 0.0 if min_requests else min(load.cooldown_s, max(0.0, duration - warmup))
         self.warmup = warmup
         self.step_start = time.perf_counter()
         wall_start = time.time()
         self.step_all = []
         self.step_end = self.step_start + duration
-        bounds = Bounds(self.step_start, self.step_end, self.warmup, self.cooldown)
+        end = float("inf") if min_requests else self.step_end
+        bounds = Bounds(self.step_start, end, self.warmup, self.cooldown)
         self.sender.start(level, self.by, bounds)
         halt = asyncio.ensure_future(self.run._halt.wait())
         limit = asyncio.ensure_future(self.sender.exhausted.wait())
         await asyncio.wait([halt, limit], timeout=duration, return_when=asyncio.FIRST_COMPLETED)
+        longest = max(duration, max_s or duration)
+        if min_requests and not (halt.done() or limit.done()) and self.step_ok < min_requests:
+            enough = asyncio.ensure_future(self.enough.wait())
+            rest = self.step_start + longest - time.perf_counter()
+            await asyncio.wait(
+                [halt, limit, enough], timeout=max(0.0, rest), return_when=asyncio.FIRST_COMPLETED
+            )
+            enough.cancel()
         halt.cancel()
         limit.cancel()
+        t_sent = time.perf_counter()
         stopped = self.run._halt.is_set()
         # a request-count limit or a sweep step lets requests finish; duration or stop cancels
         finish = not stopped and (drain or self.sender.exhausted.is_set())
         await self.sender.stop(cancel=not finish, grace_s=load.timeout_s)
-        measured = max(
-            1e-9,
-            min(time.perf_counter(), self.step_end - self.cooldown)
-            - (self.step_start + self.warmup),
-        )
+        now = time.perf_counter()
+        window_end = t_sent if min_requests else min(now, self.step_end - self.cooldown)
+        measured = max(1e-9, window_end - (self.step_start + self.warmup))
         stats = summarize(self.ep.name, self.step_records, time.time(), measured)
         window = wall_start + self.warmup
         streamed = streamed_tokens(self.step_all, window, window + measured)
         stats = replace(stats, out_tps=streamed / measured)
         self.step_all = []
+        self.step_target = 0
         self.result.sent = self.sent
-        return LevelResult(level, stats, breaches(stats, self.run.profile.slo))
+        broken = breaches(stats, self.run.profile.slo)
+        if min_requests and self.step_ok < min_requests:
+            broken.append(
+                f"too few requests to judge: {self.step_ok} < {min_requests} in "
+                f"{t_sent - self.step_start:.0f} s"
+            )
+        self.extended_s = max(0.0, t_sent - self.step_start - duration)
+        return LevelResult(level, stats, broken)
+
+    async def _knee(self) -> None:
+        """The knee search (``qtui.load.knee``): each step measured and judged, then the next."""
+        sweep, slo = self.run.load.sweep, self.run.profile.slo
+        search = self.search = KneeSearch.from_sweep(sweep, self.by)
+        unit = "req/s" if self.by == "rate" else "users"
+        max_s = self.run.step_s * sweep.max_extend
+        while (level := search.next_level()) is not None:
+            if self.run._halt.is_set() or self.sender.exhausted.is_set():
+                search.halt()
+                break
+            b0 = self.run.bound_seconds(self.ep.name)
+            lv = await self.step(level, self.run.step_s, True, sweep.min_requests, max_s)
+            bound = self.run.bound_seconds(self.ep.name) - b0
+            client_bound = is_client_bound(bound, max(1, round(lv.stats.duration_s)))
+            self.result.levels.append(
+                KneeStep(
+                    lv.level,
+                    lv.stats,
+                    lv.breaches,
+                    client_bound,
+                    step=search.steps + 1,
+                    max_steps=search.max_steps,
+                    precision=search.precision,
+                    extended_s=self.extended_s,
+                )
+            )
+            pt = point(lv.stats, level, client_bound=client_bound, unit=unit)
+            search.record(level, lv.ok, slo_ratio(pt, slo))
+            self.run._event("note", f"{self.ep.name}: knee search {search.progress()}")
 
     async def drive(self) -> None:
         """The whole load plan of this endpoint: one fixed level, or a sweep until an SLO breaks."""
         load, mode = self.run.load, self.run.mode
         t0 = time.perf_counter()
-        if mode == "sweep":
+        if mode == "sweep" and load.sweep.search == "knee":
+            self.by = load.sweep_by
+            await self._knee()
+        elif mode == "sweep":
             self.by = load.sweep_by
             for level in self.run.levels:
                 if self.run._halt.is_set() or self.sender.exhausted.is_set():
@@ -382,16 +456,23 @@ class LoadRun:
         """The most concurrent streams this run's plan asks for (users, or λ·request time)."""
         load, out = self.load, float(self.profile.workload.output_tokens.mean)
         if self.trace is not None:
-            scale = max(self.levels) if self.mode == "sweep" else (self.level or 1.0)
+            scale = self.top_level() if self.mode == "sweep" else (self.level or 1.0)
             return self.trace.expected_streams(self.profile.workload.speed * scale)
         if self.mode == "sweep":
             by: By = load.sweep_by
-            level = max(self.levels)
+            level = self.top_level()
         else:
             by = "rate" if self.mode == "rate" else "concurrency"
             level = self.level or (load.rate if by == "rate" else float(load.concurrency))
         streams = expected_streams(by, level, out)
         return max(streams, float(load.concurrency) if by == "concurrency" else 1.0)
+
+    def top_level(self) -> float:
+        """A sweep's highest level: the last given one; a knee search's, one ramp step past it
+        (where its ramp usually breaks an SLO)."""
+        sweep = self.load.sweep
+        top = max(self.levels, default=1.0)
+        return top * sweep.ramp if sweep.search == "knee" else top
 
     def _choose_processes(self) -> int:
         if self.trace is not None:  # one loop keeps a trace's order and times

@@ -8,6 +8,7 @@ from typing import Any
 
 from qtui.client.discovery import ServerInfo
 from qtui.gpu.types import GpuSnapshot, gpu_records
+from qtui.load.knee import KneeStep
 from qtui.load.slo import LevelResult
 from qtui.metrics.stats import Stats
 
@@ -34,6 +35,20 @@ def sweep_level_row(endpoint: str, lv: LevelResult) -> dict[str, Any]:
         "ok": lv.ok,
         "breaches": "; ".join(lv.breaches),
         "client_bound": lv.client_bound,
+        **(_knee_fields(lv) if isinstance(lv, KneeStep) else {}),
+    }
+
+
+def _knee_fields(lv: KneeStep) -> dict[str, Any]:
+    """A knee-search step also says where it stood: step k of at most n, the ± precision asked
+    (the capacity rule says when the bracket ended wider), and how long it ran past its length
+    to reach the minimum of completed requests."""
+    return {
+        "search": "knee",
+        "step": lv.step,
+        "max_steps": lv.max_steps,
+        "precision": lv.precision,
+        "extended_s": lv.extended_s,
     }
 
 

@@ -37,7 +37,9 @@ def test_a_sweep_gives_the_last_level_before_the_first_breach() -> None:
     assert (cap.rps, cap.output_tps, cap.input_tps) == (6.0, 768.0, 3072.0)
     assert cap.p95_s == 4.0
     assert cap.source == "load level 16" and cap.level == 16
-    assert capacity_text(cap) == "6 req/s per replica (load level 16)"
+    assert capacity_text(cap) == (
+        "≥ 6 req/s, < 9 req/s per replica; ±20.0 % (load level 16; first breach at 32 users)"
+    )
     assert capacity(list(reversed(SWEEP)), SLO).level == 16  # order of the input does not matter
 
 
@@ -54,7 +56,8 @@ def test_a_client_bound_capacity_is_a_lower_bound_saying_why() -> None:
     cap = capacity(levels, SLO)
     assert cap.level == 16 and cap.lower_bound and cap.client_bound
     assert capacity_text(cap) == (
-        "≥ 6 req/s per replica (load level 16; client-bound: the client, not the server, "
+        "≥ 6 req/s per replica (load level 16; first breach at 32 users; client-bound: the "
+        "client, not the server, "
         "was the limit at 16 users)"
     )
 
