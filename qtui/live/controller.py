@@ -166,6 +166,7 @@ class LiveFeed:
                 if m == st["mode"]:
                     return None
                 st["mode"] = m
+                self.state.evidence.mode = m  # held levels are keyed by what they count
                 if m != "sweep":
                     st["level"] = float(
                         self.profile.load.rate if m == "rate" else self.profile.load.concurrency

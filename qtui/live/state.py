@@ -40,6 +40,7 @@ from qtui.live.model import (
     SweepPoint,
     baseline_first,
 )
+from qtui.quality.floor import words
 
 HISTORY_S = 300  # seconds of per-second series kept for sparklines and charts
 CLIENT_STALE_S = 2.5  # client seconds older than the server's by this much: load has stopped
@@ -77,6 +78,7 @@ class ViewState:
         self.evidence = Evidence(profile, measuring=False)
         self.eps: dict[str, _Ep] = {e.name: _Ep() for e in profile.endpoints}
         self.seq = 0
+        self._outcome: tuple[int, Outcome] | None = None
 
     @property
     def level(self) -> float:
@@ -203,8 +205,11 @@ class ViewState:
 
     # -- snapshot out ----------------------------------------------------------------------
     def outcome(self) -> Outcome:
-        """The decision over the evidence so far: ``qtui.decision.decide``, as everywhere."""
-        return decide(self.evidence, self.whatif)
+        """The decision over the evidence so far: ``qtui.decision.decide``, as everywhere; once
+        per change (every record and every what-if bumps ``seq``)."""
+        if self._outcome is None or self._outcome[0] != self.seq:
+            self._outcome = (self.seq, decide(self.evidence, self.whatif))
+        return self._outcome[1]
 
     def energy(self, name: str) -> Energy:
         """kWh and $ of electricity per 1M output tokens over the last minute of samples."""
@@ -281,9 +286,11 @@ class ViewState:
             quality = (
                 QualityView(
                     score=q.get("success"),
-                    verdict="go" if verdict == "go" else "no-go" if verdict == "no-go" else "n/a",
+                    verdict=verdict if verdict in ("go", "no-go", "not-decided") else "n/a",  # type: ignore[arg-type]
                     reason=judged.quality_reason,
                     items=int(q.get("items") or 0),
+                    words=words(verdict, q.get("undecided")),
+                    undecided=str(q.get("undecided") or ""),
                 )
                 if q
                 else QualityView()
@@ -337,6 +344,7 @@ class ViewState:
                         for p in judged.curve
                     ),
                     go=judged.go,
+                    verdict=judged.verdict,
                     go_reasons=judged.reasons,
                     capacity=capacity_text(judged.capacity),
                 )
