@@ -29,6 +29,9 @@ def assert_agree(path: Path) -> None:
         assert view.cost.monthly_usd == fin.monthly.value, name
         assert view.cost.delta_monthly_usd == fin.delta_month.value, name
         assert view.go == row.go and view.go_reasons == tuple(row.reasons), name
-        shown = {"go": "go", "no-go": "no-go"}.get(row.judgement.quality or "", "n/a")
+        assert view.verdict == row.judgement.verdict, name  # GO, NO-GO or NOT DECIDED (why)
+        assert row.judgement.status != "no-go" or not row.judgement.undecided, name
+        q = row.judgement.quality or ""
+        shown = q if q in ("go", "no-go", "not-decided") else "n/a"
         assert view.quality.verdict == shown, name
         assert view.capacity in row.reasons[0] or not row.capacity.usable

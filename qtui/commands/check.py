@@ -8,6 +8,7 @@ from qtui.config.load import load_model, read_toml
 from qtui.config.pricing import PriceTable
 from qtui.config.profile import Profile
 from qtui.errors import ConfigError
+from qtui.quality.floor import FLOOR_HINT
 
 
 def check_file(path: Path) -> str:
@@ -20,7 +21,15 @@ def check_file(path: Path) -> str:
             table = load_model(path, PriceTable)
             return f"{path}: ok (price table, {table.table.provider}, {len(table.rows)} rows)"
         profile = load_model(path, Profile)
-        return f"{path}: ok (profile {profile.profile.name!r}, {len(profile.endpoints)} endpoints)"
+        hint = (
+            ""
+            if profile.slo.quality.is_set
+            else f"; no quality floor set: quality stays NOT DECIDED; add {FLOOR_HINT}"
+        )
+        return (
+            f"{path}: ok (profile {profile.profile.name!r}, {len(profile.endpoints)} endpoints)"
+            + hint
+        )
     try:
         from qtui.session import check as session_check
     except ImportError:

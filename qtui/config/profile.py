@@ -217,12 +217,23 @@ class Load(Strict):
 
 
 class QualityFloor(Strict):
-    """The quality SLO: below it an endpoint is no-go, whatever it saves."""
+    """The quality SLO. A limit left out is not set (None): with none set, no precision's
+    quality can be decided, and qtui says how to set one (``qtui.quality.floor.FLOOR_HINT``)."""
 
-    min_success: float = Field(0.0, ge=0, le=1)
-    max_drop_vs_baseline: float = Field(1.0, ge=0, le=1, description="fraction, 0.01 = 1 point")
-    max_schema_failure: float = Field(1.0, ge=0, le=1)
+    min_success: float | None = Field(None, ge=0, le=1, description="absolute success floor")
+    max_drop_vs_baseline: float | None = Field(
+        None, ge=0, le=1, description="fraction, 0.01 = 1 point"
+    )
+    max_schema_failure: float | None = Field(None, ge=0, le=1)
     min_items: int = Field(10, ge=1)
+
+    @property
+    def is_set(self) -> bool:
+        """Some limit was given: there is something to decide against."""
+        return any(
+            v is not None
+            for v in (self.min_success, self.max_drop_vs_baseline, self.max_schema_failure)
+        )
 
 
 class Slo(Strict):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from qtui.config.profile import Profile
 from qtui.cost.compare import CostComparison, EndpointMeasure, FinanceRow, build_comparison
@@ -14,6 +14,9 @@ from qtui.cost.whatif import WhatIf
 from qtui.evidence.accumulate import Evidence
 from qtui.evidence.capacity import Capacity, capacity_text
 from qtui.evidence.levels import LevelPoint
+from qtui.quality.floor import NOT_MEASURED, words
+
+Status = Literal["go", "no-go", "not-decided"]
 
 NO_RECOMMENDATION = (
     "no precision met every SLO, the quality floor and has a price; keep the current one"
@@ -22,7 +25,8 @@ NO_RECOMMENDATION = (
 
 @dataclass(frozen=True, slots=True)
 class Judgement:
-    """One precision: its evidence, its finance row, and go or no-go with every reason."""
+    """One precision: its evidence, its finance row, and GO, NO-GO or NOT DECIDED with every
+    reason (``go`` is True only for GO)."""
 
     name: str
     precision: str
@@ -31,15 +35,18 @@ class Judgement:
     curve: tuple[LevelPoint, ...]
     error_rate: float | None
     cancelled: int
-    quality: str | None  # the quality verdict's status ("go", "no-go", "not-enough-data")
+    quality: str | None  # the quality verdict's status ("go", "no-go", "not-decided")
     quality_reason: str
     finance: FinanceRow
     go: bool
     reasons: tuple[str, ...]
+    status: Status = "no-go"
+    undecided: str | None = None  # why NOT DECIDED: not measured, no floor set, not enough items
 
     @property
     def verdict(self) -> str:
-        return "GO" if self.go else "NO-GO"
+        """GO, NO-GO or NOT DECIDED (its reason), as every view and the record say it."""
+        return words(self.status, self.undecided)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +72,13 @@ def judge(
     error_rate: float | None,
     quality: Mapping[str, Any],
     fin: FinanceRow,
-) -> tuple[bool, list[str]]:
+) -> tuple[Status, str | None, list[str]]:
     """The one go/no-go rule: latency SLO capacity, error rate, quality floor, a price, enough
-    replicas. Returns (go, reasons), one reason per criterion."""
+    replicas. Returns (status, why not decided, reasons), one reason per criterion.
+
+    A criterion that fails is NO-GO; otherwise a precision whose quality is not decided (not
+    measured, no floor set, not enough items) is NOT DECIDED, never NO-GO. The baseline is what
+    runs today: its quality blocks it only when NO-GO (an absolute floor surely broken)."""
     reasons: list[str] = []
     ok = True
     if cap.usable:
@@ -81,20 +92,29 @@ def judge(
         reasons.append(f"error rate {error_rate:.2%} > {limit:.2%} (cancelled at stop excluded)")
     is_base = name == profile.baseline.name
     status = quality.get("verdict")
+    undecided: str | None = None
     if status is None:
-        if not is_base:
-            ok = False
-        reasons.append("quality: no quality run recorded" + (" (baseline)" if is_base else ""))
+        undecided = "not measured"
+        reasons.append(
+            f"quality {words(None)}: {NOT_MEASURED}" + (" (baseline)" if is_base else "")
+        )
     else:
-        ok = ok and status == "go"
-        reasons.append(f"quality {quality.get('verdict_reason') or status}")
+        if status == "no-go":
+            ok = False
+        elif status != "go":
+            undecided = str(quality.get("undecided") or "not enough items")
+        reasons.append(f"quality {quality.get('verdict_reason') or words(status, undecided)}")
+    if is_base:
+        undecided = None
     if fin.monthly.value is None:
         ok = False
         reasons.append(f"monthly cost: {fin.monthly.reason}")
     if fin.sizing.status == "slo-breach":  # replicas set by hand, too few for the traffic
         ok = False
         reasons.append(f"replicas: {fin.sizing.text}")
-    return ok, reasons
+    if not ok:
+        return "no-go", None, reasons
+    return ("not-decided" if undecided else "go"), undecided, reasons
 
 
 def recommend(
@@ -103,8 +123,15 @@ def recommend(
     """The cheapest GO precision (the baseline wins a tie): (name, why, $/month saved, %)."""
     go = [j for j in judgements if j.go and j.finance.monthly.value is not None]
     go.sort(key=lambda j: (j.finance.monthly.value or 0.0, j.name != baseline))
+    open_ = [j for j in judgements if j.status == "not-decided"]
+    pending = (
+        "; not decided, so not recommended: "
+        + ", ".join(f"{j.name} ({j.undecided})" for j in open_)
+        if open_
+        else ""
+    )
     if not go:
-        return (None, NO_RECOMMENDATION, Figure.missing("no recommendation", USD_MONTH),
+        return (None, NO_RECOMMENDATION + pending, Figure.missing("no recommendation", USD_MONTH),
                 Figure.missing("n/a", PERCENT))  # fmt: skip
     best = go[0]
     monthly = best.finance.monthly.value or 0.0
@@ -119,7 +146,7 @@ def recommend(
     others = len(go) - 1
     why = (
         f"{best.name} is the cheapest precision that meets every latency SLO and the "
-        f"quality floor" + (f" ({others} other(s) also qualify)" if others else "")
+        f"quality floor" + (f" ({others} other(s) also qualify)" if others else "") + pending
     )
     return best.name, why, savings, reduction
 
@@ -153,7 +180,9 @@ def decide(evidence: Evidence, whatif: WhatIf) -> Outcome:
         ev = evidence.eps[m.name]
         fin = comparison.row(m.name)
         quality = evidence.quality(m.name)
-        go, reasons = judge(m.name, profile, m.capacity, ev.counts.error_rate, quality, fin)
+        status, undecided, reasons = judge(
+            m.name, profile, m.capacity, ev.counts.error_rate, quality, fin
+        )
         judgements.append(
             Judgement(
                 name=m.name,
@@ -166,8 +195,10 @@ def decide(evidence: Evidence, whatif: WhatIf) -> Outcome:
                 quality=quality.get("verdict"),
                 quality_reason=str(quality.get("verdict_reason") or ""),
                 finance=fin,
-                go=go,
+                go=status == "go",
                 reasons=tuple(reasons),
+                status=status,
+                undecided=undecided,
             )
         )
     done = tuple(judgements)

@@ -25,6 +25,8 @@ ENERGY_WINDOW_S = 60  # power and energy over the last minute when no level says
 ENERGY_SAMPLES = 4 * ENERGY_WINDOW_S  # GPU samples come at up to 4 Hz
 POWER_SAMPLES = 4 * 900  # per-GPU power samples kept: 15 minutes at 4 Hz, longer than a level
 TOKEN_SECONDS = ENERGY_WINDOW_S  # output tokens per second kept, for energy per token
+JUDGED = ("verdict", "verdict_reason", "verdict_words", "undecided", "items_needed", "paired",
+          "drop_ci95")  # fmt: skip  # a quality row's fields the verdict rule writes
 
 
 @dataclass
@@ -203,11 +205,16 @@ class Evidence:
         return None, f"no power reading ({detail})"
 
     def quality(self, name: str) -> dict[str, Any]:
-        """The endpoint's quality row with its verdict: the recorded summary's; a row without a
-        verdict (older recordings) is judged from the recorded items by the rule that writes
-        verdicts (``qtui.quality.summary``). {} when nothing was measured."""
+        """The endpoint's quality row with its verdict. Where the golden answers were recorded
+        the verdict is judged from them by the rule that writes verdicts
+        (``qtui.quality.summary``), so recordings made under an older rule are judged by
+        today's; a recorded summary without its items keeps its verdict (an older
+        "not-enough-data" reads as NOT DECIDED, not enough items). {} when nothing was
+        measured."""
         row = self.eps[name].summary
-        if "verdict" in row or not self._items:
+        if not self._items:
+            if row.get("verdict") == "not-enough-data":
+                return {**row, "verdict": "not-decided", "undecided": "not enough items"}
             return row
         if self._judged[0] != len(self._items):
             floor = self.profile.slo.quality
@@ -215,19 +222,26 @@ class Evidence:
             rows = {r["endpoint"]: r for r in done.to_dict()["endpoints"] if r["items"]}
             self._judged = (len(self._items), rows)
         judged = self._judged[1].get(name)
-        return row if judged is None else {**judged, **row, "verdict": judged["verdict"],
-                                           "verdict_reason": judged["verdict_reason"]}  # fmt: skip
+        if judged is None:
+            return row
+        verdict = {k: judged[k] for k in JUDGED}
+        return {**judged, **row, **verdict}
 
     def quality_delta_pp(self, name: str) -> float | None:
-        """Success vs the baseline in points: the paired difference over the items both answered
-        when the run recorded it, else the difference of the success rates."""
+        """Success vs the baseline in points: minus the paired drop over the items both
+        answered (the figure the verdict judges) when the run recorded the pairs, else the
+        difference of the success rates."""
         base = self.profile.baseline.name
         if name == base:
             return None
         q, b = self.quality(name), self.quality(base)
         paired = q.get("paired")
-        if isinstance(paired, Mapping) and isinstance(paired.get("delta"), int | float):
-            return float(paired["delta"]) * 100
+        if isinstance(paired, Mapping):
+            pairs, lost, won = (num(paired, k) for k in ("pairs", "only_baseline", "only_endpoint"))
+            if pairs and lost is not None and won is not None:
+                return (won - lost) / pairs * 100
+            if isinstance(paired.get("delta"), int | float):
+                return float(paired["delta"]) * 100
         ok, base_ok = num(q, "success"), num(b, "success")
         return None if ok is None or base_ok is None else (ok - base_ok) * 100
 

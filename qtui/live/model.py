@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Status = Literal["ok", "starting", "dead"]
-Verdict = Literal["go", "no-go", "n/a"]
+Verdict = Literal["go", "no-go", "not-decided", "n/a"]  # n/a: no quality run yet
 Mode = Literal["concurrency", "rate", "sweep"]
 MODES: tuple[Mode, ...] = ("concurrency", "rate", "sweep")
 CATEGORIES: tuple[str, ...] = ("on-demand", "spot", "committed")
@@ -47,6 +47,8 @@ class QualityView:
     verdict: Verdict = "n/a"
     reason: str = "no quality run yet"
     items: int = 0
+    words: str = "NOT DECIDED (not measured)"  # the verdict as the record says it
+    undecided: str = ""  # why NOT DECIDED: not measured, no floor set, not enough items
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +138,8 @@ class EndpointView:
     energy: Energy = field(default_factory=lambda: Energy())
     history: History = History()
     sweep: tuple[SweepPoint, ...] = ()
-    go: bool = False  # the decision's go/no-go for this precision (qtui.decision)
+    go: bool = False  # the decision's GO for this precision (qtui.decision)
+    verdict: str = ""  # the decision's words: GO, NO-GO, NOT DECIDED (why)
     go_reasons: tuple[str, ...] = ()
     capacity: str = ""  # qtui.evidence.capacity.capacity_text: the same words as the record
 

@@ -54,7 +54,11 @@ class QualitySummary:
                 "by_tag": {t: {"passed": r.k, "n": r.n} for t, r in s.by_tag.items()},
                 "verdict": e.verdict.status,
                 "verdict_reason": e.verdict.reason,
+                "verdict_words": e.verdict.words,
+                "undecided": e.verdict.undecided,
+                "items_needed": e.verdict.items_needed,
                 "paired": asdict(e.paired) if e.paired else None,
+                "drop_ci95": e.paired.drop_ci if e.paired else None,
                 "agreement": None,
             }
             if e.agreement is not None:

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import polars as pl
 
+from qtui.config.profile import QualityFloor
 from qtui.cost.figure import Figure
 from qtui.evidence.capacity import capacity_text
+from qtui.quality.floor import FLOOR_HINT
 from qtui.session.decision import Decision, decide
 from qtui.session.reader import Session, load_session
 from qtui.session.svg import bar_chart, line_chart
@@ -50,6 +52,29 @@ def _iso(t: float | None) -> str:
     return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def floor_text(floor: QualityFloor) -> str:
+    """The quality floor as the record states it, or that none is set and how to set one."""
+    if not floor.is_set:
+        return (
+            "quality: no floor set, so no precision's quality can be decided; add "
+            f"`{FLOOR_HINT}` to the profile"
+        )
+    limits = []
+    if floor.max_drop_vs_baseline is not None:
+        limits.append(
+            f"at most {floor.max_drop_vs_baseline * 100:.1f} points below the baseline on the "
+            "paired items (the whole 95% interval of the drop, Newcombe's paired score interval)"
+        )
+    if floor.min_success is not None:
+        limits.append(f"success ≥ {floor.min_success:.1%} (95% Wilson interval)")
+    if floor.max_schema_failure is not None:
+        limits.append(f"schema failures ≤ {floor.max_schema_failure:.1%} (95% Wilson interval)")
+    return (
+        "quality: " + "; ".join(limits) + f"; at least {floor.min_items} items; GO when every "
+        "interval is inside its limit, NO-GO when one is wholly outside, else NOT DECIDED"
+    )
+
+
 def comparison_table(d: Decision) -> Block:
     """Precision × p95 × tok/s × quality × $/1M × monthly × reduction × decision."""
     header = (
@@ -81,7 +106,7 @@ def comparison_table(d: Decision) -> Block:
                 fin.sizing.text,
                 _num(fin.monthly.value, 0) if fin.monthly.ok else "—",
                 _num(fin.reduction_pct.value, 1) if fin.reduction_pct.ok else "—",
-                "GO" if r.go else "NO-GO",
+                r.judgement.verdict,
             )
         )
     return Block("table", header=header, rows=tuple(rows))
@@ -214,9 +239,7 @@ def build_document(d: Decision) -> list[Block]:
                 + "; end-to-end p95 ≤ "
                 + (f"{slo.e2e_p95_ms:g} ms" if slo.e2e_p95_ms else "(no SLO)"),
                 f"error rate ≤ {slo.max_error_rate:.1%}",
-                f"quality: success ≥ {floor.min_success:.0%}, at most "
-                f"{floor.max_drop_vs_baseline * 100:.1f} points below the baseline, schema "
-                f"failures ≤ {floor.max_schema_failure:.0%}, at least {floor.min_items} items",
+                floor_text(floor),
             ),
         ),
         Block("h2", "Comparison per precision"),
@@ -225,7 +248,7 @@ def build_document(d: Decision) -> list[Block]:
         Block(
             "ul",
             items=tuple(
-                f"**{r.summary.endpoint}: {'GO' if r.go else 'NO-GO'}**: " + "; ".join(r.reasons)
+                f"**{r.summary.endpoint}: {r.judgement.verdict}**: " + "; ".join(r.reasons)
                 for r in d.rows
             ),
         ),
@@ -398,7 +421,8 @@ def summary_frame(d: Decision) -> pl.DataFrame:
                 "monthly_cost_usd": v(fin.monthly),
                 "energy_usd_per_month": v(fin.energy_month),
                 "reduction_vs_baseline_pct": v(fin.reduction_pct),
-                "decision": "go" if r.go else "no-go",
+                "decision": r.judgement.status,
+                "decision_undecided": r.judgement.undecided,
                 "recommended": s.endpoint == d.recommended,
             }
         )

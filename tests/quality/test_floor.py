@@ -1,69 +1,123 @@
-"""Floor → verdict: go / no-go / not-enough-data, reason in one line."""
+"""Floor → verdict: GO / NO-GO / NOT DECIDED (not measured, no floor set, not enough items), each
+limit judged on its 95% interval, the reason in one line."""
 
 from __future__ import annotations
 
+import pytest
+
 from qtui.config.profile import QualityFloor
-from qtui.quality.floor import verdict
+from qtui.quality.floor import FLOOR_HINT, verdict, words
 from qtui.quality.record import QualityRecord
-from qtui.quality.scores import Paired, score_endpoint
+from qtui.quality.scores import compare, score_endpoint
 
-FLOOR = QualityFloor(
-    min_success=0.89, max_drop_vs_baseline=0.01, max_schema_failure=0.005, min_items=10
-)
+DROP = QualityFloor(max_drop_vs_baseline=0.05, min_items=10)
 
 
-def records(
-    endpoint: str, passed: int, failed: int, errors: int = 0, schema_fail: int = 0
-) -> list[QualityRecord]:
-    out = [QualityRecord(endpoint, f"p{i}", True, "ok") for i in range(passed)]
-    out += [QualityRecord(endpoint, f"f{i}", False, "wrong") for i in range(failed)]
-    out += [QualityRecord(endpoint, f"e{i}", False, "error") for i in range(errors)]
-    out += [
-        QualityRecord(endpoint, f"s{i}", False, "schema_failure", check="json_schema")
-        for i in range(schema_fail)
-    ]
+def table(both: int, only_base: int, only_fp8: int, neither: int) -> list[QualityRecord]:
+    """A paired 2×2 table as records: bf16 and fp8 answer the same items."""
+    out, i = [], 0
+    for base, fp8, n in ((1, 1, both), (1, 0, only_base), (0, 1, only_fp8), (0, 0, neither)):
+        for _ in range(n):
+            out.append(QualityRecord("bf16", f"i{i}", bool(base), "ok" if base else "wrong"))
+            out.append(QualityRecord("fp8", f"i{i}", bool(fp8), "ok" if fp8 else "wrong"))
+            i += 1
     return out
 
 
-def paired(delta: float, p: float = 0.07) -> Paired:
-    return Paired("fp8", "bf16", 100, 80, 7, 1, delta, p)
+def judged(floor: QualityFloor, *cells: int, name: str = "fp8"):  # type: ignore[no-untyped-def]
+    recs = table(*cells)
+    paired = None if name == "bf16" else compare(name, "bf16", recs)
+    return verdict(score_endpoint(name, recs), floor, paired)
 
 
-def test_go_reason_lists_the_figures() -> None:
-    v = verdict(score_endpoint("fp8", records("fp8", 95, 5)), FLOOR, paired(-0.005))
-    assert v.status == "go"
-    assert v.reason == "go: success 95.0% ≥ floor 89.0%, -0.5 pts vs bf16"
+def test_go_when_the_whole_interval_is_within_the_allowed_drop() -> None:
+    v = judged(DROP, 180, 2, 2, 16)
+    assert v.status == "go" and v.words == "GO" and v.undecided is None
+    assert v.reason == (
+        "GO: drop 0.0 pts vs bf16 on 200 paired items (95% CI -2.7 to 2.7 pts) within max 5.0 pts"
+    )
 
 
-def test_no_go_below_floor() -> None:
-    v = verdict(score_endpoint("bf16", records("bf16", 81, 19)), FLOOR)
+def test_no_go_when_the_whole_interval_is_beyond_it() -> None:
+    v = judged(DROP, 30, 15, 0, 5)
+    assert v.status == "no-go" and v.words == "NO-GO"
+    assert v.reason == (
+        "NO-GO: drop 30.0 pts vs bf16 on 50 paired items (95% CI 16.3 to 43.0 pts) wholly "
+        "beyond max 5.0 pts"
+    )
+
+
+def test_not_decided_when_it_straddles_says_how_many_items_would_decide() -> None:
+    # the table of test_scores.test_paired_drop_interval_by_hand: CI −4.14 to 20.61 pts;
+    # items: 7.8489 × (0.16 − 0.08²) / (0.05 − 0.08)² = 1339.5 → 1340
+    v = judged(DROP, 40, 6, 2, 2)
+    assert v.status == "not-decided" and v.undecided == "not enough items"
+    assert v.words == "NOT DECIDED (not enough items)"
+    assert v.items_needed == 1340
+    assert v.reason == (
+        "NOT DECIDED (not enough items): drop 8.0 pts vs bf16 on 50 paired items (95% CI -4.1 "
+        "to 20.6 pts) straddles max 5.0 pts; about 1,340 items would decide a drop of 8.0 pts"
+    )
+
+
+def test_no_floor_set_is_not_decided_and_says_how_to_set_one() -> None:
+    v = judged(QualityFloor(), 40, 6, 2, 2)
+    assert v.status == "not-decided" and v.undecided == "no floor set"
+    assert v.reason == (
+        "NOT DECIDED (no floor set): success 84.0%; set a floor in the profile: " + FLOOR_HINT
+    )
+    # the old permissive default (anything passes) is gone: nothing is set unless written
+    assert not QualityFloor().is_set and QualityFloor().max_drop_vs_baseline is None
+    assert QualityFloor(min_success=0.0).is_set
+
+
+def test_not_measured_and_not_enough_items() -> None:
+    v = verdict(score_endpoint("fp8", []), DROP)
+    assert (v.status, v.undecided) == ("not-decided", "not measured")
+    recs = [QualityRecord("fp8", f"p{i}", True, "ok") for i in range(9)]
+    recs += [QualityRecord("fp8", f"e{i}", False, "error") for i in range(30)]
+    v = verdict(score_endpoint("fp8", recs), DROP)
+    assert (v.status, v.undecided) == ("not-decided", "not enough items")
+    assert v.reason == "NOT DECIDED (not enough items): 9 answered < min_items 10 (30 errors)"
+
+
+def test_absolute_floors_on_wilson_intervals() -> None:
+    # bf16 passes 46/50: Wilson 95% 81.2–96.8%
+    base = QualityFloor(min_success=0.80)
+    assert judged(base, 40, 6, 2, 2, name="bf16").status == "go"
+    v = judged(QualityFloor(min_success=0.99), 40, 6, 2, 2, name="bf16")
     assert v.status == "no-go"
-    assert v.reason == "no-go: success 81.0% < floor 89.0%"
+    assert v.reason == "NO-GO: success 92.0% (95% CI 81.2 to 96.8%) wholly below floor 99.0%"
+    v = judged(QualityFloor(min_success=0.95), 40, 6, 2, 2, name="bf16")
+    # 7.8489 × 0.92 × 0.08 / (0.92 − 0.95)² = 641.9 → 642
+    assert (v.status, v.items_needed) == ("not-decided", 642)
+    assert "about 642 items would decide success of 92.0%" in v.reason
 
 
-def test_no_go_on_drop_vs_baseline_quotes_mcnemar() -> None:
-    v = verdict(score_endpoint("fp8", records("fp8", 92, 8)), FLOOR, paired(-0.06, 0.0703))
+def test_schema_failures_surely_broken_is_no_go_and_every_broken_limit_is_listed() -> None:
+    floor = QualityFloor(min_success=0.95, max_drop_vs_baseline=0.01, max_schema_failure=0.05)
+    recs = table(40, 8, 0, 2)
+    recs += [
+        QualityRecord(n, f"s{i}", n == "bf16", "ok" if n == "bf16" else "schema_failure",
+                      check="json_schema")
+        for i in range(20) for n in ("bf16", "fp8")
+    ]  # fmt: skip
+    v = verdict(score_endpoint("fp8", recs), floor, compare("fp8", "bf16", recs))
     assert v.status == "no-go"
-    assert v.reason == "no-go: 6.0 pts below bf16 > max 1.0 pts (McNemar p=0.070)"
-
-
-def test_drop_exactly_at_the_limit_is_go() -> None:
-    v = verdict(score_endpoint("fp8", records("fp8", 95, 5)), FLOOR, paired(-0.01))
-    assert v.status == "go"
-
-
-def test_no_go_on_schema_failures_and_several_reasons_on_one_line() -> None:
-    v = verdict(score_endpoint("fp8", records("fp8", 80, 18, schema_fail=2)), FLOOR, paired(-0.1))
-    assert v.status == "no-go"
-    assert "success 80.0% < floor 89.0%" in v.reason
-    assert "10.0 pts below bf16" in v.reason
-    assert "schema failures 100.0% > max 0.5%" in v.reason
+    assert "success 57.1%" in v.reason and "wholly below floor 95.0%" in v.reason
+    assert "drop 40.0 pts vs bf16" in v.reason and "wholly beyond max 1.0 pts" in v.reason
+    assert "schema failures 100.0% (95% CI 83.9 to 100.0%) wholly above max 5.0%" in v.reason
     assert "\n" not in v.reason
 
 
-def test_not_enough_data_counts_answered_items_only() -> None:
-    v = verdict(score_endpoint("fp8", records("fp8", 9, 0, errors=30)), FLOOR)
-    assert v.status == "not-enough-data"
-    assert v.reason == "not-enough-data: 9 answered items < min 10 (30 errors)"
-    v = verdict(score_endpoint("fp8", []), FLOOR)
-    assert v.status == "not-enough-data"
+@pytest.mark.parametrize(
+    ("status", "undecided", "shown"),
+    [
+        ("go", None, "GO"),
+        ("no-go", None, "NO-GO"),
+        ("not-decided", "no floor set", "NOT DECIDED (no floor set)"),
+        (None, None, "NOT DECIDED (not measured)"),
+    ],
+)
+def test_words(status: str | None, undecided: str | None, shown: str) -> None:
+    assert words(status, undecided) == shown

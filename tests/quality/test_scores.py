@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from qtui.quality.record import QualityRecord
-from qtui.quality.scores import Rate, compare, mcnemar_exact, score_endpoint, wilson_interval
+from qtui.quality.scores import (
+    Rate,
+    compare,
+    items_needed,
+    mcnemar_exact,
+    paired_drop_interval,
+    paired_items_needed,
+    score_endpoint,
+    wilson_interval,
+)
 
 
 def rec(
@@ -96,3 +105,35 @@ def test_compare_skips_errored_items() -> None:
     records = [rec("bf16", "a", True), rec("fp8", "a", False, "error"), rec("fp8", "b", True)]
     paired = compare("fp8", "bf16", records)
     assert paired.pairs == 0 and paired.p_value == 1.0
+
+
+def test_paired_drop_interval_by_hand() -> None:
+    """Newcombe (1998) method 10 on a = 40 both pass, b = 6 only the baseline, c = 2 only the
+    endpoint, d = 2 neither (n = 50), by hand:
+    p1 = 46/50 = 0.92, p2 = 42/50 = 0.84, D = 0.08;
+    Wilson 46/50: (0.8116, 0.9685); Wilson 42/50: (0.7149, 0.9166);
+    ad − bc = 80 − 12 = 68 > n/2 = 25 → 43; √(46·4·42·8) = √61824 = 248.64; φ = 0.1729;
+    L = 0.08 − √(0.1084² − 2·0.1729·0.1084·0.0766 + 0.0766²) = 0.08 − √0.014746 = −0.0414;
+    U = 0.08 + √(0.1251² − 2·0.1729·0.1251·0.0485 + 0.0485²) = 0.08 + √0.015903 = 0.2061."""
+    lo, hi = paired_drop_interval(40, 6, 2, 2) or (0.0, 0.0)
+    assert lo == pytest.approx(-0.0414, abs=2e-4)
+    assert hi == pytest.approx(0.2061, abs=2e-4)
+    # the interval follows the sign: the same table with the roles swapped is its mirror
+    lo2, hi2 = paired_drop_interval(40, 2, 6, 2) or (0.0, 0.0)
+    assert (lo2, hi2) == pytest.approx((-hi, -lo))
+    # ad − bc < 0: φ = (ad − bc)/√(margins), no correction; no discordance: a narrow interval
+    assert paired_drop_interval(0, 0, 0, 0) is None
+    lo3, hi3 = paired_drop_interval(360, 0, 0, 40) or (1.0, 1.0)
+    assert lo3 < 0 < hi3 and hi3 - lo3 < 0.02
+
+
+def test_items_needed_by_hand() -> None:
+    """n = (1.95996 + 0.84162)² · (ψ − δ²) / (m − δ)² = 7.8489 · …"""
+    # b = 6, c = 2 of 50: ψ = 0.16, δ = 0.08; margin 0.05: 7.8489 · 0.1536 / 0.0009 = 1339.5
+    assert paired_items_needed(6, 2, 50, 0.05) == 1340
+    # δ = 0.005 (b = 3, c = 1 of 400), ψ = 0.01, margin 0.02:
+    # 7.8489 · (0.01 − 0.000025) / 0.015² = 7.8489 · 0.009975 / 0.000225 = 347.97 → 348
+    assert paired_items_needed(3, 1, 400, 0.02) == 348
+    # no discordance yet: ψ counts as 1/pairs (1/100): 7.8489 · 0.01 / 0.02² = 196.2 → 197
+    assert paired_items_needed(0, 0, 100, 0.02) == 197
+    assert items_needed(0.1, 0.0) is None  # the estimate sits on the limit: nothing decides

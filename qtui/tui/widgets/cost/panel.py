@@ -97,8 +97,8 @@ def source_text(snap: Snapshot, endpoint: str | None) -> str:
         c = snap.endpoint(endpoint).cost
         e = snap.endpoint(endpoint)
         lines.append(f"[b]{endpoint}[/b] priced from {c.price_label or c.reason or fmt.DASH}")
-        lines.append(f"capacity {e.capacity or fmt.DASH}; {'GO' if e.go else 'NO-GO'}: "
-                     + "; ".join(e.go_reasons))  # fmt: skip
+        verdict = e.verdict or ("GO" if e.go else "NO-GO")  # the decision's words
+        lines.append(f"capacity {e.capacity or fmt.DASH}; {verdict}: " + "; ".join(e.go_reasons))
         lines.append(f"vs baseline: {c.vs_baseline}" if c.vs_baseline else "the baseline")
         lines.append(c.unit_costs or fmt.DASH)
         lines.append(energy_text(c))

@@ -84,8 +84,8 @@ def quality(e: EndpointView) -> str:
         verdict = "[b $success]GO[/]"
     elif q.verdict == "no-go":
         verdict = "[b $error]NO-GO[/]"
-    else:
-        verdict = "n/a"
+    else:  # never NO-GO; why (not measured, no floor set, not enough items): cost view, record
+        verdict = "[b $warning]NOT DECIDED[/]"
     return f"quality {fmt.pct(q.score, 1)} {verdict}"
 
 

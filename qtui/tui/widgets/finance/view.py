@@ -26,7 +26,7 @@ def finance_row(e: EndpointView) -> dict[str, str]:
     """The seed articles' comparison columns, each with its unit."""
     c = e.cost
     reduction = "baseline" if e.baseline else fmt.signed_pct(c.delta_pct)
-    verdict = "GO" if e.go else "NO-GO"  # the decision's (qtui.decision), as the record says
+    verdict = e.verdict or ("GO" if e.go else "NO-GO")  # the decision's words, as the record
     if e.status == "dead":
         verdict = "dead"
     return {
