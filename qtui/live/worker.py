@@ -22,6 +22,7 @@ from typing import Any
 
 from qtui.config.pricing import PriceTable
 from qtui.config.profile import Profile
+from qtui.client.loop import loop_factory
 from qtui.errors import QtuiError
 from qtui.session.recorder import Recorder
 
@@ -111,7 +112,8 @@ class LiveWorker:
         self._event("warning", "message", msg)
 
     def run(self, commands: Connection) -> None:
-        loop = asyncio.new_event_loop()
+        factory = loop_factory()  # uvloop where installed: the client's CPU per chunk
+        loop = factory() if factory is not None else asyncio.new_event_loop()
         self._loop = loop
         self._stop = asyncio.Event()
         threading.Thread(target=self._read, args=(commands,), name="qtui-cmd", daemon=True).start()
@@ -400,6 +402,10 @@ class LiveWorker:
         self.rec.second(st, level, bool(self.client_bound))
         if run is not None:
             self._collect_levels(run)
+            searches = [f"{n} {ep.search.progress()}" for n, ep in run.eps.items() if ep.search]
+            if searches:  # a knee search: level, bracket, step k of at most n
+                self._status(message="knee search: " + "; ".join(searches))
+                return
         self._status()
 
     def _on_health(self, h: Any) -> None:

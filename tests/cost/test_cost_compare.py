@@ -228,3 +228,19 @@ def test_energy_says_its_power_basis_and_arithmetic(state: WhatIf) -> None:
     # 4.3403 ÷ (1 + 2) = $1.4468 at the workload's 2:1
     assert given.usd_per_m_blended.value == pytest.approx(1.446_759)
     assert given.usd_per_m_blended.note == "at 2.00:1 in:out (workload)"
+
+
+def test_auto_replicas_state_the_range_within_the_bracket(state: WhatIf) -> None:
+    """Sized from the passing side: ceil(20 × 1.2 ÷ 2.0) = 12; the failing side, 2.5 req/s,
+    would need ceil(24 ÷ 2.5) = 10."""
+    from dataclasses import replace
+
+    from qtui.evidence.levels import Bracket
+
+    cap = replace(BF16, bracket=Bracket(2.0, 2.5, 16, 20))
+    row = build_comparison([EndpointMeasure("bf16", "bf16", cap)], state, "bf16").row("bf16")
+    assert row.replicas.value == 12 and row.sizing.within_bracket == (10, 12)
+    assert row.sizing.text == "12 (auto; 10–12 within the bracket)"
+    narrow = replace(BF16, bracket=Bracket(2.0, 2.05, 16, 17))  # ceil(24 ÷ 2.05) = 12
+    row = build_comparison([EndpointMeasure("bf16", "bf16", narrow)], state, "bf16").row("bf16")
+    assert row.sizing.text == "12 (auto; the same across the bracket)"

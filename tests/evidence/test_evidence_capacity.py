@@ -110,3 +110,31 @@ def test_breaches_name_every_broken_slo() -> None:
 def test_error_rate_alone_breaks_capacity() -> None:
     sweep = [pt(1, 0.5, 0.05, 2.0), pt(4, 1.9, 0.05, 2.0, err=0.02)]
     assert capacity(sweep, SLO).source == "load level 1"
+
+
+def rate_pt(level: float, rps: float, ttft: float, **kw: object) -> LevelPoint:
+    return LevelPoint(level, rps, rps * 512, rps * 128, ttft, None, 2.0, 0.0, unit="req/s", **kw)  # type: ignore[arg-type]
+
+
+def test_a_breaking_sweep_carries_its_bracket() -> None:
+    """The issue's figure: passing at 58.1 req/s, failing at 61.0 offered: ±2.4 %."""
+    cap = capacity([rate_pt(32, 32.0, 0.1), rate_pt(58.1, 58.1, 0.4), rate_pt(61, 55.0, 0.9)], SLO)
+    assert cap.bracket is not None and cap.rps == 58.1 and cap.bracket.upper_rps == 61.0
+    assert capacity_text(cap) == (
+        "≥ 58.1 req/s, < 61.0 req/s per replica; ±2.4 % (load level 58.1; first breach at 61 req/s)"
+    )
+
+
+def test_a_bracket_wider_than_asked_says_the_budget_was_spent() -> None:
+    knee = {"asked_precision": 0.05, "max_steps": 2}
+    cap = capacity([rate_pt(32, 32.0, 0.1, **knee), rate_pt(64, 50.0, 0.9, **knee)], SLO)
+    assert cap.bracket_why == "±33.3 % is wider than the ±5 % asked: step budget (2) spent"
+    assert capacity_text(cap).endswith(
+        f"({'; '.join(['load level 32', 'first breach at 64 req/s', cap.bracket_why])})"
+    )
+
+
+def test_a_saturated_failing_step_closes_the_bracket() -> None:
+    """Closed loop: 256 users delivered no more than 64 did (the issue's fp8 server)."""
+    cap = capacity([pt(64, 51.2, 0.16, 3.0), pt(256, 51.2, 0.51, 9.0)], SLO)
+    assert capacity_text(cap).startswith("51.2 req/s per replica; ±0.0 %")

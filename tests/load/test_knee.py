@@ -1,0 +1,138 @@
+"""The knee search: its steps on a known curve, and the knee it finds against the simulator's own
+(its engine on a virtual clock, with noise: uniform prompt lengths, Poisson arrivals, a new seed
+every step)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fakevllm import Behaviour, FakeServer
+
+from qtui.config.load import load_model
+from qtui.config.profile import LengthDist, Profile, Slo
+from qtui.evidence.slo import breaches
+from qtui.load.engine import LoadRun
+from qtui.load.knee import KneeSearch, KneeStep, bracket_precision, slo_ratio
+from qtui.session.rows import sweep_level_row
+from qtui.sim.capacity import model_capacity, model_point
+from qtui.sim.physics import Plan
+from qtui.sim.server import endpoint_setup
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_on_curve(search: KneeSearch, knee: float) -> KneeSearch:
+    """A server whose worst SLO ratio is (level / knee)²: it passes below ``knee``."""
+    while (lv := search.next_level()) is not None:
+        ratio = (lv / knee) ** 2
+        search.record(lv, ratio < 1, ratio)
+    return search
+
+
+def test_ramps_then_narrows_to_the_precision() -> None:
+    s = run_on_curve(KneeSearch([1, 4, 16], precision=0.05, integer=False), knee=58.4)
+    assert s.stop == "converged" and s.lo is not None and s.hi is not None
+    assert s.lo < 58.4 <= s.hi and bracket_precision(s.lo, s.hi) <= 0.05
+    assert sorted(s.tested)[:4] == [1, 4, 16, 32]  # the given levels, then × 2
+    assert s.steps <= 9
+
+
+def test_whole_users_stop_at_adjacent_levels() -> None:
+    s = run_on_curve(KneeSearch([1, 2, 4, 8], precision=0.01), knee=6.5)
+    assert (s.lo, s.hi, s.stop) == (6.0, 7.0, "adjacent")
+
+
+def test_the_budget_stops_the_search_with_its_bracket() -> None:
+    s = run_on_curve(KneeSearch([1], precision=0.001, max_steps=8, integer=False), knee=37.0)
+    assert s.stop == "budget" and s.steps == 8 and s.lo is not None and s.hi is not None
+    assert s.lo < 37.0 <= s.hi
+
+
+def test_an_slo_never_met_and_a_sweep_that_never_broke() -> None:
+    assert run_on_curve(KneeSearch([4]), knee=0.5).stop == "never-met"
+    s = run_on_curve(KneeSearch([1], max_steps=4), knee=1e6)
+    assert s.stop == "never-broke" and s.hi is None and s.lo == 8.0
+
+
+def test_a_sharp_knee_takes_no_more_steps_than_bisection() -> None:
+    """A queueing cliff: the ratio jumps a hundredfold past the knee; interpolation alone would
+    crawl from the passing side, the guard keeps each step within the middle half."""
+    s = KneeSearch([64, 128], precision=0.05, integer=False)
+    while (lv := s.next_level()) is not None:
+        ratio = 0.5 if lv < 74.0 else 50.0
+        s.record(lv, ratio < 1, ratio)
+    assert s.stop == "converged" and s.steps <= 2 + 4  # bisection of ×2 to ±5 %: 3 steps
+
+
+def test_the_status_line_shows_step_and_bracket() -> None:
+    s = KneeSearch([16, 32], max_steps=10)
+    s.record(16, True, 0.5)
+    s.record(32, False, 1.4)
+    assert s.progress() == "step 2 of ≤ 10, bracket 16–32 (±33.3 %)"
+
+
+@pytest.fixture(scope="module")
+def fp8() -> Plan:
+    p = load_model(ROOT / "profiles/demo.toml", Profile)
+    return endpoint_setup(p.endpoint("fp8"), seed=0).plan
+
+
+PROMPT = LengthDist(mean=512, dist="uniform", spread=0.25)
+OUTPUT = LengthDist(mean=128)
+
+
+@pytest.mark.parametrize(
+    ("by", "slo", "precision"),
+    [
+        ("concurrency", Slo(ttft_p95_ms=500), 0.05),
+        ("concurrency", Slo(e2e_p95_ms=2500), 0.1),
+        ("rate", Slo(ttft_p95_ms=300, itl_p95_ms=40), 0.05),
+    ],
+)
+def test_the_knee_found_is_within_the_precision_of_the_truth(
+    fp8: Plan, by: str, slo: Slo, precision: float
+) -> None:
+    truth = model_capacity(fp8, by, slo, PROMPT, OUTPUT, requests=600, duration_s=10)
+    assert truth.level is not None
+    s = KneeSearch([1, 4, 16], precision=precision, max_steps=14, integer=by == "concurrency")
+    seed = 0
+    while (lv := s.next_level()) is not None:
+        seed += 1  # every step its own noise
+        pt = model_point(fp8, by, lv, PROMPT, OUTPUT, requests=100, duration_s=10, seed=seed)
+        s.record(lv, not breaches(pt, slo), slo_ratio(pt, slo))
+    assert s.stop in ("converged", "adjacent") and s.lo is not None
+    slack = 1.0 if by == "concurrency" else 0.0  # whole users: one user either side
+    assert abs(s.lo - truth.level) <= precision * truth.level + slack
+
+
+async def test_the_engine_searches_and_records_each_step() -> None:
+    """Against a server over sockets: a step too short to judge runs on to min_requests; each
+    step is a knee step row saying where it stood."""
+    p = Profile.model_validate(
+        {
+            "profile": {"name": "t"},
+            "endpoints": [{"name": "e0", "url": "http://127.0.0.1:1", "precision": "bf16"}],
+            "workload": {"input_tokens": {"mean": 16}, "output_tokens": {"mean": 4}},
+            "load": {
+                "mode": "sweep",
+                "sweep": {
+                    "search": "knee",
+                    "levels": [1, 2],
+                    "step_duration_s": 0.05,
+                    "max_steps": 3,
+                    "min_requests": 20,
+                    "max_extend": 400,
+                },
+            },
+            "slo": {"max_error_rate": 0.0},
+        }
+    )
+    async with FakeServer(Behaviour()) as url:
+        res = (await LoadRun(p, {"e0": url}, scrape=False).run())["e0"]
+    assert [lv.level for lv in res.levels] == [1.0, 2.0, 4.0]
+    assert all(isinstance(lv, KneeStep) for lv in res.levels)
+    assert all(lv.stats.requests >= 20 and lv.ok for lv in res.levels)
+    row = sweep_level_row("e0", res.levels[-1])
+    assert (row["search"], row["step"], row["max_steps"], row["precision"]) == ("knee", 3, 3, 0.05)
+    assert res.capacity is not None and res.capacity.lower_bound  # never broke in 3 steps
