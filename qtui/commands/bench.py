@@ -17,6 +17,7 @@ from typing import Any, cast
 
 import polars as pl
 
+from qtui.client import loop as client_loop
 from qtui.client.record import RequestRecord
 from qtui.config.load import load_model
 from qtui.config.profile import Profile
@@ -295,7 +296,7 @@ def _quality(
 
     models = {n: (r.info.model_id if r.info else None) for n, r in results.items()}
     print(f"quality: {len(items)} golden items on {len(served.urls)} endpoints", file=sys.stderr)
-    _, summary = asyncio.run(
+    _, summary = client_loop.run(
         run_profile_quality(prof, items, served.urls, models, rec.quality_item)
     )
     data = rec.quality_summary(summary.to_dict())
@@ -386,7 +387,7 @@ def _run_served(
         if sampler is not None:
             sampler.start()
         try:
-            results = asyncio.run(_bench(lr, show_progress, col.rec))
+            results = client_loop.run(_bench(lr, show_progress, col.rec))
         except KeyboardInterrupt:
             results = lr.results()
             print("qtui: interrupted; writing what was recorded", file=sys.stderr)

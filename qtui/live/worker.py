@@ -20,9 +20,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from qtui.client.loop import loop_factory
 from qtui.config.pricing import PriceTable
 from qtui.config.profile import Profile
-from qtui.client.loop import loop_factory
 from qtui.errors import QtuiError
 from qtui.session.recorder import Recorder
 
