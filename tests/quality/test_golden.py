@@ -103,7 +103,7 @@ def test_empty_and_missing_files(tmp_path: Path) -> None:
 def test_shipped_sets_load_and_cover_the_tasks() -> None:
     demo = load_golden(REPO / "profiles/golden/demo.jsonl")
     smoke = load_golden(REPO / "profiles/golden/smoke.jsonl")
-    assert 35 <= len(demo) <= 50
+    assert len(demo) >= 400  # enough to decide the demo's 2-point floor (docs/golden-set.md)
     assert 10 <= len(smoke) <= 15
     tasks = {label for item in demo for label in item.labels if label.startswith("task:")}
     for task in ("classification", "extraction", "arithmetic", "choice", "long-context"):
