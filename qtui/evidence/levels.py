@@ -108,8 +108,9 @@ def bracket(passing: LevelPoint, failing: LevelPoint) -> Bracket:
 def held_point(
     level: float, seconds: Sequence[Mapping[str, Any]], unit: str = "users"
 ) -> LevelPoint | None:
-    """A held level from its per-second ``client_second`` rows: the median of each figure;
-    None while fewer than ``MIN_LEVEL_SECONDS`` were measured."""
+    """A held level from its per-second ``client_second`` rows: its rates over the whole level
+    (requests and tokens ÷ seconds), the median of each second's p95s and error rate; None while
+    fewer than ``MIN_LEVEL_SECONDS`` were measured."""
     if len(seconds) < MIN_LEVEL_SECONDS:
         return None
 
@@ -119,11 +120,18 @@ def held_point(
 
     reqs = int(sum(num(s, "requests") or 0 for s in seconds))
     bound = sum(1 for s in seconds if s.get("client_bound"))
+    span = sum(num(s, "duration_s") or 1.0 for s in seconds)
+
+    def rate(key: str) -> float:
+        """A rate over the whole level: per-second counts are lumpy (8 users may finish 8
+        requests in one second and none in the next), so their median is not the rate."""
+        return sum((num(s, key) or 0.0) * (num(s, "duration_s") or 1.0) for s in seconds) / span
+
     return LevelPoint(
         level=level,
-        rps=med("rps") or 0.0,
-        input_tps=med("in_tps") or 0.0,
-        output_tps=med("out_tps") or 0.0,
+        rps=reqs / span,
+        input_tps=rate("in_tps"),
+        output_tps=rate("out_tps"),
         ttft_p95_s=med("ttft_p95"),
         itl_p95_s=med("itl_p95"),
         e2e_p95_s=med("e2e_p95"),

@@ -37,6 +37,13 @@ def test_cancelled_at_stop_is_never_an_error() -> None:
     assert error_rate(0, 0) is None
 
 
+def test_a_held_levels_rate_is_its_requests_over_its_seconds_not_a_median() -> None:
+    # 8 users finishing in lockstep: 8, 8, 0, 8 requests a second is 24 ÷ 4 s = 6 req/s
+    secs = [second("a", t, n, 1.0) for t, n in ((1, 8), (2, 8), (3, 0), (4, 8))]
+    p = held_point(8.0, secs)
+    assert p is not None and p.rps == 6.0 and p.output_tps == 60.0  # 10 tokens per request
+
+
 def test_a_held_level_is_the_median_of_its_seconds() -> None:
     secs = [second("a", t, rps, e2e) for t, rps, e2e in ((1, 2, 1.0), (2, 4, 3.0), (3, 3, 2.0))]
     p = held_point(8.0, secs)
