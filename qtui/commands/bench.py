@@ -182,7 +182,9 @@ def write_outputs(
     _write_csv(out / "gpu_samples.csv", list(col.gpu))
     summary = {
         **meta,
-        "endpoints": {n: r.to_dict() for n, r in results.items()},
+        "endpoints": {
+            n: _one_capacity(r.to_dict(), meta.get("decision"), n) for n, r in results.items()
+        },
         "client_health": {
             "seconds": len(col.health),
             "client_bound_seconds": sum(h.client_bound for h in col.health),
@@ -193,6 +195,16 @@ def write_outputs(
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
     return summary
+
+
+def _one_capacity(ep: dict[str, Any], decision: dict[str, Any] | None, name: str) -> dict[str, Any]:
+    """An endpoint's summary with the decision's capacity in place of the load engine's own
+    per-run figure: summary.json states one capacity, the record's (``decision``)."""
+    judged = (decision or {}).get("endpoints", {}).get(name)
+    if judged is not None:
+        keys = ("capacity", "capacity_rps", "capacity_lower_bound", "client_bound")
+        ep["capacity"] = {k: judged[k] for k in keys}
+    return ep
 
 
 def session_path(out: Path, profile_name: str, started: float) -> Path:

@@ -73,3 +73,14 @@ def test_a_bench_session_agrees_in_every_mode(tmp_path: Path, mode: str) -> None
     assert cap.usable, d.row("bf16").reasons
     assert cap.lower_bound == (mode != "sweep") or "highest level met" in cap.bound_why
     assert_agree(session)
+
+
+def test_bench_summary_states_the_decisions_capacity_only(tmp_path: Path) -> None:
+    import json
+
+    prof = tmp_path / "p.toml"
+    prof.write_text(PROFILE.format(mode="concurrency"))
+    bench.run(prof, out=tmp_path / "out", show_progress=False, session=tmp_path / "s.qtsession")
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    for name, ep in summary["endpoints"].items():
+        assert ep["capacity"]["capacity"] == summary["decision"]["endpoints"][name]["capacity"]
