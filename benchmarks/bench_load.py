@@ -53,8 +53,8 @@ import httpx
 import uvloop
 
 from qtui.client import loop as client_loop
-from qtui.client.record import RequestRecord
 from qtui.config.profile import Profile
+from qtui.evidence.records import RequestRecord
 from qtui.load.engine import LoadRun
 from qtui.load.scraper import scrape_once
 from qtui.metrics.crosscheck import crosscheck

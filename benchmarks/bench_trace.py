@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from qtui.client.record import RequestRecord
 from qtui.config import load_model
 from qtui.config.profile import Profile
+from qtui.evidence.records import RequestRecord
 from qtui.load.engine import LoadRun
 from qtui.load.trace import SPIN_S, TraceItem, TraceSender, dump_trace
 from qtui.sim.launcher import start_sim

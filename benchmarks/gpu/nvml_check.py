@@ -20,9 +20,9 @@ import sys
 import time
 from typing import Any
 
+from qtui.evidence.records import GpuSnapshot
 from qtui.gpu.binding import EndpointBinding
 from qtui.gpu.nvml import NvmlSource
-from qtui.gpu.types import GpuSnapshot
 
 MIB = 1024 * 1024
 

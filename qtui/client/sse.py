@@ -18,7 +18,7 @@ import json
 import re
 from typing import Any, Protocol
 
-from qtui.client.record import RequestRecord
+from qtui.evidence.records import RequestRecord
 
 _TEXT_KEYS = ("content", "reasoning_content", "reasoning")
 # where a chunk's text may start: compact JSON (vLLM, pydantic) or json.dumps' default (llama.cpp)

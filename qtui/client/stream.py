@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from qtui.client.discovery import auth_headers
-from qtui.client.record import Phase, RequestRecord
 from qtui.client.sse import Malformed, SseReader, one_line
 from qtui.client.wire import (
     BodyFn,
@@ -23,6 +22,7 @@ from qtui.client.wire import (
     StopReading,
     request_head,
 )
+from qtui.evidence.records import Phase, RequestRecord
 
 __all__ = ["Api", "Malformed", "Prompt", "StreamClient", "build_payload"]
 

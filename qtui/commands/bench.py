@@ -18,17 +18,15 @@ from typing import Any, cast
 import polars as pl
 
 from qtui.client import loop as client_loop
-from qtui.client.record import RequestRecord
 from qtui.config.load import load_model
 from qtui.config.profile import Profile
 from qtui.engines.server import ServerProcess
 from qtui.errors import QtuiError
 from qtui.evidence.capacity import capacity_text
+from qtui.evidence.records import RequestRecord, ServerSecond, Stats
 from qtui.launch.watch import ServerWatch
 from qtui.load.engine import EndpointResult, LoadRun, Mode
 from qtui.load.selfcheck import ClientHealth
-from qtui.metrics.stats import Stats
-from qtui.metrics.vllm import ServerSecond
 from qtui.session.recorder import Recorder
 from qtui.session.schema import SUFFIX
 from qtui.session.writer import SessionWriter

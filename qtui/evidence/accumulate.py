@@ -18,7 +18,7 @@ from qtui.config.profile import Profile
 from qtui.evidence.accounting import Counts
 from qtui.evidence.capacity import Capacity, capacity
 from qtui.evidence.levels import LevelPoint, held_point, num, sweep_point
-from qtui.quality.record import QualityRecord
+from qtui.evidence.records import QualityRecord
 from qtui.quality.summary import summarize
 
 ENERGY_WINDOW_S = 60  # power and energy over the last minute when no level says otherwise

@@ -16,8 +16,8 @@ from typing import Literal
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from qtui.evidence.records import MIB, GpuSample, GpuSnapshot, ProcessSample, SourceKind
 from qtui.gpu.binding import EndpointBinding, attribute_gpu, attribute_process
-from qtui.gpu.types import MIB, GpuSample, GpuSnapshot, ProcessSample, SourceKind
 
 Flavor = Literal["dcgm", "nvitop", "auto"]
 

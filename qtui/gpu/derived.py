@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from qtui.gpu.types import GpuSample, ProcessSample
+from qtui.evidence.records import GpuSample, ProcessSample
 
 J_PER_KWH = 3.6e6
 UINT64 = 2**64

@@ -14,20 +14,20 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from qtui.gpu.binding import (
-    EndpointBinding,
-    ParentOf,
-    attribute_gpu,
-    attribute_process,
-    proc_parent,
-)
-from qtui.gpu.types import (
+from qtui.evidence.records import (
     GpuSample,
     GpuSnapshot,
     GpuState,
     MemoryQuery,
     ProcessSample,
     TelemetryStatus,
+)
+from qtui.gpu.binding import (
+    EndpointBinding,
+    ParentOf,
+    attribute_gpu,
+    attribute_process,
+    proc_parent,
 )
 
 # NVML return codes (nvml.h); read from the binding when it has them.

@@ -8,8 +8,8 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
+from qtui.evidence.records import GpuSnapshot, SourceKind
 from qtui.gpu.source import TelemetrySource
-from qtui.gpu.types import GpuSnapshot, SourceKind
 
 Deliver = Callable[[str, GpuSnapshot], None]
 

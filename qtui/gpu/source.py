@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
-from qtui.gpu.types import GpuSnapshot
+from qtui.evidence.records import GpuSnapshot
 
 
 @runtime_checkable

@@ -352,8 +352,8 @@ class LiveWorker:
             self._status(quality_running=False)
 
     async def _quality_items(self) -> None:
+        from qtui.evidence.records import QualityRecord
         from qtui.quality.golden import load_golden, resolve_golden_path
-        from qtui.quality.record import QualityRecord
         from qtui.quality.runner import QualityTarget, run_quality
         from qtui.quality.summary import summarize
 

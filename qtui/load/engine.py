@@ -31,12 +31,12 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from qtui.client.discovery import ServerInfo, api_key, discover, precision_warning
-from qtui.client.record import RequestRecord
 from qtui.client.stream import StreamClient
 from qtui.config.profile import Endpoint, Load, Profile
 from qtui.errors import QtuiError
 from qtui.evidence.capacity import Capacity, capacity_text
 from qtui.evidence.levels import is_client_bound
+from qtui.evidence.records import RequestRecord, ServerSecond, Stats
 from qtui.load.knee import KneeSearch, KneeStep, slo_ratio
 from qtui.load.procs import ProcessSender, ShardConfig, ShardPool
 from qtui.load.scraper import ServerScraper
@@ -46,8 +46,7 @@ from qtui.load.slo import LevelResult, breaches, capacity, point
 from qtui.load.split import By, choose_processes, expected_streams, merge_health
 from qtui.load.trace import Trace, TracePrompts, TraceSender, load_trace
 from qtui.load.workload import GoldenFactory, make_source
-from qtui.metrics.stats import Cumulative, Stats, streamed_tokens, summarize
-from qtui.metrics.vllm import ServerSecond
+from qtui.metrics.stats import Cumulative, streamed_tokens, summarize
 
 Mode = Literal["concurrency", "rate", "sweep"]
 

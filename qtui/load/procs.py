@@ -35,10 +35,10 @@ import numpy as np
 
 from qtui.client import loop as client_loop
 from qtui.client.discovery import api_key
-from qtui.client.record import RequestRecord
 from qtui.client.stream import StreamClient
 from qtui.config.profile import Profile
 from qtui.errors import QtuiError
+from qtui.evidence.records import RequestRecord
 from qtui.load.selfcheck import ClientHealth, LoopMonitor
 from qtui.load.sender import Bounds, LocalSender, SharedCounter
 from qtui.load.split import By, split_level, stagger

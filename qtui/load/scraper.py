@@ -8,8 +8,9 @@ from collections.abc import Callable
 
 import httpx
 
+from qtui.evidence.records import ServerSecond
 from qtui.metrics.prom import NotPrometheus
-from qtui.metrics.vllm import ServerSecond, VllmSnapshot, parse_vllm, server_second
+from qtui.metrics.vllm import VllmSnapshot, parse_vllm, server_second
 
 
 async def scrape_once(

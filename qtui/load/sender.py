@@ -17,8 +17,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from qtui.client.record import RequestRecord
 from qtui.client.stream import StreamClient
+from qtui.evidence.records import RequestRecord
 from qtui.load.split import By, phase_at
 from qtui.load.workload import PromptSource
 

@@ -9,8 +9,8 @@ from qtui.config.profile import Slo
 from qtui.evidence.capacity import Capacity
 from qtui.evidence.capacity import capacity as capacity_rule
 from qtui.evidence.levels import LevelPoint
+from qtui.evidence.records import Stats
 from qtui.evidence.slo import breaches as breach_rule
-from qtui.metrics.stats import Stats
 
 
 def point(s: Stats, level: float, *, held: bool = False, client_bound: bool = False,

@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from typing import Literal
 
-from qtui.client.record import Phase
+from qtui.evidence.records import Phase
 from qtui.load.selfcheck import ClientHealth
 
 By = Literal["concurrency", "rate"]

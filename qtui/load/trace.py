@@ -28,10 +28,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from qtui.client.record import RequestRecord
 from qtui.client.stream import Prompt
 from qtui.config.profile import Workload
 from qtui.errors import ConfigError
+from qtui.evidence.records import RequestRecord
 from qtui.load.prefixes import SharedText, words
 from qtui.load.sender import Bounds, Counter
 from qtui.load.split import TOKEN_S, By

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from qtui.client.record import RequestRecord
+from qtui.evidence.records import RequestRecord
 from qtui.metrics.vllm import Histogram, VllmSnapshot, histogram_quantile
 
 METRICS = ("ttft", "itl", "tpot", "e2e")

@@ -11,7 +11,7 @@ from collections import deque
 
 import numpy as np
 
-from qtui.client.record import RequestRecord
+from qtui.evidence.records import RequestRecord
 from qtui.metrics.stats import LogHistogram
 
 WINDOW_S = 10

@@ -1,7 +1,7 @@
 """Client-side statistics: exact per window (numpy), a mergeable log-bucket sketch for whole runs.
 
 Percentiles use numpy's default linear interpolation, as `vllm bench serve` does. Latency
-definitions (TTFT, ITL, TPOT, e2e) are those of `vllm bench serve`: see qtui/client/record.py.
+definitions (TTFT, ITL, TPOT, e2e) are those of `vllm bench serve`: see qtui/evidence/records.py.
 
 Why a sketch for cumulative figures: ITL has one value per streamed token (100k+/s at high load),
 so keeping every value for an hour-long run costs gigabytes. `LogHistogram` is the DDSketch idea
@@ -13,76 +13,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any
 
 import numpy as np
 
-from qtui.client.record import ERROR_CLASSES, RequestRecord
-
-PERCENTILES = (50, 90, 95, 99)
-METRICS = ("ttft", "itl", "tpot", "e2e")
-
-
-@dataclass(slots=True)
-class LatencyStats:
-    """Percentiles (s) of one latency over a set of requests; None when there is no sample."""
-
-    n: int = 0
-    mean: float | None = None
-    p50: float | None = None
-    p90: float | None = None
-    p95: float | None = None
-    p99: float | None = None
-
-
-@dataclass(slots=True)
-class Stats:
-    """Throughput, latency percentiles and errors over one interval (a window, a level, a run).
-
-    Requests count once, in the interval where they ended; `requests` counts successes,
-    `errors` failures by class (cancelled requests are ours, so they are not errors).
-    """
-
-    endpoint: str
-    t: float  # interval end
-    duration_s: float
-    requests: int = 0
-    rps: float = 0.0
-    in_tps: float = 0.0
-    out_tps: float = 0.0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    ttft: LatencyStats = field(default_factory=LatencyStats)
-    itl: LatencyStats = field(default_factory=LatencyStats)
-    tpot: LatencyStats = field(default_factory=LatencyStats)
-    e2e: LatencyStats = field(default_factory=LatencyStats)
-    errors: dict[str, int] = field(default_factory=dict)
-    cancelled: int = 0
-    error_rate: float = 0.0
-    in_flight: int = 0
-    chunks_per_s: float = 0.0
-    counted_usage: int = 0  # successes whose tokens were counted, not reported by the server
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def flat(self) -> dict[str, Any]:
-        """The `client_second` shape: ttft_p50 ... e2e_p99 (s), errors as err_<class>."""
-        out: dict[str, Any] = {
-            k: getattr(self, k)
-            for k in ("endpoint", "t", "duration_s", "requests", "rps", "in_tps", "out_tps",
-                      "prompt_tokens", "completion_tokens", "error_rate", "in_flight",
-                      "chunks_per_s", "cancelled", "counted_usage")
-        }  # fmt: skip
-        for m in METRICS:
-            ls: LatencyStats = getattr(self, m)
-            for p in PERCENTILES:
-                out[f"{m}_p{p}"] = getattr(ls, f"p{p}")
-        for c in ERROR_CLASSES:
-            if c != "cancelled":
-                out[f"err_{c}"] = self.errors.get(c, 0)
-        return out
+from qtui.evidence.records import METRICS, PERCENTILES, LatencyStats, RequestRecord, Stats
 
 
 def latency_stats(values: Sequence[float] | np.ndarray) -> LatencyStats:

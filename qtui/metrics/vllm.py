@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any
 
+from qtui.evidence.records import ServerSecond
 from qtui.metrics.prom import Families, Sample, parse_prometheus
-
-ScrapeStatus = Literal["ok", "not_exposed", "unreachable", "garbage"]
 
 # family names as prometheus_client reports them (counters lose their _total suffix)
 _HISTOGRAMS = {
@@ -197,34 +196,6 @@ def prefix_cache_hit_rate(older: VllmSnapshot, newer: VllmSnapshot) -> float | N
     if q is None or h is None or q <= 0:
         return None
     return h / q
-
-
-@dataclass(frozen=True, slots=True)
-class ServerSecond:
-    """The `server_second` record: one endpoint's server view over one scrape window."""
-
-    endpoint: str
-    t: float
-    status: ScrapeStatus
-    detail: str = ""
-    running: float | None = None
-    waiting: float | None = None
-    kv_cache_usage: float | None = None
-    preemptions_per_s: float | None = None
-    prompt_tps: float | None = None
-    generation_tps: float | None = None
-    prefix_cache_hit_rate: float | None = None
-    ttft_p50: float | None = None
-    ttft_p95: float | None = None
-    itl_p50: float | None = None
-    itl_p95: float | None = None
-    e2e_p50: float | None = None
-    e2e_p95: float | None = None
-    queue_p50: float | None = None
-    queue_p95: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def window_quantiles(

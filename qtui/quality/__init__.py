@@ -1,10 +1,10 @@
 """Quality gates: golden sets, checkers, scores, agreement with the baseline, go/no-go, runner."""
 
+from qtui.evidence.records import QualityRecord, Reason
 from qtui.quality.agreement import Agreement, agreement, first_divergence, topk_kl
-from qtui.quality.checkers import Reason, evaluate, judge
+from qtui.quality.checkers import evaluate, judge
 from qtui.quality.floor import Verdict, verdict
 from qtui.quality.golden import GoldenItem, load_golden, parse_golden, resolve_golden_path
-from qtui.quality.record import QualityRecord
 from qtui.quality.runner import QualityTarget, run_quality
 from qtui.quality.scores import (
     EndpointScore,

@@ -10,7 +10,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qtui.quality.record import QualityRecord
+from qtui.evidence.records import QualityRecord
 
 PROB_FLOOR = 1e-6  # smallest probability given to a token outside a server's top-k
 

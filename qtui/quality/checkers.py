@@ -18,8 +18,8 @@ from jsonschema.exceptions import SchemaError
 from jsonschema.protocols import Validator
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
-Reason = Literal["ok", "wrong", "schema_failure", "refusal", "error", "truncated"]
-REASONS: tuple[Reason, ...] = ("ok", "wrong", "schema_failure", "refusal", "error", "truncated")
+from qtui.evidence.records import Reason
+
 CHECK_TYPES = ("exact", "normalized", "contains", "regex", "choice", "numeric", "json_schema")
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from qtui.config.profile import Profile
 from qtui.errors import ConfigError
+from qtui.evidence.records import QualityRecord
 from qtui.quality.golden import GoldenItem, load_golden, resolve_golden_path
-from qtui.quality.record import QualityRecord
 from qtui.quality.runner import QualityTarget, run_quality
 from qtui.quality.summary import QualitySummary, summarize
 

@@ -17,9 +17,9 @@ import httpx
 
 from qtui.config.profile import Endpoint
 from qtui.errors import ConfigError
+from qtui.evidence.records import QualityRecord
 from qtui.quality.checkers import judge
 from qtui.quality.golden import GoldenItem
-from qtui.quality.record import QualityRecord
 
 Api = Literal["completions", "chat"]
 ProgressFn = Callable[[QualityRecord, int, int], None]  # (record, done, total)

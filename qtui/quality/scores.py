@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from qtui.quality.record import QualityRecord
+from qtui.evidence.records import QualityRecord
 
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
 Z80 = 0.8416212335729143  # one-sided 80% normal quantile (power 80%)

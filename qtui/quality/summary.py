@@ -7,9 +7,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from qtui.config.profile import QualityFloor
+from qtui.evidence.records import QualityRecord
 from qtui.quality.agreement import Agreement, agreement
 from qtui.quality.floor import Verdict, verdict
-from qtui.quality.record import QualityRecord
 from qtui.quality.scores import EndpointScore, Paired, compare, score_endpoint
 
 

@@ -14,12 +14,9 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from qtui.client.discovery import ServerInfo
-from qtui.client.record import RequestRecord
-from qtui.gpu.types import GpuSnapshot, gpu_records
+from qtui.evidence.records import GpuSnapshot, RequestRecord, ServerSecond, Stats, gpu_records
 from qtui.load.slo import LevelResult
 from qtui.metrics.rolling import RollingLatency
-from qtui.metrics.stats import Stats
-from qtui.metrics.vllm import ServerSecond
 from qtui.session import rows
 
 Sink = Callable[[str, dict[str, Any]], None]

@@ -7,10 +7,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from qtui.client.discovery import ServerInfo
-from qtui.gpu.types import GpuSnapshot, gpu_records
+from qtui.evidence.records import GpuSnapshot, Stats, gpu_records
 from qtui.load.knee import KneeStep
 from qtui.load.slo import LevelResult
-from qtui.metrics.stats import Stats
 
 
 def sweep_level_row(endpoint: str, lv: LevelResult) -> dict[str, Any]:

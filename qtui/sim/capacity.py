@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qtui.client.record import RequestRecord
 from qtui.config.profile import LengthDist, Profile, Slo
 from qtui.evidence.levels import LevelPoint
+from qtui.evidence.records import RequestRecord
 from qtui.evidence.slo import breaches
 from qtui.load.slo import point
 from qtui.metrics.stats import summarize

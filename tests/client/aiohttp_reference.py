@@ -15,8 +15,8 @@ from typing import Any
 import aiohttp
 
 from qtui.client.discovery import auth_headers
-from qtui.client.record import Phase, RequestRecord
 from qtui.client.stream import Api, Prompt, build_payload
+from qtui.evidence.records import Phase, RequestRecord
 
 
 def make_session(max_connections: int, timeout_s: float) -> aiohttp.ClientSession:

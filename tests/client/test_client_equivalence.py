@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 from aiohttp_reference import ReferenceClient
 
-from qtui.client.record import RequestRecord
 from qtui.client.sse import SseReader
 from qtui.client.stream import Api, Prompt, StreamClient
+from qtui.evidence.records import RequestRecord
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures"
 P = Prompt("hello there", max_tokens=5, input_tokens=2)

@@ -8,8 +8,8 @@ import pytest
 from aiohttp import web
 from fakevllm import Behaviour, FakeServer, refused_url, serving
 
-from qtui.client.record import RequestRecord
 from qtui.client.stream import Prompt, StreamClient, build_payload
+from qtui.evidence.records import RequestRecord
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "vllm"
 P = Prompt("hello there", max_tokens=5, input_tokens=2)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from qtui.evidence.records import MIB, gpu_records
 from qtui.gpu.binding import EndpointBinding
 from qtui.gpu.dcgm import ExporterFormatError, PrometheusSource, parse_exporter
-from qtui.gpu.types import MIB, gpu_records
 
 FIX = Path(__file__).parents[1] / "fixtures"
 L4 = (FIX / "gpu" / "dcgm_l4.txt").read_text()

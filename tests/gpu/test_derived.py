@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from qtui.evidence.records import MIB, GpuSample, ProcessSample
 from qtui.gpu import derived as d
-from qtui.gpu.types import MIB, GpuSample, ProcessSample
 
 VLLM = Path(__file__).parents[1] / "fixtures" / "vllm"
 

@@ -7,9 +7,9 @@ import sys
 import pynvml as real
 import pytest
 
+from qtui.evidence.records import gpu_records
 from qtui.gpu.binding import EndpointBinding
 from qtui.gpu.nvml import NvmlSource
-from qtui.gpu.types import gpu_records
 
 from .fake_nvml import MIB, FakeGpu, FakeNvml
 

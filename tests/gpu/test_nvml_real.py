@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from qtui.evidence.records import GpuSnapshot
 from qtui.gpu.nvml import NvmlSource
-from qtui.gpu.types import GpuSnapshot
 
 MIB = 1024 * 1024
 

@@ -6,10 +6,10 @@ import threading
 
 import pytest
 
+from qtui.evidence.records import GpuSnapshot
 from qtui.gpu.nvml import NvmlSource
 from qtui.gpu.sampler import TelemetrySampler
 from qtui.gpu.source import NoTelemetry, TelemetrySource
-from qtui.gpu.types import GpuSnapshot
 
 from .fake_nvml import FakeGpu, FakeNvml
 

@@ -25,7 +25,6 @@ from typing import Any
 import pytest
 
 from qtui.client.discovery import ServerInfo, discover
-from qtui.client.record import RequestRecord
 from qtui.config.load import load_model
 from qtui.config.paths import shipped_profiles_dir
 from qtui.config.profile import Profile
@@ -35,10 +34,9 @@ from qtui.engines.quantize import build_variants
 from qtui.engines.server import ServerProcess, ServerSpec, running_servers
 from qtui.engines.variants import DEFAULT_VARIANTS, SAME_WEIGHTS
 from qtui.errors import QtuiError
+from qtui.evidence.records import RequestRecord, ServerSecond, Stats
 from qtui.launch.watch import server_exit_line
 from qtui.load.engine import EndpointResult, LoadRun
-from qtui.metrics.stats import Stats
-from qtui.metrics.vllm import ServerSecond
 from qtui.quality import (
     QualityRecord,
     QualityTarget,

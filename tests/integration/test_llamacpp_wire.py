@@ -15,8 +15,8 @@ import pytest
 from aiohttp import web
 
 from qtui.client.discovery import discover
-from qtui.client.record import RequestRecord
 from qtui.client.stream import Api, Prompt, StreamClient
+from qtui.evidence.records import RequestRecord
 from qtui.load.scraper import scrape_once
 from qtui.quality.runner import parse_reply
 

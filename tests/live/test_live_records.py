@@ -1,4 +1,4 @@
-from qtui.gpu.types import MIB, GpuSample, GpuSnapshot, ProcessSample
+from qtui.evidence.records import MIB, GpuSample, GpuSnapshot, ProcessSample
 from qtui.live.state import ViewState
 from qtui.session import rows as records
 from qtui.tui.widgets.endpoints.lines import memory, memory_bar

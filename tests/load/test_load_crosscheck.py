@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from qtui.client.record import RequestRecord
 from qtui.config.profile import Profile
+from qtui.evidence.records import RequestRecord
 from qtui.load.engine import LoadRun
 from qtui.load.scraper import scrape_once
 from qtui.metrics.crosscheck import crosscheck

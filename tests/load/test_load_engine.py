@@ -3,11 +3,9 @@ from pathlib import Path
 
 from fakevllm import Behaviour, FakeServer, refused_url
 
-from qtui.client.record import RequestRecord
 from qtui.config.profile import Profile
+from qtui.evidence.records import RequestRecord, ServerSecond, Stats
 from qtui.load.engine import LoadRun
-from qtui.metrics.stats import Stats
-from qtui.metrics.vllm import ServerSecond
 
 
 def profile(n: int = 1, **load: object) -> Profile:

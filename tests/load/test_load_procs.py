@@ -11,12 +11,11 @@ import httpx
 import pytest
 from fakevllm import refused_url
 
-from qtui.client.record import RequestRecord
 from qtui.config.profile import Profile
+from qtui.evidence.records import RequestRecord, Stats
 from qtui.load.engine import LoadRun
 from qtui.load.scraper import scrape_once
 from qtui.metrics.crosscheck import crosscheck
-from qtui.metrics.stats import Stats
 from qtui.metrics.vllm import VllmSnapshot
 from qtui.sim.launcher import SimProcess
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from fakevllm import Behaviour, FakeServer
 
-from qtui.client.record import RequestRecord
 from qtui.client.stream import Prompt
 from qtui.config.profile import Profile, Workload
 from qtui.errors import ConfigError
+from qtui.evidence.records import RequestRecord
 from qtui.load.engine import LoadRun
 from qtui.load.sender import Bounds, LocalCounter
 from qtui.load.trace import (

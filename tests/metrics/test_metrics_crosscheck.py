@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qtui.client.record import RequestRecord
+from qtui.evidence.records import RequestRecord
 from qtui.metrics.crosscheck import bucket, cdf_gap, client_values, crosscheck
 from qtui.metrics.vllm import Histogram, VllmSnapshot
 

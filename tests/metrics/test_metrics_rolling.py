@@ -1,6 +1,6 @@
 import pytest
 
-from qtui.client.record import RequestRecord
+from qtui.evidence.records import RequestRecord
 from qtui.metrics.rolling import RollingLatency
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from qtui.client.record import RequestRecord
+from qtui.evidence.records import RequestRecord
 from qtui.metrics.stats import Cumulative, LogHistogram, latency_stats, summarize
 
 

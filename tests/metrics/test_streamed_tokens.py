@@ -1,4 +1,4 @@
-from qtui.client.record import RequestRecord
+from qtui.evidence.records import RequestRecord
 from qtui.metrics.stats import streamed_tokens
 
 

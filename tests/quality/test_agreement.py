@@ -6,8 +6,8 @@ import math
 
 import pytest
 
+from qtui.evidence.records import QualityRecord
 from qtui.quality.agreement import agreement, first_divergence, topk_kl
-from qtui.quality.record import QualityRecord
 
 LN = math.log
 

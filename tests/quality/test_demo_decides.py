@@ -11,9 +11,9 @@ from qtui.config.load import load_model
 from qtui.config.paths import demo_profile
 from qtui.config.profile import Profile
 from qtui.errors import ConfigError
+from qtui.evidence.records import QualityRecord
 from qtui.quality.generate import TASKS, generate, to_jsonl
 from qtui.quality.golden import load_golden, parse_golden, resolve_golden_path
-from qtui.quality.record import QualityRecord
 from qtui.quality.summary import summarize
 from qtui.sim.quality import RECOVERY, grounded_error_rate, is_wrong
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from qtui.config.profile import QualityFloor
+from qtui.evidence.records import QualityRecord
 from qtui.quality.floor import FLOOR_HINT, verdict, words
-from qtui.quality.record import QualityRecord
 from qtui.quality.scores import compare, score_endpoint
 
 DROP = QualityFloor(max_drop_vs_baseline=0.05, min_items=10)

@@ -10,8 +10,8 @@ from quality_openai_stub import FakeOpenAI
 
 from qtui.config.profile import Endpoint
 from qtui.errors import ConfigError
+from qtui.evidence.records import QualityRecord
 from qtui.quality.golden import GoldenItem, parse_golden
-from qtui.quality.record import QualityRecord
 from qtui.quality.runner import QualityTarget, run_quality
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qtui.quality.record import QualityRecord
+from qtui.evidence.records import QualityRecord
 from qtui.quality.scores import (
     Rate,
     compare,

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from qtui.config.profile import QualityFloor
-from qtui.quality.record import QualityRecord
+from qtui.evidence.records import QualityRecord
 from qtui.quality.summary import summarize
 
 FLOOR = QualityFloor(

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from qtui.evidence.records import QualityRecord
 from qtui.quality.agreement import agreement
 from qtui.quality.checkers import ContainsCheck, judge
-from qtui.quality.record import QualityRecord
 from qtui.quality.runner import parse_reply
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vllm"
