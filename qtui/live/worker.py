@@ -310,13 +310,13 @@ class LiveWorker:
         results = await run.wait()
         self._collect_levels(run)
         self._run = None
-        self._event("load", "stop", {n: r.to_dict()["capacity"] for n, r in results.items()})
+        # the capacity itself is the decision's (qtui.evidence over the recorded sweep levels):
+        # the engine's own per-run figure, which only stops its sweep, is neither recorded nor shown
+        self._event("load", "stop", {n: len(r.levels) for n, r in results.items()})
         self._event("load", "measuring", False, view=True)
-        caps = [f"{n} {r.capacity.level:g}" for n, r in results.items() if r.capacity is not None]
-        done = (
-            "sweep done; SLO capacity: " + ", ".join(caps) if self.mode == "sweep" and caps else ""
-        )
-        self._status(running=False, message=done or "load stopped")
+        swept = self.mode == "sweep" and any(r.levels for r in results.values())
+        done = "sweep done; capacity per endpoint in the cost view (c)"
+        self._status(running=False, message=done if swept else "load stopped")
 
     async def _stop_load(self) -> None:
         run, done = self._run, self._load_done
