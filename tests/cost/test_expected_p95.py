@@ -3,23 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from levelpoints import SWEEP
 
 from qtui.cost.capacity import expected_p95
-from qtui.evidence.levels import LevelPoint
-
-
-def pt(level: float, rps: float, ttft: float, e2e: float, err: float = 0.0) -> LevelPoint:
-    # 128 output and 512 input tokens per request
-    return LevelPoint(level, rps, rps * 512, rps * 128, ttft, None, e2e, err)
-
-
-SWEEP = [
-    pt(1, 0.5, 0.05, 2.0),
-    pt(4, 1.9, 0.08, 2.4),
-    pt(16, 6.0, 0.30, 4.0),
-    pt(32, 9.0, 0.70, 7.0),  # ttft 700 ms > 500 ms: first breach
-    pt(64, 9.5, 0.45, 7.9),  # passes again: noise after a breach, not capacity
-]
 
 
 def test_expected_p95_interpolates_the_load_curve() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from levelpoints import SWEEP, pt
+
 from qtui.config.profile import Slo
 from qtui.evidence.capacity import (
     NO_LOAD,
@@ -13,22 +15,6 @@ from qtui.evidence.levels import LevelPoint
 from qtui.evidence.slo import breaches
 
 SLO = Slo(ttft_p95_ms=500, e2e_p95_ms=8000, max_error_rate=0.01)
-
-
-def pt(
-    level: float, rps: float, ttft: float, e2e: float, err: float = 0.0, **kw: object
-) -> LevelPoint:
-    # 128 output and 512 input tokens per request
-    return LevelPoint(level, rps, rps * 512, rps * 128, ttft, None, e2e, err, **kw)  # type: ignore[arg-type]
-
-
-SWEEP = [
-    pt(1, 0.5, 0.05, 2.0),
-    pt(4, 1.9, 0.08, 2.4),
-    pt(16, 6.0, 0.30, 4.0),
-    pt(32, 9.0, 0.70, 7.0),  # ttft 700 ms > 500 ms: first breach
-    pt(64, 9.5, 0.45, 7.9),  # passes again: noise after a breach, not capacity
-]
 
 
 def test_a_sweep_gives_the_last_level_before_the_first_breach() -> None:
