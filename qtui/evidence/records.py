@@ -336,3 +336,21 @@ class QualityRecord:
     def answered(self) -> bool:
         """A response came back (the item counts towards the success rate)."""
         return self.reason != "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """The `event` record: something that happened (a load change, a warning, an error, a note).
+
+    ``kind`` groups it (``load``, ``error``, ``whatif``...), ``key`` names it within the kind,
+    ``value`` is its JSON-ready payload and ``previous`` what it replaced, where that applies.
+    """
+
+    t: float
+    kind: str
+    key: str
+    value: Any = None
+    previous: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

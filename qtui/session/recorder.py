@@ -14,7 +14,14 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from qtui.client.discovery import ServerInfo
-from qtui.evidence.records import GpuSnapshot, RequestRecord, ServerSecond, Stats, gpu_records
+from qtui.evidence.records import (
+    Event,
+    GpuSnapshot,
+    RequestRecord,
+    ServerSecond,
+    Stats,
+    gpu_records,
+)
 from qtui.load.slo import LevelResult
 from qtui.metrics.rolling import RollingLatency
 from qtui.session import rows
@@ -99,7 +106,7 @@ class Recorder:
 
     def event(self, kind: str, key: str, value: Any, *, view: bool = False) -> dict[str, Any]:
         """An event (load changes, warnings, errors, notes); ``view``: the app needs it too."""
-        ev = {"t": time.time(), "kind": kind, "key": key, "value": value, "previous": None}
+        ev = Event(time.time(), kind, key, value).to_dict()
         if self.writer is not None:
             self.writer.append("event", dict(ev))
         if view:

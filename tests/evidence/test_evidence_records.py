@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qtui.evidence.records import (
+    Event,
     GpuSnapshot,
     QualityRecord,
     RequestRecord,
@@ -46,3 +47,8 @@ def test_quality_record_reads_unknown_keys_and_reasons() -> None:
 def test_gpu_less_snapshot_is_one_record_naming_its_state() -> None:
     [row] = gpu_records(GpuSnapshot("none", t=5.0, status="no_driver", detail="no libnvidia-ml"))
     assert row["gpu"] is None and row["state"] == "no_driver" and row["detail"] == "no libnvidia-ml"
+
+
+def test_event_record_is_the_journal_shape() -> None:
+    ev = Event(12.5, "load", "level", 16).to_dict()
+    assert ev == {"t": 12.5, "kind": "load", "key": "level", "value": 16, "previous": None}
