@@ -8,7 +8,8 @@
 #   down           stop hold.py's servers (SIGTERM to the holder, which stops each process group)
 #   peer ARGS      benchmarks/gpu/vllm_peer.py --attach (hold.py's servers; starts them if none):
 #                  qtui vs `vllm bench serve` + histograms + NVML vs smi
-#   session        down, then qtui bench PROFILE --launch --quality: 3 servers, sweep, golden set
+#   session        down, then qtui bench PROFILE --launch --quality: 3 servers, sweep, golden set;
+#                  ATTACH=1: against hold.py's servers (started outside qtui, as by hand)
 #   tui            down, then `qtui run PROFILE --launch` on an 80x24 pty (tui_pty.py): start-up
 #                  progress, load, golden set, each view, quit; then no server may be left.
 #                  ATTACH=1: `qtui run PROFILE` against hold.py's servers, as if started by hand
@@ -33,7 +34,8 @@ install)
   mkdir -p /root/bin
   printf '#!/bin/sh\nexec python3 -m vllm.entrypoints.cli.main "$@"\n' > /root/bin/vllm
   chmod +x /root/bin/vllm
-  python3 -c "import qtui, textual, polars, bitsandbytes, vllm; print('qtui ok; vllm', vllm.__version__, 'bnb', bitsandbytes.__version__)" ;;
+  python3 -c "import qtui, textual, polars, vllm; print('qtui ok; vllm', vllm.__version__)"
+  python3 -c "import bitsandbytes; print('bnb', bitsandbytes.__version__)" 2>/dev/null || echo "no bitsandbytes (only the NF4 endpoint needs it)" ;;
 up)
   mkdir -p /root/run
   if ! grep -qs '"holder_pid"' /root/run/servers.json || grep -qs '"stopped": true' /root/run/servers.json; then
@@ -61,10 +63,10 @@ down)
   fi
   tail -3 /root/run/hold.log 2>/dev/null
   nvidia-smi --query-compute-apps=pid,used_memory --format=csv ;;
-session)
-  bash "$0" down
+session)  # ATTACH=1: qtui bench against hold.py's servers (started as by hand), no --launch
+  if [ -z "${ATTACH:-}" ]; then bash "$0" down; launch=--launch; else launch=; fi
   rm -rf /root/run/session qtui-out
-  timeout -s INT "${LIMIT:-500}" python3 -m qtui bench "$PROFILE" --launch --quality --out /root/run/session 2>&1 \
+  timeout -s INT "${LIMIT:-500}" python3 -m qtui bench "$PROFILE" $launch --quality --out /root/run/session 2>&1 \
     | tee /root/run-session.log | grep -v '^\[' | tail -60
   nvidia-smi > /root/run/session/nvidia-smi-after.txt 2>&1; tail -4 /root/run/session/nvidia-smi-after.txt
   cp /root/run/session/*.qtsession "$OUT/" 2>/dev/null
