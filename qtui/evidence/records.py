@@ -167,6 +167,13 @@ class ServerSecond:
     e2e_p95: float | None = None
     queue_p50: float | None = None
     queue_p95: float | None = None
+    # the server's KV cache as it states it (vLLM `vllm:cache_config_info`); None: not stated
+    kv_cache_tokens: int | None = None  # KV cache size in tokens
+    kv_cache_bytes: int | None = None  # memory given to the KV cache
+    kv_cache_dtype: str | None = None  # "auto" = the model's dtype
+    kv_blocks: int | None = None  # GPU KV blocks
+    kv_block_size: int | None = None  # tokens per block
+    kv_max_concurrency: float | None = None  # requests of max_model_len tokens that fit
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

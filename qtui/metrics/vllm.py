@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -209,8 +210,35 @@ def window_quantiles(
     return tuple(histogram_quantile(q, d) for q in qs)
 
 
+def kv_cache_figures(labels: Mapping[str, str]) -> dict[str, Any]:
+    """The KV-cache figures of `vllm:cache_config_info` labels, as ServerSecond fields.
+
+    vLLM states them as label strings ("347216", "None"); a label absent or "None" is None.
+    """
+
+    def label(key: str, kind: type) -> Any:
+        raw = labels.get(key)
+        if raw is None or raw in ("None", ""):
+            return None
+        try:
+            return kind(float(raw)) if kind is int else kind(raw)
+        except ValueError:
+            return None
+
+    return {
+        "kv_cache_tokens": label("kv_cache_size_tokens", int),
+        "kv_cache_bytes": label("kv_cache_memory_bytes", int),
+        "kv_cache_dtype": label("cache_dtype", str),
+        "kv_blocks": label("num_gpu_blocks", int),
+        "kv_block_size": label("block_size", int),
+        "kv_max_concurrency": label("kv_cache_max_concurrency", float),
+    }
+
+
 def server_second(endpoint: str, older: VllmSnapshot | None, newer: VllmSnapshot) -> ServerSecond:
-    """Gauges from the newer scrape, rates and window quantiles from the pair."""
+    """Gauges and the KV-cache figures from the newer scrape, rates and window quantiles from
+    the pair."""
+    kv = kv_cache_figures(newer.cache_config)
     base = ServerSecond(
         endpoint=endpoint,
         t=newer.t,
@@ -218,6 +246,7 @@ def server_second(endpoint: str, older: VllmSnapshot | None, newer: VllmSnapshot
         running=newer.running,
         waiting=newer.waiting,
         kv_cache_usage=newer.kv_cache_usage,
+        **kv,
     )
     if older is None:
         return base
@@ -245,4 +274,5 @@ def server_second(endpoint: str, older: VllmSnapshot | None, newer: VllmSnapshot
         e2e_p95=e2e[1],
         queue_p50=queue[0],
         queue_p95=queue[1],
+        **kv,
     )

@@ -87,6 +87,12 @@ COLUMNS: Final[dict[str, dict[str, pl.DataType | type[pl.DataType]]]] = {
         **{f"{m}_{q}": F for m in ("ttft", "itl", "e2e") for q in ("p50", "p95")},
         "status": S,
         "detail": S,
+        "kv_cache_tokens": N,
+        "kv_cache_bytes": N,
+        "kv_cache_dtype": S,
+        "kv_blocks": N,
+        "kv_block_size": N,
+        "kv_max_concurrency": F,
     },
     "gpu_sample": {
         "source": S,
