@@ -71,7 +71,8 @@ def capacity_text(cap: Capacity, digits: int = 3) -> str:
     b = cap.bracket
     if b is not None and not cap.lower_bound:
         if b.upper_rps <= b.rps:
-            head = f"{_num(b.rps, digits)} req/s per replica; ±0.0 %"
+            saturated = "saturated: more users delivered no more"
+            head = f"{_num(b.rps, digits)} req/s per replica; {saturated}"
         else:
             head = (
                 f"≥ {_num(b.rps, digits)} req/s, < {_num(b.upper_rps, digits)} req/s per replica;"
