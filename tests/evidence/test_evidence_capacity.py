@@ -126,3 +126,11 @@ def test_a_saturated_failing_step_closes_the_bracket() -> None:
     assert capacity_text(cap).startswith(
         "51.2 req/s per replica; saturated: more users delivered no more (load level 64;"
     )
+
+
+def test_a_sweep_past_saturation_keeps_its_best_passing_rate() -> None:
+    """The H200 bf16 sweep: 128 users delivered 76.8 req/s, 256 users (lockstep waves) 51.2, both
+    within every SLO: the server sustained 76.8, so that is the (lower-bound) capacity."""
+    cap = capacity([pt(32, 30.0, 0.1, 2.0), pt(128, 76.8, 0.3, 3.0), pt(256, 51.2, 0.4, 4.0)], SLO)
+    assert cap.rps == 76.8 and cap.level == 128 and cap.lower_bound
+    assert capacity_text(cap).startswith("≥ 76.8 req/s per replica (load level 128;")
