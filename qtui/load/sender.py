@@ -86,7 +86,44 @@ class Bounds:
         return phase_at(now, self.start, self.warmup, self.cooldown, self.end)
 
 
-class LocalSender:
+class SenderBase:
+    """What every sender of one endpoint shares: its counts and how it ends its requests."""
+
+    counter: Counter
+    client: Any
+    tasks: set[asyncio.Task[RequestRecord]]
+
+    @property
+    def sent(self) -> int:
+        return self.counter.value
+
+    @property
+    def chunks(self) -> int:
+        return int(self.client.chunks)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self.tasks)
+
+    async def _settle(self, cancel: bool, grace_s: float, others: set[Any] | None = None) -> None:
+        """Cancel the in-flight requests (and ``others``), or let them finish within grace_s.
+        On return every request sent has gone to ``done``."""
+        others = others or set()
+        tasks: list[asyncio.Future[Any]] = [*self.tasks]
+        if cancel:
+            for t in [*tasks, *others]:
+                t.cancel()
+        else:
+            pending = [*tasks, *others]
+            if pending:
+                _, late = await asyncio.wait(pending, timeout=grace_s)
+                for t in late:
+                    t.cancel()
+        await asyncio.gather(*tasks, *others, return_exceptions=True)
+        self.tasks.clear()
+
+
+class LocalSender(SenderBase):
     """Drives one endpoint's requests at a level on this process's event loop."""
 
     def __init__(
@@ -112,18 +149,6 @@ class LocalSender:
         self.tasks: set[asyncio.Task[RequestRecord]] = set()
         self.workers: set[asyncio.Task[None]] = set()
         self.arrivals: asyncio.Task[None] | None = None
-
-    @property
-    def sent(self) -> int:
-        return self.counter.value
-
-    @property
-    def chunks(self) -> int:
-        return self.client.chunks
-
-    @property
-    def in_flight(self) -> int:
-        return len(self.tasks)
 
     # ---- requests
     def _claim(self) -> int | None:
@@ -198,24 +223,11 @@ class LocalSender:
         self.sending = False
         if self.arrivals:
             self.arrivals.cancel()
-        tasks: list[asyncio.Future[Any]] = [*self.tasks]
-        if cancel:
-            for t in tasks:
-                t.cancel()
-            for w in self.workers:
-                w.cancel()
-        else:
-            pending = [*tasks, *self.workers]
-            if pending:
-                _, late = await asyncio.wait(pending, timeout=grace_s)
-                for t in late:
-                    t.cancel()
-        await asyncio.gather(*tasks, *self.workers, return_exceptions=True)
+        await self._settle(cancel, grace_s, self.workers)
         if self.arrivals:
             await asyncio.gather(self.arrivals, return_exceptions=True)
             self.arrivals = None
         self.workers.clear()
-        self.tasks.clear()
 
     async def aclose(self) -> None:
         await self.client.aclose()

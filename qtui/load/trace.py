@@ -33,7 +33,7 @@ from qtui.config.profile import Workload
 from qtui.errors import ConfigError
 from qtui.evidence.records import RequestRecord
 from qtui.load.prefixes import SharedText, words
-from qtui.load.sender import Bounds, Counter
+from qtui.load.sender import Bounds, Counter, SenderBase
 from qtui.load.split import TOKEN_S, By
 
 # (name, scale to seconds) of the time column, then the length columns, in each format
@@ -264,7 +264,7 @@ class Client(Protocol):
     async def aclose(self) -> None: ...
 
 
-class TraceSender:
+class TraceSender(SenderBase):
     """Sends one endpoint's trace at its times × 1 / (speed × level).
 
     The load level of a trace is a time multiplier on top of ``speed`` (2 = twice as fast);
@@ -301,18 +301,6 @@ class TraceSender:
         self.lap_s = 0.0  # trace time added by the laps already played (cycle)
         self.anchor = (0.0, 0.0)  # (clock, trace time) the schedule counts from
         self.targets: list[float] = []  # the clock time each request was due, in send order
-
-    @property
-    def sent(self) -> int:
-        return self.counter.value
-
-    @property
-    def chunks(self) -> int:
-        return self.client.chunks
-
-    @property
-    def in_flight(self) -> int:
-        return len(self.tasks)
 
     def _scale(self) -> float:
         return self.speed * max(self.level, 1e-9)
@@ -394,16 +382,7 @@ class TraceSender:
             self.schedule.cancel()
             await asyncio.gather(self.schedule, return_exceptions=True)
             self.schedule = None
-        tasks: list[asyncio.Future[Any]] = [*self.tasks]
-        if cancel:
-            for t in tasks:
-                t.cancel()
-        elif tasks:
-            _, late = await asyncio.wait(tasks, timeout=grace_s)
-            for t in late:
-                t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self.tasks.clear()
+        await self._settle(cancel, grace_s)
 
     async def aclose(self) -> None:
         await self.client.aclose()
