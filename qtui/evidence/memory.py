@@ -1,0 +1,194 @@
+"""Where an endpoint's GPU memory goes (weights, KV cache) and whether a model fits a GPU.
+
+Pure: figures in, figures and words out. The KV-cache figures are the server's own
+(`vllm:cache_config_info`, recorded in `server_second`); the weights are estimated from the
+model's parameters × bytes per weight of the precision and say so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from qtui.data import GpuSpec, ModelShape, gpu_specs, model_shapes
+
+GIB = 1024**3
+
+# Bytes per weight of each precision (the quantized tensors; embeddings and norms are ignored).
+BYTES_PER_WEIGHT: dict[str, float] = {
+    "fp32": 4.0,
+    "bf16": 2.0,
+    "fp16": 2.0,
+    "fp8": 1.0,
+    "int8": 1.0,
+    "w8a8": 1.0,
+    "q8_0": 1.0625,  # 8.5 bits per weight (a 2-byte scale per 32 weights)
+    "int4": 0.5,
+    "int4-awq": 0.5,
+    "int4-gptq": 0.5,
+    "awq": 0.5,
+    "gptq": 0.5,
+    "nf4": 0.5,
+    "bnb-4bit": 0.5,
+    "q4_1": 0.625,  # 5 bits per weight
+    "q4_k_m": 0.5625,  # about 4.5 bits per weight
+}
+
+# Bytes per KV element of vLLM's --kv-cache-dtype ("auto" is the model's dtype, taken as bf16).
+KV_DTYPE_BYTES: dict[str, float] = {
+    "auto": 2.0,
+    "bfloat16": 2.0,
+    "bf16": 2.0,
+    "float16": 2.0,
+    "fp16": 2.0,
+    "half": 2.0,
+    "fp8": 1.0,
+    "fp8_e4m3": 1.0,
+    "fp8_e5m2": 1.0,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """Weight bytes of one replica and how they were found."""
+
+    bytes: float | None
+    basis: str  # "estimated: 0.135 B params × 2 B (bf16)" or why unknown
+
+
+@dataclass(frozen=True, slots=True)
+class KvCache:
+    """The KV cache one server states (`vllm:cache_config_info`); ``reason`` when unknown."""
+
+    tokens: int | None = None
+    bytes: int | None = None
+    dtype: str | None = None
+    blocks: int | None = None
+    block_size: int | None = None
+    max_concurrency: float | None = None  # requests of max_model_len tokens that fit
+    reason: str = ""
+
+    @property
+    def known(self) -> bool:
+        return self.tokens is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Memory:
+    """Where one endpoint's memory goes: weights (estimated) and the KV cache (stated)."""
+
+    weights: Weights
+    kv: KvCache
+
+    def concurrency_at(self, context_tokens: float) -> float | None:
+        """Requests of ``context_tokens`` (prompt + output) the KV cache holds at once."""
+        if self.kv.tokens is None or context_tokens <= 0:
+            return None
+        return self.kv.tokens / context_tokens
+
+
+def shape_for(model: str) -> ModelShape | None:
+    """The models.toml shape a served model id or path names (key or name, any case)."""
+    m = model.lower().replace("_", "-")
+    for key, shape in model_shapes().items():
+        if key in m or shape.name.lower() in m:
+            return shape
+    return None
+
+
+def weights(shape: ModelShape | None, precision: str) -> Weights:
+    """Params × bytes per weight of the precision, labelled estimated."""
+    if shape is None:
+        return Weights(None, "model not in qtui/data/models.toml")
+    bpw = BYTES_PER_WEIGHT.get(precision.lower())
+    if bpw is None:
+        return Weights(None, f"bytes per weight of {precision!r} not known")
+    return Weights(
+        shape.params_b * 1e9 * bpw,
+        f"estimated: {shape.params_b:g} B params × {bpw:g} B ({precision})",
+    )
+
+
+def kv_cache(server: Mapping[str, Any] | None) -> KvCache:
+    """The KV cache from a server_second record; unknown with the reason when not stated."""
+    if not server:
+        return KvCache(reason="no /metrics reading yet")
+    status = server.get("status", "ok")
+    if status != "ok":
+        return KvCache(reason=f"/metrics {status}")
+    if server.get("kv_cache_tokens") is None:
+        return KvCache(reason="server states no vllm:cache_config_info (not vLLM, or older)")
+
+    def i(key: str) -> int | None:
+        v = server.get(key)
+        return None if v is None else int(v)
+
+    mc = server.get("kv_max_concurrency")
+    return KvCache(
+        tokens=i("kv_cache_tokens"),
+        bytes=i("kv_cache_bytes"),
+        dtype=server.get("kv_cache_dtype"),
+        blocks=i("kv_blocks"),
+        block_size=i("kv_block_size"),
+        max_concurrency=None if mc is None else float(mc),
+    )
+
+
+def memory(server: Mapping[str, Any] | None, model: str, precision: str) -> Memory:
+    return Memory(weights(shape_for(model), precision), kv_cache(server))
+
+
+def memory_line(mem: Memory) -> str:
+    """One line (fits an 80x24 column): KV tokens, dtype, max concurrency, weights."""
+    kv = mem.kv
+    w = mem.weights
+    wt = f"wts ~{w.bytes / GIB:.2f} GiB est." if w.bytes is not None else "wts ?"
+    if not kv.known:
+        return f"KV ? ({kv.reason}) · {wt}"
+    dtype = "model dtype" if kv.dtype in (None, "auto") else kv.dtype
+    conc = "" if kv.max_concurrency is None else f" · ≤{kv.max_concurrency:.0f} req"
+    return f"KV {kv.tokens / 1000:.0f}k tok {dtype}{conc} · {wt}"
+
+
+# -- fit check --------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Fit:
+    """Whether weights + KV for a concurrency fit a GPU's memory × the memory fraction."""
+
+    gpu: str
+    needs_bytes: float
+    has_bytes: float
+    fits: bool
+    text: str
+
+
+def kv_bytes_needed(
+    shape: ModelShape, concurrency: float, context_tokens: float, kv_dtype: str
+) -> float:
+    """KV bytes for ``concurrency`` requests of ``context_tokens`` each."""
+    per_token = shape.kv_bytes_per_token(KV_DTYPE_BYTES.get(kv_dtype.lower(), 2.0))
+    return per_token * concurrency * context_tokens
+
+
+def fit(
+    gpu: str,
+    weights_bytes: float,
+    kv_bytes: float,
+    fraction: float,
+    specs: Mapping[str, GpuSpec] | None = None,
+) -> Fit:
+    """'needs 21.3 GiB, L4 has 22.5 × 0.9 = 20.3 GiB'; raises KeyError naming an unknown GPU."""
+    table = gpu_specs() if specs is None else specs
+    spec = table.get(gpu)
+    if spec is None:
+        raise KeyError(f"GPU {gpu!r} is not in qtui/data/gpus.toml; known: {', '.join(table)}")
+    total = spec.memory_bytes
+    has = total * fraction
+    needs = weights_bytes + kv_bytes
+    ok = needs <= has
+    text = (
+        f"needs {needs / GIB:.1f} GiB, {gpu} has {total / GIB:.1f} × {fraction:g} = "
+        f"{has / GIB:.1f} GiB" + ("" if ok else f": {(needs - has) / GIB:.1f} GiB short")
+    )
+    return Fit(gpu, needs, has, ok, text)

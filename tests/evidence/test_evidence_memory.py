@@ -1,0 +1,88 @@
+"""Where the memory goes and the fit check, against hand arithmetic and the H200 captures."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from qtui.data import model_shapes
+from qtui.evidence.memory import (
+    GIB,
+    fit,
+    kv_bytes_needed,
+    kv_cache,
+    memory,
+    memory_line,
+    shape_for,
+    weights,
+)
+from qtui.metrics.prom import parse_prometheus
+from qtui.metrics.vllm import server_second, snapshot
+
+H200 = Path(__file__).parents[1] / "fixtures" / "vllm-h200"
+
+
+def _server(port: int) -> dict[str, object]:
+    snap = snapshot(parse_prometheus((H200 / f"metrics_{port}.txt").read_text()), t=1.0)
+    return asdict(server_second("x", None, snap))
+
+
+def test_h200_fp8_kv_cache_holds_twice_the_tokens_in_the_same_bytes() -> None:
+    bf16, kv8 = kv_cache(_server(8000)), kv_cache(_server(8002))
+    # the servers' logs: "GPU KV cache size: 347,216 tokens" / "694,432 tokens";
+    # "Maximum concurrency for 2,048 tokens per request: 169.54x" / "339.08x"
+    assert (bf16.tokens, kv8.tokens) == (347_216, 694_432)
+    assert bf16.bytes == kv8.bytes == 8_000_000_000
+    assert (bf16.dtype, kv8.dtype) == ("auto", "fp8")
+    assert round(bf16.max_concurrency, 2) == 169.54 and round(kv8.max_concurrency, 2) == 339.08
+    assert bf16.blocks * bf16.block_size == 347_216
+
+
+def test_memory_line_fits_a_column_and_says_what_is_estimated() -> None:
+    m = memory(_server(8002), "/root/smol SmolLM2-135M-Instruct", "fp8")
+    line = memory_line(m)
+    # 0.1349e9 params × 1 B = 0.1349e9 B = 0.126 GiB
+    assert line == "KV 694k tok fp8 · ≤339 req · wts ~0.13 GiB est."
+    assert len(line) <= 80
+    # 694432 tokens / (512 + 256) tokens per request = 904.2 requests
+    assert m.concurrency_at(768) == pytest.approx(904.208, abs=1e-3)
+
+
+def test_llama_cpp_without_cache_config_is_unknown_with_its_reason() -> None:
+    m = memory({"status": "ok", "kv_cache_usage": 0.1}, "some-gguf", "q4_k_m")
+    assert memory_line(m) == (
+        "KV ? (server states no vllm:cache_config_info (not vLLM, or older)) · wts ?"
+    )
+    assert kv_cache({"status": "not_exposed"}).reason == "/metrics not_exposed"
+    assert kv_cache(None).reason == "no /metrics reading yet"
+    assert weights(None, "bf16").basis == "model not in qtui/data/models.toml"
+
+
+def test_weights_estimate_is_params_times_bytes_per_weight() -> None:
+    shape = model_shapes()["llama-3.1-8b"]
+    assert weights(shape, "bf16").bytes == pytest.approx(16.06e9)  # 8.03e9 × 2
+    assert weights(shape, "int4").bytes == pytest.approx(4.015e9)  # 8.03e9 × 0.5
+    assert weights(shape, "bf16").basis == "estimated: 8.03 B params × 2 B (bf16)"
+    assert shape_for("meta-llama/Llama-3.1-8B-Instruct") is shape
+
+
+def test_fit_by_hand() -> None:
+    shape = model_shapes()["llama-3.1-8b"]
+    # KV per token bf16: 2 × 32 layers × 8 heads × 128 × 2 B = 131072 B; 8 × 4096 tokens → 4 GiB
+    assert kv_bytes_needed(shape, 8, 4096, "auto") == 4 * GIB
+    assert kv_bytes_needed(shape, 8, 4096, "fp8") == 2 * GIB
+    w = 16.06e9
+    ok = fit("L4", w, 4 * GIB, 0.9)
+    # needs 16.06e9 + 4.295e9 = 20.355e9 B = 18.96 GiB; has 24e9 × 0.9 = 21.6e9 B = 20.12 GiB
+    assert ok.fits and ok.text == "needs 19.0 GiB, L4 has 22.4 × 0.9 = 20.1 GiB"
+    short = fit("L4", w, 8 * GIB, 0.9)
+    # needs 16.06e9 + 8.59e9 = 24.65e9 B = 22.96 GiB; short by 3.05e9 B = 2.84 GiB
+    assert not short.fits
+    assert short.text == "needs 23.0 GiB, L4 has 22.4 × 0.9 = 20.1 GiB: 2.8 GiB short"
+
+
+def test_unknown_gpu_names_itself_and_the_file() -> None:
+    with pytest.raises(KeyError, match=r"GPU 'V100' is not in qtui/data/gpus.toml"):
+        fit("V100", 1.0, 1.0, 0.9)
