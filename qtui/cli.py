@@ -164,6 +164,72 @@ def report(**kw: Any) -> None:
 
 
 @cli.group(cls=QtuiGroup)
+def trace() -> None:
+    """Traces for kind = "trace" workloads: from a session, converted, rescaled, described."""
+
+
+_SCALE = [
+    click.option(
+        "--speed",
+        type=float,
+        default=1.0,
+        show_default=True,
+        help="Time compression (2 = twice as fast).",
+    ),
+    click.option(
+        "--rate",
+        type=float,
+        default=1.0,
+        show_default=True,
+        help="Request-rate multiplier over the same span (0.5 = half the requests).",
+    ),
+    click.option("--seed", type=int, default=0, show_default=True, help="Seed of --rate's draws."),
+]
+
+
+def _scale_options(f: Any) -> Any:
+    for opt in reversed(_SCALE):
+        f = opt(f)
+    return f
+
+
+@trace.command("from-session")
+@click.argument("session", type=click.Path(path_type=Path))
+@click.option(
+    "-o", "--out", type=click.Path(path_type=Path), required=True, help="Trace file to write."
+)
+@click.option("--endpoint", help="Whose requests (default: the baseline; all saw the same load).")
+@_scale_options
+def trace_from_session(**kw: Any) -> None:
+    """Write the requests a recorded SESSION sent as a trace (replay a measured day)."""
+    from qtui.commands.trace import from_session
+
+    click.echo(f"wrote {from_session(**kw)}")
+
+
+@trace.command("convert")
+@click.argument("src", type=click.Path(path_type=Path))
+@click.option(
+    "-o", "--out", type=click.Path(path_type=Path), required=True, help="Trace file to write."
+)
+@_scale_options
+def trace_convert(**kw: Any) -> None:
+    """Check a trace (qtui's or Mooncake's JSONL) and write it in qtui's format, rescaled."""
+    from qtui.commands.trace import convert
+
+    click.echo(f"wrote {convert(**kw)}")
+
+
+@trace.command("show")
+@click.argument("src", type=click.Path(path_type=Path))
+def trace_show(src: Path) -> None:
+    """Check a trace file and say what it holds: requests, span, rates, lengths."""
+    from qtui.commands.trace import show
+
+    click.echo(show(src))
+
+
+@cli.group(cls=QtuiGroup)
 def pricing() -> None:
     """List and show price tables."""
 

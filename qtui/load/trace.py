@@ -22,7 +22,7 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -413,3 +413,43 @@ def trace_from_requests(
 def dump_trace(items: Iterable[TraceItem]) -> str:
     """Items as JSONL text in qtui's trace format (what `parse_trace` reads back)."""
     return "".join(json.dumps(it.to_json()) + "\n" for it in items)
+
+
+def scale_rate(items: Iterable[TraceItem], factor: float, seed: int = 0) -> list[TraceItem]:
+    """The trace at ``factor`` × its request rate over the same time span (its times are kept;
+    `speed` is the other way, compressing time). Below 1 each request is kept with
+    probability ``factor`` (thinning: a Poisson stream stays Poisson); above 1 each request
+    is sent ⌊factor⌋ times, once more with probability factor − ⌊factor⌋, the copies placed
+    at uniform random times between it and the next request, with its lengths and hash ids
+    (so they share its prefix). Seeded: the same ``seed`` gives the same trace."""
+    if factor <= 0:
+        raise ConfigError(f"rate scale: {factor} must be above 0")
+    src = list(items)
+    rng = np.random.default_rng([seed, 21])
+    out: list[TraceItem] = []
+    for i, it in enumerate(src):
+        whole = int(factor)
+        copies = whole + int(rng.random() < factor - whole)
+        gap = src[i + 1].offset_s - it.offset_s if i + 1 < len(src) else 0.0
+        for k in range(copies):
+            t = it.offset_s if k == 0 else it.offset_s + gap * float(rng.random())
+            out.append(replace(it, offset_s=t))
+    out.sort(key=lambda x: x.offset_s)
+    if out and out[0].offset_s:
+        t0 = out[0].offset_s
+        out = [replace(x, offset_s=x.offset_s - t0) for x in out]
+    return out
+
+
+def trace_summary(trace: Trace) -> str:
+    """One line saying what a trace is: requests, span, mean and peak rate, mean lengths."""
+    n, span = len(trace.items), trace.span_s
+    mean_in = sum(it.input_tokens for it in trace.items) / n
+    mean_out = sum(it.output_tokens for it in trace.items) / n
+    shared = sum(1 for it in trace.items if it.hash_ids)
+    rate = f"{(n - 1) / span:.2f} req/s mean" if span > 0 else "all at once"
+    return (
+        f"{trace.path}: {n} requests over {span:.1f} s ({rate}, "
+        f"{trace.peak_rps():.0f} req/s peak in 1 s); input {mean_in:.0f} tokens mean, "
+        f"output {mean_out:.0f} tokens mean; {shared} with hash_ids"
+    )
