@@ -140,6 +140,13 @@ class Workload(Strict):
         None, description="kind = trace: JSONL of timed requests (qtui's or Mooncake's format)"
     )
     speed: float = Field(1.0, gt=0, le=1e6, description="trace time scale: 2.0 = twice as fast")
+    rate_scale: float = Field(
+        1.0,
+        gt=0,
+        le=1000,
+        description="trace request-rate multiplier over the same span: 0.5 keeps half the "
+        "requests, 2.0 sends each twice (seeded by seed; see docs/workloads.md)",
+    )
     trace_block_size: int = Field(
         512, ge=1, le=1_000_000, description="tokens per hash id of a trace (Mooncake: 512)"
     )

@@ -211,7 +211,16 @@ def load_trace(w: Workload, base_dir: Path) -> Trace:
     """The trace a ``kind = "trace"`` workload names (relative to the profile)."""
     if not w.trace_file:
         raise ConfigError('workload.kind = "trace" needs workload.trace_file')
-    return read_trace(base_dir / w.trace_file)
+    trace = read_trace(base_dir / w.trace_file)
+    if w.rate_scale == 1.0:
+        return trace
+    items = tuple(scale_rate(trace.items, w.rate_scale, w.seed))
+    if not items:
+        raise ConfigError(
+            f"{trace.path}: rate_scale = {w.rate_scale} keeps no request of "
+            f"{len(trace.items)}; raise it"
+        )
+    return Trace(trace.path, items)  # file lines no longer match items one for one
 
 
 class TracePrompts:

@@ -22,6 +22,7 @@ from qtui.load.trace import (
     TracePrompts,
     TraceSender,
     dump_trace,
+    load_trace,
     parse_trace,
     read_trace,
     trace_from_requests,
@@ -270,13 +271,18 @@ def test_make_source_gives_a_trace_in_order_without_times(tmp_path: Path) -> Non
         make_source(Workload(kind="trace", trace_file="t.jsonl"), tmp_path, max_model_len=600)
 
 
-def trace_profile(tmp_path: Path, text: str, **load: object) -> Profile:
+def trace_profile(tmp_path: Path, text: str, rate_scale: float = 1.0, **load: object) -> Profile:
     (tmp_path / "trace.jsonl").write_text(text)
     return Profile.model_validate(
         {
             "profile": {"name": "t"},
             "endpoints": [{"name": "e0", "url": "http://127.0.0.1:1", "precision": "bf16"}],
-            "workload": {"kind": "trace", "trace_file": "trace.jsonl", "speed": 50.0},
+            "workload": {
+                "kind": "trace",
+                "trace_file": "trace.jsonl",
+                "speed": 50.0,
+                "rate_scale": rate_scale,
+            },
             "load": {"mode": "rate", "processes": 4, **load},
         }
     )
@@ -300,6 +306,24 @@ async def test_engine_replays_a_trace_once_in_one_process_and_ends(tmp_path: Pat
     assert [r.request_id for r in sorted(recs, key=lambda r: r.t_send)] == [
         f"e0-{i}" for i in range(1, 13)
     ]
+
+
+async def test_rate_scale_sends_each_request_twice_over_the_same_span(tmp_path: Path) -> None:
+    text = lines(*({"timestamp": 20 * i, "input_length": 8, "output_length": 1 + i % 3}
+                   for i in range(6)))  # fmt: skip
+    recs: list[RequestRecord] = []
+    async with FakeServer(Behaviour()) as url:
+        run = LoadRun(
+            trace_profile(tmp_path, text, rate_scale=2.0), {"e0": url}, on_record=recs.append,
+            base_dir=tmp_path, scrape=False,
+        )  # fmt: skip
+        res = (await run.run())["e0"]
+    assert res.sent == 12 and sorted(r.completion_tokens for r in recs) == sorted(
+        2 * [1 + i % 3 for i in range(6)]
+    )
+    w = Workload(kind="trace", trace_file="trace.jsonl", rate_scale=0.001)
+    with pytest.raises(ConfigError, match=r"rate_scale = 0\.001 keeps no request of 6"):
+        load_trace(w, tmp_path)
 
 
 async def test_engine_checks_the_trace_against_the_server_before_sending(tmp_path: Path) -> None:
