@@ -18,6 +18,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from qtui.config.describe import workload_text
 from qtui.config.pricing import PriceTable
 from qtui.config.profile import Profile
 from qtui.engines.server import ServerProcess
@@ -187,7 +188,7 @@ class LiveFeed:
                 if w == st["workload"]:
                     return None
                 st["workload"] = w
-                return self._tell("workload", w)
+                return self._tell("workload", w) or workload_text(self.profile.workload, w)
             case it.RunQuality():
                 if st["quality_running"]:
                     return "a quality run is already going"

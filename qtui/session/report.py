@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
+from qtui.config.describe import workload_text
 from qtui.config.profile import QualityFloor
 from qtui.cost.figure import Figure
 from qtui.evidence.capacity import capacity_text
@@ -213,10 +214,7 @@ def build_document(d: Decision) -> list[Block]:
         Block(
             "ul",
             items=(
-                f"API: {wl.api}; workload: {wl.kind}"
-                + (f" ({wl.golden_set or wl.prompts_file})" if wl.kind != "synthetic" else ""),
-                f"input tokens: mean {wl.input_tokens.mean} ({wl.input_tokens.dist}); "
-                f"output tokens: mean {wl.output_tokens.mean} ({wl.output_tokens.dist})",
+                f"workload: {workload_text(wl)}; API: {wl.api}",
                 f"load: {load.mode}"
                 + (
                     f" by {load.sweep_by}, levels {', '.join(f'{x:g}' for x in load.sweep.levels)}"
