@@ -44,6 +44,7 @@ class ModelShape:
     vocab_size: int
     max_model_len: int
     source: str = ""
+    aliases: tuple[str, ...] = ()  # other served names that mean this model (lower case)
 
     def kv_bytes_per_token(self, kv_dtype_bytes: float) -> float:
         """K and V for every layer: 2 × layers × kv_heads × head_dim × bytes."""
@@ -67,4 +68,7 @@ def model_shapes() -> dict[str, ModelShape]:
     """Model shapes keyed by short name (e.g. ``llama-3.1-8b``)."""
     raw = _read("models.toml")["models"]
     assert isinstance(raw, dict)
-    return {k: ModelShape(key=k, **v) for k, v in raw.items()}
+    return {
+        k: ModelShape(key=k, **{**v, "aliases": tuple(v.get("aliases", ()))})
+        for k, v in raw.items()
+    }

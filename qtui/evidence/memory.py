@@ -92,7 +92,7 @@ def shape_for(model: str) -> ModelShape | None:
     """The models.toml shape a served model id or path names (key or name, any case)."""
     m = model.lower().replace("_", "-")
     for key, shape in model_shapes().items():
-        if key in m or shape.name.lower() in m:
+        if key in m or shape.name.lower() in m or any(a in m for a in shape.aliases):
             return shape
     return None
 
@@ -192,3 +192,20 @@ def fit(
         f"{has / GIB:.1f} GiB" + ("" if ok else f": {(needs - has) / GIB:.1f} GiB short")
     )
     return Fit(gpu, needs, has, ok, text)
+
+
+def latest_stated(rows: list[Mapping[str, Any]], endpoint: str) -> Mapping[str, Any] | None:
+    """The last server_second of an endpoint that states its KV cache, else its last one."""
+    own = [r for r in rows if r.get("endpoint") == endpoint]
+    stated = [r for r in own if r.get("kv_cache_tokens") is not None]
+    return (stated or own or [None])[-1]
+
+
+def peak_kv_usage(rows: list[Mapping[str, Any]], endpoint: str) -> float | None:
+    """Highest KV-cache use (0-1) the endpoint's server reported."""
+    vals = [
+        float(r["kv_cache_usage"])
+        for r in rows
+        if r.get("endpoint") == endpoint and r.get("kv_cache_usage") is not None
+    ]
+    return max(vals) if vals else None
