@@ -19,6 +19,7 @@ from qtui.client.wire import (
     Exchange,
     Head,
     Pool,
+    Stalled,
     StopReading,
     request_head,
 )
@@ -27,6 +28,15 @@ from qtui.evidence.records import Phase, RequestRecord
 __all__ = ["Api", "Malformed", "Prompt", "StreamClient", "build_payload"]
 
 Api = Literal["completions", "chat"]
+
+# No byte for this long on a stream that has begun answering is a stall. A healthy vLLM emits a
+# token to every running request at each engine step (tens of ms; seconds for a long prefill
+# batched in or a preempted request recomputed); vLLM itself treats an engine step longer than
+# VLLM_ENGINE_ITERATION_TIMEOUT_S (60 s) as a dead engine. 30 s is far beyond the first and
+# reports a silent server before the second. `[load] stall_timeout_s` changes it.
+STALL_TIMEOUT_S = 30.0
+# A request cancelled at qtui's stop whose stream had been silent this long says so
+SILENT_AT_STOP_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +86,8 @@ class StreamClient:
         key: str | None = None,
         timeout_s: float = 120.0,
         max_connections: int = 1024,
+        stall_timeout_s: float | None = STALL_TIMEOUT_S,
+        ttft_timeout_s: float | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.model = model
@@ -84,12 +96,17 @@ class StreamClient:
             f"{base_url}/v1/chat/completions" if api == "chat" else f"{base_url}/v1/completions"
         )
         self.timeout_s = timeout_s
+        # no byte for this long on a stream that has begun answering: error class 'stall'
+        self.stall_timeout_s = stall_timeout_s
+        # the wait for the first token (queueing under load is not a stall): 'timeout'
+        self.ttft_timeout_s = ttft_timeout_s if ttft_timeout_s is not None else timeout_s
         self._pool = Pool(self.url, max_connections, min(10.0, timeout_s))
         # the key goes into these bytes only: never into a record, a log or an error
         self._head = request_head(
             self._pool,
             {"User-Agent": "qtui", "Content-Type": "application/json", **auth_headers(key)},
         )
+        self._open: dict[str, Exchange] = {}  # request id → its exchange, while it streams
         self.chunks = 0  # token chunks received, for the client's own throughput
 
     async def aclose(self) -> None:
@@ -116,7 +133,7 @@ class StreamClient:
             async with asyncio.timeout(self.timeout_s):
                 await self._stream(rec, body, p0)
         except asyncio.CancelledError:
-            self._fail(rec, "cancelled", "stopped by qtui", p0)
+            self._fail(rec, "cancelled", self._stop_detail(rec, p0), p0)
             if sink:
                 sink(rec)
             raise
@@ -124,6 +141,8 @@ class StreamClient:
             self._fail(rec, "connect", "connect timed out", p0)
         except ConnectFailed as exc:
             self._fail(rec, "connect", _short(exc) or "connection refused", p0)
+        except Stalled as exc:
+            self._fail(rec, "stall", str(exc), p0)
         except TimeoutError:
             self._fail(rec, "timeout", f"no complete answer within {self.timeout_s:g} s", p0)
         except Malformed as exc:
@@ -145,6 +164,16 @@ class StreamClient:
             rec.error_detail = detail[:200]
         rec.t_end = rec.t_send + (time.perf_counter() - p0)
 
+    def _stop_detail(self, rec: RequestRecord, p0: float) -> str:
+        """'stopped by qtui', or with how long a stream that had begun answering was silent."""
+        ex = self._open.pop(rec.request_id, None)
+        if ex is None or not rec.chunk_times:
+            return "stopped by qtui"
+        silent = time.perf_counter() - p0 - ex.last
+        if silent < SILENT_AT_STOP_S:
+            return "stopped by qtui"
+        return f"stopped by qtui; silent for {silent:.0f} s"
+
     async def _stream(self, rec: RequestRecord, body: bytes, p0: float) -> None:
         pool = self._pool
         async with pool.sem:
@@ -152,13 +181,55 @@ class StreamClient:
             reader = _Reader(self, rec, p0)
             ex = Exchange(pool, conn, p0, reader.head, reader.end)
             conn.response = ex
+            self._open[rec.request_id] = ex
+            watch = self._watch(rec, ex)
             try:
                 assert conn.transport is not None
                 conn.transport.write(self._head(len(body)) + body)
                 await ex.fut
             finally:
+                for h in watch or ():
+                    h.cancel()
                 if not ex.fut.done() or ex.fut.cancelled():
                     ex.abandon()
+                else:
+                    self._open.pop(rec.request_id, None)
+
+    def _watch(self, rec: RequestRecord, ex: Exchange) -> list[asyncio.TimerHandle] | None:
+        """One timer per open request (no work per chunk): it ends a stream that went silent.
+
+        Before the first token chunk the limit is ttft_timeout_s (class 'timeout'); after it,
+        stall_timeout_s without any byte (class 'stall')."""
+        stall, ttft = self.stall_timeout_s, self.ttft_timeout_s
+        if stall is None and ttft >= self.timeout_s:
+            return None
+        loop = asyncio.get_running_loop()
+        handle: list[asyncio.TimerHandle] = []
+
+        def check() -> None:
+            if ex.fut.done():
+                return
+            now = time.perf_counter() - ex.p0
+            if not rec.chunk_times:
+                if now >= ttft:
+                    ex.stall(TimeoutError())
+                    return
+                wait = ttft - now if stall is None else min(ttft - now, stall)
+            else:
+                if stall is None:
+                    return
+                silent = now - ex.last
+                if silent >= stall:
+                    n = len(rec.chunk_times)
+                    ex.stall(Stalled(f"no byte for {silent:.1f} s after {n} token chunks"))
+                    return
+                wait = stall - silent
+            handle[:] = [loop.call_later(max(wait, 0.01), check)]
+
+        first = ttft if stall is None else min(ttft, stall)
+        handle.append(loop.call_later(first, check))
+
+        return handle
 
 
 class _Reader:

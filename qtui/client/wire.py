@@ -267,6 +267,10 @@ class Body:
         return b"".join(out), False
 
 
+class Stalled(Exception):
+    """An open stream received no byte for the stall limit; the message says for how long."""
+
+
 class StopReading(Exception):
     """Raised by a body callback that has read enough: the exchange ends, the connection goes."""
 
@@ -287,7 +291,9 @@ class Exchange(Response):
     future; `StopReading` ends the exchange early.
     """
 
-    __slots__ = ("body", "conn", "fut", "head", "on_body", "on_end", "on_head", "p0", "pool", "raw")
+    __slots__ = (
+        "body", "conn", "fut", "head", "last", "on_body", "on_end", "on_head", "p0", "pool", "raw",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -304,9 +310,11 @@ class Exchange(Response):
         self.raw = b""
         self.head: Head | None = None
         self.body: Body | None = None
+        self.last = 0.0  # offset from p0 of the last byte received (0: none yet)
 
     def feed(self, data: bytes) -> None:
         now = time.perf_counter() - self.p0
+        self.last = now
         try:
             body = self.body
             if body is not None and body.between:
@@ -381,6 +389,10 @@ class Exchange(Response):
         else:
             why = f" ({type(exc).__name__})" if exc else ""
             self._fail(Disconnected(f"ClientPayloadError: Response payload is not completed{why}"))
+
+    def stall(self, exc: BaseException) -> None:
+        """The stream went silent: the connection goes, the future gets ``exc``."""
+        self._fail(exc)
 
     def abandon(self) -> None:
         """The request was cancelled or timed out: the connection is in an unknown state."""

@@ -218,6 +218,12 @@ class Load(Strict):
     warmup_s: float = Field(0.0, ge=0)
     cooldown_s: float = Field(0.0, ge=0)
     timeout_s: float = Field(120.0, gt=0)
+    stall_timeout_s: float | None = Field(
+        30.0, gt=0, description="no byte this long on an answering stream: error class 'stall'"
+    )
+    ttft_timeout_s: float | None = Field(
+        None, gt=0, description="longest wait for the first token (default: timeout_s)"
+    )
     processes: int | None = Field(
         None, ge=1, le=256, description="load worker processes (default: chosen from the load)"
     )

@@ -23,9 +23,13 @@ from itertools import pairwise
 from typing import Any, Literal
 
 Phase = Literal["warmup", "measure", "cooldown"]
-ErrorClass = Literal["none", "connect", "timeout", "http", "malformed", "disconnect", "cancelled"]
+ErrorClass = Literal[
+    "none", "connect", "timeout", "http", "malformed", "disconnect", "stall", "cancelled"
+]  # fmt: skip
+# stall: an open stream that received no byte for the client's stall_timeout_s after its first
+# token chunk (qtui.client.stream); the wait for the first token has its own limit (timeout)
 ERROR_CLASSES: tuple[ErrorClass, ...] = (
-    "connect", "timeout", "http", "malformed", "disconnect", "cancelled",
+    "connect", "timeout", "http", "malformed", "disconnect", "stall", "cancelled",
 )  # fmt: skip
 
 

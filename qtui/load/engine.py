@@ -410,6 +410,8 @@ class LoadRun:
                 client = StreamClient(
                     e.name, self.urls[e.name], model, self.profile.workload.api, api_key(e),
                     self.load.timeout_s, max_connections=max(64, conc * 2),
+                    stall_timeout_s=self.load.stall_timeout_s,
+                    ttft_timeout_s=self.load.ttft_timeout_s,
                 )  # fmt: skip
                 ep.sender = LocalSender(
                     e.name, client, source, LocalCounter(self.max_requests), ep._done,
@@ -445,6 +447,7 @@ class LoadRun:
         client = StreamClient(
             e.name, self.urls[e.name], model, w.api, api_key(e), self.load.timeout_s,
             max_connections=max(1024, 2 * int(self.peak_streams())),
+            stall_timeout_s=self.load.stall_timeout_s, ttft_timeout_s=self.load.ttft_timeout_s,
         )  # fmt: skip
         counter = LocalCounter(self.max_requests)
         prompts = TracePrompts(self.trace, w)

@@ -95,6 +95,7 @@ class _Shard:
         client = StreamClient(
             name, cfg.urls[name], cfg.models[name], prof.workload.api, api_key(e),
             prof.load.timeout_s, max_connections=cfg.max_connections,
+            stall_timeout_s=prof.load.stall_timeout_s, ttft_timeout_s=prof.load.ttft_timeout_s,
         )  # fmt: skip
         source = make_source(
             prof.workload, cfg.base_dir, cfg.max_model_len.get(name), cfg.salts[name],

@@ -208,3 +208,54 @@ async def test_a_non_sse_line_is_malformed() -> None:
     async with _stream_server([b"hello: world\n\n"]) as url:
         r = await _send(url)
     assert r.error_class == "malformed" and "not an SSE data line" in r.error_detail
+
+
+async def test_silent_stream_is_a_stall_with_its_chunks_and_reason() -> None:
+    async with FakeServer(Behaviour(stream="stall")) as url:
+        c = StreamClient("e", url, "fake-model", timeout_s=60.0, stall_timeout_s=0.2)
+        try:
+            r = await c.send(P, "r1")
+        finally:
+            await c.aclose()
+    assert r.error_class == "stall" and len(r.chunk_times) == 2
+    assert "no byte for" in r.error_detail and "after 2 token chunks" in r.error_detail
+
+
+async def test_first_token_wait_has_its_own_limit_and_is_not_a_stall() -> None:
+    async def handler(req: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await resp.prepare(req)  # headers sent, then no token: queued (or dead)
+        await asyncio.Event().wait()
+        return resp
+
+    app = web.Application()
+    app.router.add_post("/v1/completions", handler)
+    async with serving(app) as url:
+        c = StreamClient(
+            "e", url, "fake-model", timeout_s=60.0, stall_timeout_s=0.05, ttft_timeout_s=0.3
+        )
+        try:
+            r = await c.send(P, "r1")
+        finally:
+            await c.aclose()
+    assert r.error_class == "timeout" and r.chunk_times == []
+
+
+async def test_cancel_of_a_silent_stream_says_how_long_it_was_silent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import qtui.client.stream as stream
+
+    monkeypatch.setattr(stream, "SILENT_AT_STOP_S", 0.0)
+    got: list[RequestRecord] = []
+    b = Behaviour(stream="stall")
+    async with FakeServer(b) as url:
+        c = StreamClient("e", url, "fake-model")
+        task = asyncio.ensure_future(c.send(P, "r1", sink=got.append))
+        await asyncio.wait_for(b.all_stalled.wait(), 10)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await c.aclose()
+    assert got[0].error_class == "cancelled"
+    assert got[0].error_detail.startswith("stopped by qtui; silent for ")
