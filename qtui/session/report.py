@@ -18,6 +18,7 @@ from qtui.config.describe import workload_text
 from qtui.config.profile import QualityFloor
 from qtui.cost.figure import Figure
 from qtui.evidence.capacity import capacity_text
+from qtui.evidence.memory import GIB, latest_stated, memory, peak_kv_usage
 from qtui.quality.floor import FLOOR_HINT
 from qtui.session.decision import Decision, decide
 from qtui.session.reader import Session, load_session
@@ -148,6 +149,47 @@ def measured_table(d: Decision) -> Block:
     return Block("table", header=header, rows=tuple(rows))
 
 
+def memory_table(d: Decision) -> Block:
+    """KV cache as each server states it (vllm:cache_config_info); weights estimated."""
+    header = (
+        "endpoint",
+        "KV cache (tokens)",
+        "KV cache (GiB)",
+        "KV dtype",
+        "blocks × size",
+        "max concurrent (requests of max_model_len)",
+        "peak KV use (%)",
+        "weights (GiB)",
+    )
+    rows_ss = d.session.frame("server_second").to_dicts()
+    models = {
+        e.name: e.model or (e.simulate.model if e.simulate else "") for e in d.profile.endpoints
+    }
+    rows = []
+    for r in d.rows:
+        name = r.summary.endpoint
+        m = memory(latest_stated(rows_ss, name), models.get(name) or "", r.summary.precision)
+        kv, w = m.kv, m.weights
+        peak = peak_kv_usage(rows_ss, name)
+        rows.append(
+            (
+                name,
+                f"{kv.tokens:,}" if kv.tokens is not None else f"unknown: {kv.reason}",
+                _num(None if kv.bytes is None else kv.bytes / GIB, 2),
+                kv.dtype or "—",
+                "—" if kv.blocks is None else f"{kv.blocks:,} × {kv.block_size}",
+                _num(kv.max_concurrency, 1),
+                _num(None if peak is None else peak * 100, 1),
+                (
+                    f"{w.bytes / GIB:.2f} ({w.basis})"
+                    if w.bytes is not None
+                    else f"unknown: {w.basis}"
+                ),
+            )
+        )
+    return Block("table", header=header, rows=tuple(rows))
+
+
 def _series_chart(s: Session, column: str, title: str, unit: str, scale: float) -> str | None:
     if "client_second" not in s.tables:
         return None
@@ -252,6 +294,8 @@ def build_document(d: Decision) -> list[Block]:
         ),
         Block("h2", "Measured under load"),
         measured_table(d),
+        Block("h2", "Where the memory goes"),
+        memory_table(d),
     ]
     charts = [
         bar_chart(
