@@ -46,7 +46,7 @@ from qtui.load.slo import LevelResult, breaches, capacity, point
 from qtui.load.split import By, choose_processes, expected_streams, merge_health
 from qtui.load.trace import Trace, TracePrompts, TraceSender, load_trace
 from qtui.load.workload import GoldenFactory, make_source
-from qtui.metrics.stats import Cumulative, streamed_tokens, summarize
+from qtui.metrics.stats import Cumulative, delivered_chunks, streamed_tokens, summarize
 
 Mode = Literal["concurrency", "rate", "sweep"]
 
@@ -611,6 +611,8 @@ class LoadRun:
             # requests that happened to end in it; tokens per chunk from the finished ones
             done_chunks = sum(len(r.chunk_times) for r in recs if r.ok)
             per_chunk = st.completion_tokens / done_chunks if done_chunks else 1.0
+            # ... less the chunks of requests that failed this second (never throughput)
+            chunks = delivered_chunks(chunks, recs)
             st = replace(st, out_tps=chunks * per_chunk / dt if dt > 0 else 0.0)
             ep.cum.add(r for r in recs if r.phase == "measure")
             ep.result.seconds += 1

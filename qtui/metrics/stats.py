@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from qtui.evidence.accounting import is_error
 from qtui.evidence.records import METRICS, PERCENTILES, LatencyStats, RequestRecord, Stats
 
 
@@ -35,10 +36,13 @@ def streamed_tokens(records: Iterable[RequestRecord], start: float, end: float) 
     contributes the chunks that arrived inside it: throughput is what the server delivered in
     the window, not what happened to finish in it (long requests would otherwise be undercounted).
     A chunk carries completion_tokens / chunks tokens when the server reported usage, else one.
+    Tokens of a request that failed (an error: stall, disconnect, ...) are not throughput: its
+    answer never arrived whole (`partial_tokens` counts them apart). Requests qtui cancelled at
+    its own stop are not failures: what the server delivered of them in the window counts.
     """
     total = 0.0
     for r in records:
-        if not r.chunk_times:
+        if not r.chunk_times or is_error(r.error_class):
             continue
         times = np.asarray(r.chunk_times) + r.t_send
         inside = int(np.count_nonzero((times >= start) & (times < end)))
@@ -46,6 +50,19 @@ def streamed_tokens(records: Iterable[RequestRecord], start: float, end: float) 
             per_chunk = (r.completion_tokens or len(times)) / len(times)
             total += inside * per_chunk
     return total
+
+
+def partial_tokens(records: Iterable[RequestRecord]) -> int:
+    """Token chunks of failed requests: streamed, never counted as throughput or capacity."""
+    return sum(len(r.chunk_times) for r in records if is_error(r.error_class))
+
+
+def delivered_chunks(chunks: int, ended: Iterable[RequestRecord]) -> int:
+    """Token chunks of one second counted live, less those of requests that failed in it.
+
+    The live count cannot know which streams will fail; a failed request's chunks are taken out
+    in the second it ends (never below zero), so a server that cuts every stream shows none."""
+    return max(0, chunks - partial_tokens(ended))
 
 
 def summarize(
