@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from qtui.evidence.memory import Memory
+
 Status = Literal["ok", "starting", "dead"]
 Verdict = Literal["go", "no-go", "not-decided", "n/a"]  # n/a: no quality run yet
 Mode = Literal["concurrency", "rate", "sweep"]
@@ -124,6 +126,7 @@ class EndpointView:
     reason: str = ""
     gpu_mem: GpuMem = GpuMem()
     kv_usage: float | None = None
+    memory: Memory | None = None  # weights (estimated) and the KV cache the server states
     running: int | None = None
     waiting: int | None = None
     server_metrics: bool = True  # False: the server has no /metrics (KV and queue unknown)

@@ -23,6 +23,7 @@ from qtui.decision import Outcome, decide
 from qtui.evidence.accumulate import ENERGY_WINDOW_S, Evidence
 from qtui.evidence.capacity import capacity_text
 from qtui.evidence.levels import num as _f
+from qtui.evidence.memory import memory
 from qtui.evidence.slo import breaches
 from qtui.gpu.derived import energy_cost_per_million, energy_per_million_tokens
 from qtui.live import intents as it
@@ -318,6 +319,11 @@ class ViewState:
                     if g
                     else GpuMem(detail=f"no telemetry ({spec.name if spec else e.gpu})"),
                     kv_usage=_f(s, "kv_cache_usage"),
+                    memory=memory(
+                        s,
+                        ep.model or e.model or (e.simulate.model if e.simulate else ""),
+                        e.precision,
+                    ),
                     running=None if (v := _f(s, "running")) is None else int(v),
                     waiting=None if (v := _f(s, "waiting")) is None else int(v),
                     server_metrics=s.get("status") != "not_exposed",

@@ -32,6 +32,11 @@ def memory_bar(e: EndpointView) -> str:
     m = e.gpu_mem
     if m.shared:
         return fmt.bar(m.used, m.total, None, BAR_WIDTH - 12) + " [dim]shared GPU[/]"
+    kv = e.memory.kv if e.memory is not None else None
+    if kv is not None and kv.tokens is not None:
+        conc = "" if kv.max_concurrency is None else f" ≤{kv.max_concurrency:.0f} req"
+        text = f" {kv.tokens / 1000:.0f}k tok{conc}"  # KV cache the server states
+        return fmt.bar(m.used, m.total, m.reserved, BAR_WIDTH - len(text)) + text
     if m.reserved is None:
         return fmt.bar(m.used, m.total, None, BAR_WIDTH)
     return fmt.bar(m.used, m.total, m.reserved, BAR_WIDTH - 12) + f" {fmt.gib(m.reserved)} rsv"
