@@ -234,6 +234,8 @@ class FakeFeed:
             ),
             sweep=sweep,
             go=self._quality_done and q >= 0.85,
+            decision=("go" if q >= 0.85 else "no-go") if self._quality_done else "not-decided",
+            undecided="" if self._quality_done else "not measured",
             go_reasons=("fake: quality floor only",),
             capacity=f"{self._capacity_rps(name):.3g} req/s per replica (load level 16)",
         )

@@ -143,6 +143,8 @@ class EndpointView:
     sweep: tuple[SweepPoint, ...] = ()
     go: bool = False  # the decision's GO for this precision (qtui.decision)
     verdict: str = ""  # the decision's words: GO, NO-GO, NOT DECIDED (why)
+    decision: str = ""  # the decision's status: go, no-go, not-decided ("" from a feed without one)
+    undecided: str = ""  # why NOT DECIDED: not measured, no floor set, not enough items
     go_reasons: tuple[str, ...] = ()
     capacity: str = ""  # qtui.evidence.capacity.capacity_text: the same words as the record
 

@@ -351,6 +351,8 @@ class ViewState:
                     ),
                     go=judged.go,
                     verdict=judged.verdict,
+                    decision=judged.status,
+                    undecided=judged.undecided or "",
                     go_reasons=judged.reasons,
                     capacity=capacity_text(judged.capacity),
                 )

@@ -8,6 +8,7 @@ from textual.widgets import DataTable, Digits
 
 from qtui.live import fmt
 from qtui.live.model import EndpointView, Snapshot
+from qtui.quality.floor import WORDS
 from qtui.tui.widgets.text import Cell
 
 COLUMNS = (
@@ -16,8 +17,8 @@ COLUMNS = (
     ("tps", "tok/s"),
     ("quality", "quality"),
     ("per_1m", "$/1M tok"),
-    ("month", "monthly"),
-    ("reduction", "Δ vs base"),
+    ("month", "$/month"),
+    ("reduction", "Δ $/mo"),
     ("verdict", "go/no-go"),
 )
 
@@ -26,19 +27,39 @@ def finance_row(e: EndpointView) -> dict[str, str]:
     """The seed articles' comparison columns, each with its unit."""
     c = e.cost
     reduction = "baseline" if e.baseline else fmt.signed_pct(c.delta_pct)
-    verdict = e.verdict or ("GO" if e.go else "NO-GO")  # the decision's words, as the record
-    if e.status == "dead":
-        verdict = "dead"
+    verdict = verdict_word(e)
     return {
         "precision": e.precision,
         "p95": fmt.ms(e.e2e.p95_s) + ("!" if e.e2e.breached else ""),
         "tps": fmt.DASH if e.out_tps is None else f"{e.out_tps:,.0f}",
         "quality": fmt.pct(e.quality.score, 1),
         "per_1m": fmt.usd(c.usd_per_1m) if c.usd_per_1m is not None else c.reason or fmt.DASH,
-        "month": fmt.usd(c.monthly_usd, "/mo"),
+        "month": fmt.usd(c.monthly_usd),
         "reduction": reduction,
         "verdict": verdict,
     }
+
+
+def verdict_word(e: EndpointView) -> str:
+    """GO, NO-GO or NOT DECIDED, the decision's status word; why not decided goes under the table
+    (``undecided_line``) so that the column stays 11 wide and reads whole at 80 columns."""
+    if e.status == "dead":
+        return "dead"
+    if e.decision:
+        return WORDS.get(e.decision, e.decision.upper())
+    if e.verdict:  # a feed that states only the words
+        return e.verdict.split(" (", 1)[0]
+    return "GO" if e.go else "NO-GO"
+
+
+def undecided_line(snap: Snapshot) -> str:
+    """Why each NOT DECIDED precision is not decided, as the decision words it."""
+    parts = [
+        f"{e.precision} ({e.undecided})"
+        for e in snap.endpoints
+        if e.status != "dead" and verdict_word(e) == WORDS["not-decided"] and e.undecided
+    ]
+    return "NOT DECIDED, so not recommended: " + " · ".join(parts) if parts else ""
 
 
 def energy_line(snap: Snapshot) -> str:
@@ -62,6 +83,7 @@ class FinanceView(Vertical):
         for key, label in COLUMNS:
             table.add_column(label, key=key)
         yield table
+        yield Cell(classes="fin-undecided")
         yield Cell(classes="fin-energy")
         yield Cell(classes="fin-caption")
         yield Digits("", classes="fin-digits")
@@ -84,6 +106,10 @@ class FinanceView(Vertical):
             for key, value in row.items():
                 if t.get_cell(e.name, key) != value:
                     t.update_cell(e.name, key, value, update_width=True)
+        undecided = self.query_one(".fin-undecided", Cell)
+        why = undecided_line(snap)
+        undecided.set(why)
+        undecided.display = bool(why)
         self.query_one(".fin-energy", Cell).set(energy_line(snap))
         caption = self.query_one(".fin-caption", Cell)
         digits = self.query_one(Digits)
