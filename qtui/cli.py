@@ -220,6 +220,19 @@ def trace_convert(**kw: Any) -> None:
     click.echo(f"wrote {convert(**kw)}")
 
 
+@trace.command("sharegpt")
+@click.argument("src", type=click.Path(path_type=Path))
+@click.option("-o", "--out", type=click.Path(path_type=Path), required=True, help="Prompt file.")
+@click.option(
+    "--output-tokens", type=click.IntRange(min=1), help="Fixed max_tokens (default: the answer's)."
+)
+def trace_sharegpt(**kw: Any) -> None:
+    """Write a ShareGPT-style conversation file as a JSONL prompt file (first human turns)."""
+    from qtui.commands.trace import sharegpt
+
+    click.echo(f"wrote {sharegpt(**kw)}")
+
+
 @trace.command("show")
 @click.argument("src", type=click.Path(path_type=Path))
 def trace_show(src: Path) -> None:

@@ -68,3 +68,25 @@ def convert(src: Path, out: Path, speed: float, rate: float, seed: int) -> str:
 
 def show(src: Path) -> str:
     return trace_summary(read_trace(src))
+
+
+def sharegpt(src: Path, out: Path, output_tokens: int | None) -> str:
+    """A ShareGPT-style file as a JSONL prompt file (``kind = "jsonl"``)."""
+    import json
+
+    from qtui.load.sharegpt import sharegpt_prompts
+
+    try:
+        text = src.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{src}: cannot read ShareGPT file ({exc})") from None
+    lines, skipped = sharegpt_prompts(src, text, output_tokens)
+    try:
+        out.write_text("".join(json.dumps(x) + "\n" for x in lines), "utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{out}: cannot write the prompt file ({exc.strerror})") from None
+    basis = f"{output_tokens} tokens each" if output_tokens else "the recorded answer's length / 4"
+    return (
+        f"{out}: {len(lines)} prompts (first human turn; max_tokens = {basis}); "
+        f'{skipped} conversations skipped; use it as [workload] kind = "jsonl"'
+    )
