@@ -18,11 +18,11 @@ from typing import Any, Protocol
 import numpy as np
 
 from qtui.client.stream import StreamClient
+from qtui.evidence.accounting import is_error
 from qtui.evidence.records import RequestRecord
+from qtui.load.backoff import backoff_s
 from qtui.load.split import By, phase_at
 from qtui.load.workload import PromptSource
-
-CONNECT_BACKOFF_S = 0.5  # a worker whose endpoint refuses connections waits this long to retry
 
 
 class Counter(Protocol):
@@ -149,6 +149,7 @@ class LocalSender(SenderBase):
         self.tasks: set[asyncio.Task[RequestRecord]] = set()
         self.workers: set[asyncio.Task[None]] = set()
         self.arrivals: asyncio.Task[None] | None = None
+        self.backing_off = 0  # users now waiting after consecutive failures ("backing off")
 
     # ---- requests
     def _claim(self) -> int | None:
@@ -173,12 +174,21 @@ class LocalSender(SenderBase):
 
     # ---- closed loop
     async def _worker(self, idx: int) -> None:
+        failures = 0
         while idx < int(self.level) and (n := self._claim()) is not None:
             t = asyncio.ensure_future(self._one(n))
             self.tasks.add(t)
             rec = await t
-            if rec.error_class == "connect":
-                await asyncio.sleep(CONNECT_BACKOFF_S)
+            if not is_error(rec.error_class):
+                failures = 0
+                continue
+            # consecutive failures: wait (exponential, capped, jittered; qtui.load.backoff)
+            failures += 1
+            self.backing_off += 1
+            try:
+                await asyncio.sleep(backoff_s(failures, float(self.rng.random())))
+            finally:
+                self.backing_off -= 1
 
     def _spawn_workers(self) -> None:
         self.workers = {w for w in self.workers if not w.done()}

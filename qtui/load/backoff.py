@@ -1,0 +1,24 @@
+"""How long a closed-loop user waits after consecutive failures of its endpoint (pure).
+
+Without it a user of a failing endpoint retries as fast as the endpoint answers (an HTML page or
+an HTTP 500 comes back in a millisecond: hundreds of requests a second from two users). After
+``f`` consecutive failures a user waits ``min(CAP_S, BASE_S · 2^(f-1))`` times a jitter factor
+drawn uniformly from [0.5, 1) ("equal jitter": at least half the step, so users that failed
+together do not retry together). BASE_S 0.25 s caps a failing user at 8 requests/s after one
+failure, 2 after three, and one every 2.5–5 s from the sixth; the first success ends the back-off
+(full load again as soon as the endpoint recovers). Requests qtui cancelled itself are not
+failures. docs/workloads.md ("A failing endpoint") states the same.
+"""
+
+from __future__ import annotations
+
+BASE_S = 0.25
+CAP_S = 5.0
+
+
+def backoff_s(failures: int, u: float, base_s: float = BASE_S, cap_s: float = CAP_S) -> float:
+    """Seconds to wait after ``failures`` consecutive failures; ``u`` uniform in [0, 1)."""
+    if failures <= 0:
+        return 0.0
+    step = min(cap_s, base_s * 2.0 ** min(failures - 1, 30))
+    return step * (0.5 + 0.5 * u)
