@@ -288,6 +288,9 @@ def decision_of(
             "monthly_usd": j.finance.monthly.value,
             "usd_per_1m_output": j.finance.usd_per_m_output.value,
             "go": j.go,
+            "decision": j.status,  # go | no-go | not-decided, as the record's CSV
+            "decision_undecided": j.undecided,
+            "verdict": j.verdict,  # the record's words: GO, NO-GO, NOT DECIDED (why)
             "reasons": list(j.reasons),
         }
     rec = d.recommended

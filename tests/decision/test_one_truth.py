@@ -84,3 +84,26 @@ def test_bench_summary_states_the_decisions_capacity_only(tmp_path: Path) -> Non
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     for name, ep in summary["endpoints"].items():
         assert ep["capacity"]["capacity"] == summary["decision"]["endpoints"][name]["capacity"]
+
+
+def test_bench_summary_states_the_records_verdicts(tmp_path: Path) -> None:
+    """summary.json says GO / NO-GO / NOT DECIDED in the decision record's words (issue 18)."""
+    import json
+
+    from qtui.session.decision import decide
+    from qtui.session.reader import load_session
+    from qtui.session.report import summary_frame
+
+    prof = tmp_path / "p.toml"
+    prof.write_text(PROFILE.format(mode="concurrency"))
+    spath = tmp_path / "s.qtsession"
+    bench.run(prof, out=tmp_path / "out", show_progress=False, session=spath)
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())["decision"]
+    d = decide(load_session(spath))
+    csv = {r["endpoint"]: r for r in summary_frame(d).to_dicts()}
+    for row in d.rows:
+        j, got = row.judgement, summary["endpoints"][row.summary.endpoint]
+        assert got["verdict"] == j.verdict
+        assert got["decision"] == j.status == csv[row.summary.endpoint]["decision"]
+        assert got["decision_undecided"] == j.undecided
+        assert got["verdict"].split(" (")[0] in ("GO", "NO-GO", "NOT DECIDED")
