@@ -1,0 +1,36 @@
+"""Roofline projection by hand (issue 19)."""
+
+from __future__ import annotations
+
+import pytest
+
+from qtui.cost.projection import dense_flops, project
+from qtui.data import gpu_specs
+
+
+def test_decode_bound_scales_with_bandwidth() -> None:
+    # H100 3.35 TB/s → H200 4.8 TB/s: 10 req/s × 4.8 / 3.35 = 14.328 req/s
+    p = project(10.0, "H100", "H200", "bf16", decode_share=1.0)
+    assert p.rps == pytest.approx(14.328, abs=1e-3)
+    assert p.basis.startswith("projected from H100: decode × 1.43 (bandwidth)")
+
+
+def test_mixed_share_is_a_harmonic_blend() -> None:
+    # H100 → A100-80GB bf16: bw 2.039/3.35 = 0.6087, flops 312/989.4 = 0.31534
+    # factor = 1 / (0.5/0.6087 + 0.5/0.31534) = 1 / (0.82144 + 1.58559) = 0.41545
+    p = project(10.0, "H100", "A100-80GB", "bf16", decode_share=0.5)
+    assert p.factor == pytest.approx(0.41545, abs=1e-4)
+
+
+def test_fp8_on_a_gpu_without_fp8_runs_16_bit() -> None:
+    a100 = gpu_specs()["A100-80GB"]
+    assert dense_flops(a100, "fp8") == 312e12
+    # prefill-only: fp8 on H100 1978.9 TFLOPS vs A100 bf16 312 → 312 / 1978.9 = 0.15766
+    assert project(10.0, "H100", "A100-80GB", "fp8", 0.0).factor == pytest.approx(0.15766, abs=1e-4)
+
+
+def test_unknown_gpu_and_bad_share() -> None:
+    with pytest.raises(KeyError, match=r"'T9' is not in qtui/data/gpus\.toml"):
+        project(1.0, "H100", "T9", "bf16", 0.5)
+    with pytest.raises(ValueError, match="decode_share"):
+        project(1.0, "H100", "H200", "bf16", 1.5)
