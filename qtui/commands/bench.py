@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import csv
 import json
+import math
 import re
 import sys
 import time
@@ -116,9 +117,13 @@ def _progress(run: LoadRun, t0: float) -> str:
     for name, s in run.latest.items():
         ttft = f"{s.ttft.p95 * 1000:.0f}ms" if s.ttft.p95 is not None else "-"
         err = sum(s.errors.values())
+        kinds = ", ".join(f"{k} {n}" for k, n in sorted(s.errors.items()) if n)
+        ep = run.eps.get(name)
+        waiting = int(getattr(ep.sender, "backing_off", 0)) if ep is not None else 0
         parts.append(
             f"{name}: {s.rps:.1f} req/s {s.out_tps:.0f} tok/s ttft95 {ttft} "
-            f"inflight {s.in_flight}{f' err {err}' if err else ''}"
+            f"inflight {s.in_flight}{f' err {err} ({kinds})' if err else ''}"
+            f"{f' backing off ({waiting} users)' if waiting else ''}"
         )
     bound = " [client-bound]" if run.health and run.health[-1].client_bound else ""
     return f"[{time.time() - t0:5.0f}s] " + " | ".join(parts) + bound
@@ -128,11 +133,19 @@ async def _bench(run: LoadRun, show: bool, rec: Recorder) -> dict[str, EndpointR
     t0 = time.time()
     user_second = run.on_second
 
+    tty = sys.stderr.isatty()
+    last_plain = [-math.inf]
+
     def tick(s: Stats) -> None:
         if user_second:
             user_second(s)
-        if show and s.endpoint == next(iter(run.eps)):
+        if not show or s.endpoint != next(iter(run.eps)):
+            return
+        if tty:  # one line, repainted
             print("\r" + _progress(run, t0)[:200].ljust(120), end="", file=sys.stderr, flush=True)
+        elif plain_due(time.time(), last_plain[0]):  # a pipe or a log: whole lines, steadily
+            last_plain[0] = time.time()
+            print(_progress(run, t0), file=sys.stderr, flush=True)
 
     run.on_second = tick
     await run.start()
@@ -143,9 +156,17 @@ async def _bench(run: LoadRun, show: bool, rec: Recorder) -> dict[str, EndpointR
         res = await run.wait()
     except asyncio.CancelledError:
         res = await run.stop()
-    if show:
+    if show and tty:
         print(file=sys.stderr)
     return res
+
+
+PLAIN_EVERY_S = 5.0  # progress lines when stderr is not a terminal (CI, tee, a log file)
+
+
+def plain_due(now: float, last: float, every_s: float = PLAIN_EVERY_S) -> bool:
+    """Whether a plain progress line is due: the first at once, then one every ``every_s``."""
+    return now - last >= every_s
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
