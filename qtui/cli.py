@@ -323,6 +323,36 @@ def _money(v: float | None) -> str:
     return "—" if v is None else f"{v:,.3f}"
 
 
+@cli.group(cls=QtuiGroup)
+def golden() -> None:
+    """Golden sets: generated, verifiable items big enough for a quality verdict to be decided."""
+
+
+@golden.command("generate")
+@click.option("-n", "n", type=int, required=True, help="How many items (at least 1).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same items.")
+@click.option(
+    "--task",
+    "tasks",
+    multiple=True,
+    help="Task type, repeatable (default: all, in turn): arithmetic, date, units, extraction, "
+    "classification, choice.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="JSONL file to write (default: stdout)."
+)
+def golden_generate(n: int, seed: int, tasks: tuple[str, ...], output: Path | None) -> None:
+    """Write N deterministic golden items (each answer checked by its own checker) as JSONL."""
+    from qtui.quality.generate import generate, to_jsonl
+
+    text = to_jsonl(generate(n, seed=seed, tasks=tasks or None))
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    click.echo(f"{output}: {n} golden items (seed {seed})", err=True)
+
+
 @cli.command()
 @click.argument("file", type=click.Path(path_type=Path), nargs=-1, required=True)
 def check(file: tuple[Path, ...]) -> None:
