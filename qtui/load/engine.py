@@ -49,6 +49,7 @@ from qtui.load.workload import GoldenFactory, make_source
 from qtui.metrics.stats import Cumulative, delivered_chunks, streamed_tokens, summarize
 
 Mode = Literal["concurrency", "rate", "sweep"]
+DEAD = ("connect", "disconnect", "malformed")  # a step of only these: the endpoint failed
 
 
 @dataclass(slots=True)
@@ -231,6 +232,13 @@ class _Endpoint:
                 break
             b0 = self.run.bound_seconds(self.ep.name)
             lv = await self.step(level, self.run.step_s, True, sweep.min_requests, max_s)
+            dead = [r for r in self.step_records if r.error_class in DEAD]
+            if self.step_ok == 0 and dead:  # the endpoint failed, not the SLO: no verdict
+                why = f"{len(dead)} requests {dead[-1].error_class}, none completed"
+                msg = f"{self.ep.name}: knee search {search.fail(why)}"
+                self.result.warnings.append(msg)
+                self.run._event("warning", msg)
+                break
             bound = self.run.bound_seconds(self.ep.name) - b0
             client_bound = is_client_bound(bound, max(1, round(lv.stats.duration_s)))
             self.result.levels.append(

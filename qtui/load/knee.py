@@ -35,7 +35,9 @@ MIN_REQUESTS_WHY = (
     " 5 % of the time (0.95^59 < 0.05)"
 )
 GUARD = 0.25  # an interpolated level stays this fraction of the bracket (log scale) from its ends
-Stop = Literal["", "converged", "adjacent", "budget", "never-met", "never-broke", "halted"]
+Stop = Literal[
+    "", "converged", "adjacent", "budget", "never-met", "never-broke", "halted", "failed"
+]  # fmt: skip
 
 
 def bracket_precision(lo: float, hi: float) -> float:
@@ -82,6 +84,7 @@ class KneeSearch:
     tested: dict[float, tuple[bool, float | None]] = field(default_factory=dict)
     moves: list[str] = field(default_factory=list)  # "lo" / "hi": which end each step moved
     stop: Stop = ""
+    failed_why: str = ""  # stop == "failed": what the endpoint did (its bracket so far is kept)
 
     @classmethod
     def from_sweep(cls, sweep: Sweep, by: str) -> KneeSearch:
@@ -154,6 +157,14 @@ class KneeSearch:
 
     def halt(self) -> None:
         self.stop = self.stop or "halted"
+
+    def fail(self, why: str) -> str:
+        """The endpoint failed mid-search (no step verdict): stop, keep the bracket so far, say
+        so: 'stopped at step 4 of ≤ 12: endpoint failed (...); kept: bracket 16–32 (±33.3 %)'."""
+        self.stop, self.failed_why = "failed", why
+        kept = self.progress().partition(", ")[2] or "no bracket yet"
+        head = f"stopped at step {self.steps + 1} of ≤ {self.max_steps}"
+        return f"{head}: endpoint failed ({why}); kept: {kept}"
 
     def _done(self, why: Stop) -> float | None:
         """Stop the search (no next level)."""

@@ -136,3 +136,16 @@ async def test_the_engine_searches_and_records_each_step() -> None:
     row = sweep_level_row("e0", res.levels[-1])
     assert (row["search"], row["step"], row["max_steps"], row["precision"]) == ("knee", 3, 3, 0.05)
     assert res.capacity is not None and res.capacity.lower_bound  # never broke in 3 steps
+
+
+def test_a_failed_endpoint_keeps_its_bracket_and_says_so() -> None:
+    s = KneeSearch(levels=[8, 32], max_steps=12)
+    s.record(8, True, 0.5)
+    s.record(32, False, 1.5)
+    msg = s.fail("40 requests connect, none completed")
+    assert s.next_level() is None and s.stop == "failed"
+    assert (s.lo, s.hi) == (8, 32)
+    assert msg == (
+        "stopped at step 3 of ≤ 12: endpoint failed (40 requests connect, none completed);"
+        " kept: bracket 8–32 (±60.0 %)"
+    )
