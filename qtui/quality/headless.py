@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from qtui.config.profile import Profile
 from qtui.errors import ConfigError
 from qtui.evidence.records import QualityRecord
 from qtui.quality.golden import GoldenItem, load_golden, resolve_golden_path
+from qtui.quality.noise import again_name, beyond_noise
 from qtui.quality.runner import QualityTarget, run_quality
 from qtui.quality.summary import QualitySummary, summarize
 
@@ -44,11 +46,18 @@ async def run_profile_quality(
     models: Mapping[str, str | None],
     on_record: Callable[[QualityRecord], None] | None = None,
     concurrency: int = 4,
+    baseline_twice: bool = False,
 ) -> tuple[list[QualityRecord], QualitySummary]:
-    """Every item on every endpoint at temperature 0 (seeded); scores, agreement and verdicts."""
+    """Every item on every endpoint at temperature 0 (seeded); scores, agreement and verdicts.
+    ``baseline_twice``: the baseline answers a second time, at the same time as the others (so
+    under the same load), as ``<baseline>~again``: the noise floor (qtui/quality/noise.py)."""
+    tgts = targets(profile, urls, models)
+    if baseline_twice:
+        base = next(t for t in tgts if t.name == profile.baseline.name)
+        tgts.append(dataclasses.replace(base, name=again_name(base.name)))
     recs = await run_quality(
         items,
-        targets(profile, urls, models),
+        tgts,
         concurrency=concurrency,
         seed=profile.workload.seed,
         timeout_s=profile.load.timeout_s,
@@ -86,4 +95,7 @@ def quality_table(summary: QualitySummary) -> list[str]:
             f"{_pct(a.flip_rate if a else None):>7} {div:>7} {kl:>7}  {e.verdict.reason}"
         )
     lines.append(f"(* baseline {summary.baseline}; flips/divergence/KL against it)")
+    for e in summary.endpoints:
+        if e.agreement is not None and summary.noise is not None:
+            lines.append(f"{e.score.endpoint}: {beyond_noise(e.agreement, summary.noise).text}")
     return lines

@@ -10,6 +10,7 @@ from qtui.config.profile import QualityFloor
 from qtui.evidence.records import QualityRecord
 from qtui.quality.agreement import Agreement, agreement
 from qtui.quality.floor import Verdict, verdict
+from qtui.quality.noise import NoiseFloor, beyond_noise, noise_floor
 from qtui.quality.scores import EndpointScore, Paired, compare, score_endpoint
 
 
@@ -25,6 +26,7 @@ class EndpointQuality:
 class QualitySummary:
     baseline: str
     endpoints: list[EndpointQuality]
+    noise: NoiseFloor | None = None  # the baseline asked twice; None when asked once
 
     def get(self, name: str) -> EndpointQuality:
         return next(e for e in self.endpoints if e.score.endpoint == name)
@@ -35,7 +37,15 @@ class QualitySummary:
             "kind": "quality_summary",
             "baseline": self.baseline,
             "endpoints": [],
+            "noise_floor": None,
         }
+        if self.noise is not None:
+            out["noise_floor"] = {
+                "self_flip_rate": self.noise.self_flip_rate,
+                "self_flip_upper95": self.noise.flip_upper,
+                "self_kl": self.noise.self_kl,
+                "pairs": self.noise.self_agreement.pairs,
+            }
         for e in self.endpoints:
             s = e.score
             row: dict[str, Any] = {
@@ -67,6 +77,10 @@ class QualitySummary:
                     "match_rate": e.agreement.match_rate,
                     "flip_rate": e.agreement.flip_rate,
                 }
+                b = beyond_noise(e.agreement, self.noise)
+                row["agreement"]["within_noise"] = b.within_noise
+                row["agreement"]["flips_beyond_noise"] = b.excess
+                row["agreement"]["noise_text"] = b.text
             out["endpoints"].append(row)
         return out
 
@@ -93,4 +107,4 @@ def summarize(
                 agreement(name, baseline, records),
             )
         )
-    return QualitySummary(baseline, rows)
+    return QualitySummary(baseline, rows, noise_floor(baseline, records))

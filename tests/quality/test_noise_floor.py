@@ -55,3 +55,15 @@ def test_no_second_pass_says_the_floor_is_unknown() -> None:
     assert noise_floor("bf16", recs) is None
     b = beyond_noise(agreement("fp8", "bf16", recs), None)
     assert b.within_noise is None and "noise floor unknown" in b.text
+
+
+def test_summary_records_the_floor_and_each_endpoints_flips_against_it() -> None:
+    from qtui.config.profile import QualityFloor
+    from qtui.quality.summary import summarize
+
+    recs = _set(4, 12)
+    d = summarize(recs, ["bf16", "fp8"], "bf16", QualityFloor()).to_dict()
+    assert d["noise_floor"]["self_flip_rate"] == pytest.approx(0.04)
+    assert [e["endpoint"] for e in d["endpoints"]] == ["bf16", "fp8"]  # ~again is no endpoint
+    fp8 = d["endpoints"][1]["agreement"]
+    assert fp8["within_noise"] is False and fp8["flips_beyond_noise"] == pytest.approx(0.08)
