@@ -149,3 +149,33 @@ def test_a_failed_endpoint_keeps_its_bracket_and_says_so() -> None:
         "stopped at step 3 of ≤ 12: endpoint failed (40 requests connect, none completed);"
         " kept: bracket 8–32 (±60.0 %)"
     )
+
+
+async def test_an_endpoint_failing_over_sockets_stops_its_search_without_a_verdict() -> None:
+    """Every stream cut: the step is not an SLO breach (no bracket end), the search stops."""
+    p = Profile.model_validate(
+        {
+            "profile": {"name": "t"},
+            "endpoints": [{"name": "e0", "url": "http://127.0.0.1:1", "precision": "bf16"}],
+            "workload": {"input_tokens": {"mean": 16}, "output_tokens": {"mean": 4}},
+            "load": {
+                "mode": "sweep",
+                "sweep": {
+                    "search": "knee",
+                    "levels": [1, 2],
+                    "step_duration_s": 0.05,
+                    "max_steps": 3,
+                    "min_requests": 20,
+                    "max_extend": 10,
+                },
+            },
+            "slo": {"max_error_rate": 0.0},
+        }
+    )
+    async with FakeServer(Behaviour(stream="disconnect")) as url:
+        res = (await LoadRun(p, {"e0": url}, scrape=False).run())["e0"]
+    assert res.levels == [] and res.capacity is None
+    assert any(
+        "knee search stopped at step 1 of ≤ 3: endpoint failed" in w and "kept: no bracket yet" in w
+        for w in res.warnings
+    )
