@@ -329,9 +329,13 @@ def _quality(
     from qtui.quality.headless import quality_table, run_profile_quality
 
     models = {n: (r.info.model_id if r.info else None) for n, r in results.items()}
-    print(f"quality: {len(items)} golden items on {len(served.urls)} endpoints", file=sys.stderr)
+    print(
+        f"quality: {len(items)} golden items on {len(served.urls)} endpoints"
+        f" ({prof.baseline.name} twice: its own flips are the noise floor)",
+        file=sys.stderr,
+    )
     _, summary = client_loop.run(
-        run_profile_quality(prof, items, served.urls, models, rec.quality_item)
+        run_profile_quality(prof, items, served.urls, models, rec.quality_item, baseline_twice=True)
     )
     data = rec.quality_summary(summary.to_dict())
     for line in quality_table(summary):

@@ -116,7 +116,12 @@ def test_quality_scored_against_baseline(bench_run: dict[str, Any]) -> None:
     assert tags["task:classification"]["n"] > 0
     assert sum(t["n"] for k, t in tags.items() if k.startswith("task:")) == items
     s = load_session(bench_run["session"])
-    assert s.frame("quality_item").height == 2 * items
+    # bf16, int4, and bf16 again (its second pass, the noise floor; issue 18)
+    assert s.frame("quality_item").height == 3 * items
+    noise = summary["quality"]["noise_floor"]
+    assert noise["pairs"] == items and 0 <= noise["self_flip_rate"] <= noise["self_flip_upper95"]
+    assert isinstance(agree["within_noise"], bool)
+    assert "bf16 vs itself" in bench_run["output"]
     assert s.docs("quality_summary")[0]["baseline"] == "bf16"
     assert "success %" in bench_run["output"] and "NO-GO" in bench_run["output"]
 
