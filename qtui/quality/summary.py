@@ -27,6 +27,7 @@ class QualitySummary:
     baseline: str
     endpoints: list[EndpointQuality]
     noise: NoiseFloor | None = None  # the baseline asked twice; None when asked once
+    by_tag: dict[str, dict[str, Verdict]] | None = None  # tag → endpoint → the same verdict rule
 
     def get(self, name: str) -> EndpointQuality:
         return next(e for e in self.endpoints if e.score.endpoint == name)
@@ -62,6 +63,11 @@ class QualitySummary:
                 "retries": s.retries,
                 "retry_rate": s.retry_rate.value,
                 "by_tag": {t: {"passed": r.k, "n": r.n} for t, r in s.by_tag.items()},
+                "by_tag_verdict": {
+                    t: {"verdict": v.status, "verdict_words": v.words, "reason": v.reason}
+                    for t, per in (self.by_tag or {}).items()
+                    if (v := per.get(s.endpoint)) is not None
+                },
                 "verdict": e.verdict.status,
                 "verdict_reason": e.verdict.reason,
                 "verdict_words": e.verdict.words,
@@ -107,4 +113,30 @@ def summarize(
                 agreement(name, baseline, records),
             )
         )
-    return QualitySummary(baseline, rows, noise_floor(baseline, records))
+    return QualitySummary(
+        baseline,
+        rows,
+        noise_floor(baseline, records),
+        tag_verdicts(records, endpoints, baseline, floor),
+    )
+
+
+def tag_verdicts(
+    records: Sequence[QualityRecord],
+    endpoints: Sequence[str],
+    baseline: str,
+    floor: QualityFloor,
+) -> dict[str, dict[str, Verdict]]:
+    """GO / NO-GO / NOT DECIDED per tag (task:…, risk:…): the same rule on that tag's items only,
+    so a review can approve a precision for low-risk tasks and keep the baseline for the rest."""
+    tags = sorted({t for r in records for t in r.tags})
+    out: dict[str, dict[str, Verdict]] = {}
+    for tag in tags:
+        mine = [r for r in records if tag in r.tags]
+        per: dict[str, Verdict] = {}
+        for name in endpoints:
+            score = score_endpoint(name, mine)
+            paired = None if name == baseline else compare(name, baseline, mine)
+            per[name] = verdict(score, floor, paired)
+        out[tag] = per
+    return out
