@@ -7,7 +7,7 @@ model's parameters × bytes per weight of the precision and say so.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,7 +148,7 @@ def memory_line(mem: Memory) -> str:
         return f"KV ? ({kv.reason}) · {wt}"
     dtype = "model dtype" if kv.dtype in (None, "auto") else kv.dtype
     conc = "" if kv.max_concurrency is None else f" · ≤{kv.max_concurrency:.0f} req"
-    return f"KV {kv.tokens / 1000:.0f}k tok {dtype}{conc} · {wt}"
+    return f"KV {(kv.tokens or 0) / 1000:.0f}k tok {dtype}{conc} · {wt}"
 
 
 # -- fit check --------------------------------------------------------------------------------
@@ -194,14 +194,15 @@ def fit(
     return Fit(gpu, needs, has, ok, text)
 
 
-def latest_stated(rows: list[Mapping[str, Any]], endpoint: str) -> Mapping[str, Any] | None:
+def latest_stated(rows: Sequence[Mapping[str, Any]], endpoint: str) -> Mapping[str, Any] | None:
     """The last server_second of an endpoint that states its KV cache, else its last one."""
     own = [r for r in rows if r.get("endpoint") == endpoint]
     stated = [r for r in own if r.get("kv_cache_tokens") is not None]
-    return (stated or own or [None])[-1]
+    last = stated or own
+    return last[-1] if last else None
 
 
-def peak_kv_usage(rows: list[Mapping[str, Any]], endpoint: str) -> float | None:
+def peak_kv_usage(rows: Sequence[Mapping[str, Any]], endpoint: str) -> float | None:
     """Highest KV-cache use (0-1) the endpoint's server reported."""
     vals = [
         float(r["kv_cache_usage"])

@@ -90,7 +90,8 @@ def test_a_server_that_dies_mid_stream_is_one_line_and_the_others_go_on(
     assert summary["endpoints"]["int4"]["summary"]["requests"] == 0
     assert [e["value"] for e in summary["events"] if e["key"] == "server_exit"] == [line]
     assert _server_exits(session) == [line]
-    assert "crashing in stream 1" in (tmp_path / "qtui-out/logs/int4.log").read_text()
+    # whichever of the concurrent streams reaches its second token first takes the crash
+    assert "fake vllm: crashing in stream" in (tmp_path / "qtui-out/logs/int4.log").read_text()
 
 
 def test_a_server_that_dies_after_answering_is_reported_and_bench_succeeds(
