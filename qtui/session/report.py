@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from qtui.config.describe import workload_text
-from qtui.config.profile import QualityFloor
+from qtui.config.profile import Load, QualityFloor
 from qtui.cost.figure import Figure
 from qtui.evidence.capacity import capacity_text
 from qtui.evidence.memory import GIB, latest_stated, memory, peak_kv_usage
@@ -257,13 +257,7 @@ def build_document(d: Decision) -> list[Block]:
             "ul",
             items=(
                 f"workload: {workload_text(wl)}; API: {wl.api}",
-                f"load: {load.mode}"
-                + (
-                    f" by {load.sweep_by}, levels {', '.join(f'{x:g}' for x in load.sweep.levels)}"
-                    if load.mode == "sweep"
-                    else f", concurrency {load.concurrency}, rate {load.rate:g} req/s"
-                )
-                + f"; {load.duration_s:g} s per run",
+                "load: " + _load_words(load) + f"; {load.duration_s:g} s per run",
                 f"traffic target: {_fig(d.comparison.peak_rps)} at peak, headroom "
                 f"{cost.headroom:g}×, {cost.hours_per_month:g} hours/month",
             ),
@@ -545,3 +539,13 @@ def write_report(
     summary_frame(decision).write_csv(summary_csv)
     series_frame(session).write_csv(series_csv, float_precision=6)
     return [*files, summary_csv, series_csv]
+
+
+def _load_words(load: Load) -> str:
+    """The load the profile asked for, in the words of its mode only: a concurrency run names
+    its users, a rate run its arrivals, a sweep its levels."""
+    if load.mode == "sweep":
+        return f"sweep by {load.sweep_by}, levels {', '.join(f'{x:g}' for x in load.sweep.levels)}"
+    if load.mode == "rate":
+        return f"rate {load.rate:g} req/s (open loop)"
+    return f"concurrency {load.concurrency} users (closed loop)"

@@ -111,3 +111,13 @@ def test_cli_report_on_a_bad_file_is_one_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["report", str(bad), "--out", str(tmp_path)])
     assert result.exit_code == 2
     assert "not a qtui session file" in result.output and "Traceback" not in result.output
+
+
+def test_the_load_line_names_only_its_own_mode() -> None:
+    from qtui.config.profile import Load
+    from qtui.session.report import _load_words
+
+    assert _load_words(Load(mode="concurrency", concurrency=8, rate=4)) == (
+        "concurrency 8 users (closed loop)"
+    )
+    assert _load_words(Load(mode="rate", concurrency=8, rate=4)) == "rate 4 req/s (open loop)"
