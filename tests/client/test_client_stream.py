@@ -68,7 +68,9 @@ async def test_refused_connection_is_connect_error() -> None:
     assert r.error_class == "connect" and r.chunk_times == []
 
 
-async def test_cancel_is_recorded_then_propagates() -> None:
+async def _cancelled_while_stalled() -> list[RequestRecord]:
+    """One request to a server that stalls after two chunks, cancelled by its caller: the
+    records it left (the cancellation propagates, as it must)."""
     got: list[RequestRecord] = []
     b = Behaviour(stream="stall")
     async with FakeServer(b) as url:
@@ -79,6 +81,11 @@ async def test_cancel_is_recorded_then_propagates() -> None:
         with pytest.raises(asyncio.CancelledError):
             await task
         await c.aclose()
+    return got
+
+
+async def test_cancel_is_recorded_then_propagates() -> None:
+    got = await _cancelled_while_stalled()
     assert len(got) == 1 and got[0].error_class == "cancelled" and len(got[0].chunk_times) == 2
 
 
@@ -247,15 +254,6 @@ async def test_cancel_of_a_silent_stream_says_how_long_it_was_silent(
     import qtui.client.stream as stream
 
     monkeypatch.setattr(stream, "SILENT_AT_STOP_S", 0.0)
-    got: list[RequestRecord] = []
-    b = Behaviour(stream="stall")
-    async with FakeServer(b) as url:
-        c = StreamClient("e", url, "fake-model")
-        task = asyncio.ensure_future(c.send(P, "r1", sink=got.append))
-        await asyncio.wait_for(b.all_stalled.wait(), 10)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        await c.aclose()
+    got = await _cancelled_while_stalled()
     assert got[0].error_class == "cancelled"
     assert got[0].error_detail.startswith("stopped by qtui; silent for ")

@@ -106,10 +106,9 @@ def test_the_knee_found_is_within_the_precision_of_the_truth(
     assert abs(s.lo - truth.level) <= precision * truth.level + slack
 
 
-async def test_the_engine_searches_and_records_each_step() -> None:
-    """Against a server over sockets: a step too short to judge runs on to min_requests; each
-    step is a knee step row saying where it stood."""
-    p = Profile.model_validate(
+def knee_profile(max_extend: float) -> Profile:
+    """One endpoint; a knee search of at most 3 steps, judged after 20 successes, no errors."""
+    return Profile.model_validate(
         {
             "profile": {"name": "t"},
             "endpoints": [{"name": "e0", "url": "http://127.0.0.1:1", "precision": "bf16"}],
@@ -122,12 +121,18 @@ async def test_the_engine_searches_and_records_each_step() -> None:
                     "step_duration_s": 0.05,
                     "max_steps": 3,
                     "min_requests": 20,
-                    "max_extend": 400,
+                    "max_extend": max_extend,
                 },
             },
             "slo": {"max_error_rate": 0.0},
         }
     )
+
+
+async def test_the_engine_searches_and_records_each_step() -> None:
+    """Against a server over sockets: a step too short to judge runs on to min_requests; each
+    step is a knee step row saying where it stood."""
+    p = knee_profile(max_extend=400)
     async with FakeServer(Behaviour()) as url:
         res = (await LoadRun(p, {"e0": url}, scrape=False).run())["e0"]
     assert [lv.level for lv in res.levels] == [1.0, 2.0, 4.0]
@@ -153,25 +158,7 @@ def test_a_failed_endpoint_keeps_its_bracket_and_says_so() -> None:
 
 async def test_an_endpoint_failing_over_sockets_stops_its_search_without_a_verdict() -> None:
     """Every stream cut: the step is not an SLO breach (no bracket end), the search stops."""
-    p = Profile.model_validate(
-        {
-            "profile": {"name": "t"},
-            "endpoints": [{"name": "e0", "url": "http://127.0.0.1:1", "precision": "bf16"}],
-            "workload": {"input_tokens": {"mean": 16}, "output_tokens": {"mean": 4}},
-            "load": {
-                "mode": "sweep",
-                "sweep": {
-                    "search": "knee",
-                    "levels": [1, 2],
-                    "step_duration_s": 0.05,
-                    "max_steps": 3,
-                    "min_requests": 20,
-                    "max_extend": 10,
-                },
-            },
-            "slo": {"max_error_rate": 0.0},
-        }
-    )
+    p = knee_profile(max_extend=10)
     async with FakeServer(Behaviour(stream="disconnect")) as url:
         res = (await LoadRun(p, {"e0": url}, scrape=False).run())["e0"]
     assert res.levels == [] and res.capacity is None
