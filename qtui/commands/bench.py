@@ -275,6 +275,16 @@ def _gpu_sampler(prof: Profile, served: Served, col: _Collector) -> Any:
     return TelemetrySampler(sources, rate_hz=1.0, on_snapshot=col.gpu_sample)
 
 
+def _gpu_seen(sampler: Any) -> dict[str, set[tuple[str, int]]]:
+    """Where NVML sees each endpoint's server processes now (one sample, before any load)."""
+    from qtui.evidence.sharing import nvml_keys
+
+    if sampler is None:
+        return {}
+    snaps = sampler.sample_once()
+    return nvml_keys(p for snap in snaps.values() for p in snap.processes)
+
+
 def decision_of(
     results: dict[str, EndpointResult], session: Path
 ) -> tuple[list[str], dict[str, Any]]:
@@ -400,6 +410,7 @@ def _run_served(
     col.rec.writer = writer
     for ev in col.events:
         writer.append("event", dict(ev))
+    sampler = _gpu_sampler(used, served, col)
     lr = LoadRun(
         used,
         served.urls,
@@ -414,9 +425,11 @@ def _run_served(
         duration=duration,
         max_requests=max_requests,
         processes=processes,
+        gpu_seen=_gpu_seen(sampler),
     )
+    col.event("load", lr.isolation.text, "isolation_text")
+    col.rec.event("load", "isolation", lr.isolation.to_dict())
     col.level_of = lambda name: lr.eps[name].level if name in lr.eps else None
-    sampler = _gpu_sampler(used, served, col)
     watch = ServerWatch(served.servers, lambda _n, line: col.event("error", line, "server_exit"))
     results: dict[str, EndpointResult] = {}
     quality_doc = None

@@ -227,6 +227,11 @@ class Load(Strict):
     processes: int | None = Field(
         None, ge=1, le=256, description="load worker processes (default: chosen from the load)"
     )
+    isolate: Literal["auto", "always", "never"] = Field(
+        "auto",
+        description="sweeps of endpoints sharing a GPU: auto = in turn (separate GPUs at once),"
+        " always = every endpoint in turn, never = all at once",
+    )
 
 
 class QualityFloor(Strict):

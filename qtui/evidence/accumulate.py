@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from qtui.config.profile import Profile
@@ -19,6 +19,7 @@ from qtui.evidence.accounting import Counts
 from qtui.evidence.capacity import Capacity, capacity
 from qtui.evidence.levels import LevelPoint, held_point, num, sweep_point
 from qtui.evidence.records import QualityRecord
+from qtui.evidence.sharing import Isolation, sharing_label
 from qtui.quality.summary import summarize
 
 ENERGY_WINDOW_S = 60  # power and energy over the last minute when no level says otherwise
@@ -91,6 +92,7 @@ class Evidence:
         self.measuring = measuring  # held seconds count only while a held load is measured
         self._items: list[QualityRecord] = []
         self._judged: tuple[int, dict[str, dict[str, Any]]] = (0, {})
+        self.isolation: Isolation | None = None  # the run's ``load``/``isolation`` event
 
     @property
     def unit(self) -> str:
@@ -130,7 +132,9 @@ class Evidence:
         if rec.get("kind") != "load":
             return
         key, value = rec.get("key"), rec.get("value")
-        if key == "level" and isinstance(value, int | float):
+        if key == "isolation" and isinstance(value, Mapping):
+            self.isolation = Isolation.from_dict(value)
+        elif key == "level" and isinstance(value, int | float):
             self.level = float(value)
         elif key == "mode" and value in ("concurrency", "rate", "sweep"):
             self.mode = value
@@ -178,9 +182,35 @@ class Evidence:
         held = (held_point(lv, secs, unit) for (lv, unit), secs in sorted(ep.held.items()))
         return tuple(p for p in held if p is not None)
 
+    def sharing(self, name: str) -> str:
+        """'' when the endpoint's capacity rests on steps measured with its GPU to itself; else
+        ``sharing_label``: a sweep whose steps each shared the GPU with a loaded neighbour, or a
+        held load (every endpoint at once) of an endpoint whose GPU another one serves too."""
+        ep = self.eps[name]
+        if ep.sweep:
+            rows = [r for r in ep.sweep.values() if "sharing" in r]
+            if not rows or any(not r["sharing"] for r in rows):
+                return ""  # an older record says nothing; an isolated step exists
+            others = {o.strip() for r in rows for o in str(r["sharing"]).split(",")}
+            gpu = str(rows[0].get("shared_gpu") or "")
+            return sharing_label(gpu, [n for n in self.eps if n in others])
+        group = self.isolation.group_of(name) if self.isolation is not None else None
+        if group is None or not group.shared or not ep.held:
+            return ""
+        return sharing_label(group.gpu, [n for n in group.names if n != name])
+
     def capacity(self, name: str) -> Capacity:
-        """The one capacity rule over the endpoint's points."""
-        return capacity(self.points(name), self.profile.slo)
+        """The one capacity rule over the endpoint's points: the steps measured with its GPU to
+        itself when there are any, else all of them, labelled with whom they shared the GPU."""
+        ep = self.eps[name]
+        own = [r for r in ep.sweep.values() if r.get("sharing") == ""]
+        if own and len(own) < len(ep.sweep):
+            unit = "req/s" if self.profile.load.sweep_by == "rate" else "users"
+            pts = tuple(sweep_point(r, unit) for r in sorted(own, key=lambda r: r["level"]))
+            return capacity(pts, self.profile.slo)
+        cap = capacity(self.points(name), self.profile.slo)
+        shared = self.sharing(name)
+        return replace(cap, shared=shared) if shared else cap
 
     def power(self, name: str, level: float | None) -> tuple[float | None, str]:
         """W per GPU for the energy cost, and its basis (or why there is none).

@@ -41,6 +41,7 @@ class Capacity:
     bracket: Bracket | None = None  # a sweep that broke: the first failing load above ``rps``
     bracket_why: str = ""  # why the bracket is wider than the precision asked, if it is
     breach_at: str = ""  # 'first breach at 32 users'
+    shared: str = ""  # 'measured while sharing GPU 0 with fp8' (``qtui.evidence.sharing``)
 
     @classmethod
     def none(cls, reason: str, detail: str = "") -> Capacity:
@@ -53,7 +54,8 @@ class Capacity:
     @property
     def qualifier(self) -> str:
         """How it was obtained and how sure it is, e.g. 'held at 8 users; no sweep'."""
-        return "; ".join(x for x in (self.source, self.breach_at, self.bound_why) if x)
+        parts = (self.source, self.breach_at, self.bound_why, self.shared)
+        return "; ".join(x for x in parts if x)
 
     @property
     def precision(self) -> float | None:

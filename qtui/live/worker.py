@@ -68,6 +68,7 @@ class LiveWorker:
         self.quality_running = False
         self.requests_sent = 0
         self.message = ""
+        self._sampler: Any = None  # the GPU sampler: where NVML sees the servers (isolation)
         self.client_bound = ""
         self.models: dict[str, str] = {}
         self.writer: Any = None
@@ -212,6 +213,7 @@ class LiveWorker:
             self.rec.local = [e.name for e in self.profile.endpoints if e.name not in sources]
             sampler = TelemetrySampler(sources, rate_hz=self.cfg.gpu_hz, on_snapshot=self.rec.gpu)
             sampler.start()
+            self._sampler = sampler
         except QtuiError as exc:
             self._say(str(exc))
         await self._discover(urls)
@@ -292,6 +294,7 @@ class LiveWorker:
                 mode=mode,  # type: ignore[arg-type]
                 level=None if mode == "sweep" else level,
                 scrape=False,
+                gpu_seen=self._gpu_seen(),
             )
             self._run = run
             self._levels_seen = {}
@@ -302,6 +305,7 @@ class LiveWorker:
             self._say(str(exc))
             return
         self._event("load", "start", {"mode": mode, "level": level, "workload": self.workload})
+        self._event("load", "isolation", run.isolation.to_dict(), view=True)
         self._event("load", "measuring", mode != "sweep", view=True)
         self._status(message=f"load running: {mode} ({self.workload})")
         self._load_done = self._loop.create_task(self._finish_load(run))
@@ -332,6 +336,13 @@ class LiveWorker:
             await self._start_load()
         else:
             self._status()
+
+    def _gpu_seen(self) -> dict[str, set[tuple[str, int]]]:
+        """The GPUs the sampler last saw each endpoint's server processes on (NVML)."""
+        from qtui.evidence.sharing import nvml_keys
+
+        snaps = self._sampler.latest() if self._sampler is not None else {}
+        return nvml_keys(p for snap in snaps.values() for p in snap.processes)
 
     def _collect_levels(self, run: Any) -> None:
         """Sweep levels finished since the last call become ``sweep_level`` records."""

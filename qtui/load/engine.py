@@ -23,7 +23,7 @@ import multiprocessing as mp
 import os
 import pickle
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -37,6 +37,8 @@ from qtui.errors import QtuiError
 from qtui.evidence.capacity import Capacity, capacity_text
 from qtui.evidence.levels import is_client_bound
 from qtui.evidence.records import RequestRecord, ServerSecond, Stats
+from qtui.evidence.sharing import GpuKey, Isolation
+from qtui.evidence.sharing import plan as isolation_plan
 from qtui.load.knee import KneeSearch, KneeStep, slo_ratio
 from qtui.load.procs import ProcessSender, ShardConfig, ShardPool
 from qtui.load.scraper import ServerScraper
@@ -182,6 +184,7 @@ class _Endpoint:
         self.step_end = self.step_start + duration
         end = float("inf") if min_requests else self.step_end
         bounds = Bounds(self.step_start, end, self.warmup, self.cooldown)
+        sharing = set(self.run.loaded_with(self.ep.name))
         self.sender.start(level, self.by, bounds)
         halt = asyncio.ensure_future(self.run._halt.wait())
         limit = asyncio.ensure_future(self.sender.exhausted.wait())
@@ -218,7 +221,11 @@ class _Endpoint:
                 f"{t_sent - self.step_start:.0f} s"
             )
         self.extended_s = max(0.0, t_sent - self.step_start - duration)
-        return LevelResult(level, stats, broken)
+        sharing |= set(self.run.loaded_with(self.ep.name))
+        group = self.run.isolation.group_of(self.ep.name)
+        gpu = group.gpu if group is not None and sharing else ""
+        names = tuple(n for n in self.run.urls if n in sharing)
+        return LevelResult(level, stats, broken, shared_gpu=gpu, sharing=names)
 
     async def _knee(self) -> None:
         """The knee search (``qtui.load.knee``): each step measured and judged, then the next."""
@@ -247,6 +254,8 @@ class _Endpoint:
                     lv.stats,
                     lv.breaches,
                     client_bound,
+                    lv.shared_gpu,
+                    lv.sharing,
                     step=search.steps + 1,
                     max_steps=search.max_steps,
                     precision=search.precision,
@@ -315,6 +324,7 @@ class LoadRun:
         scrape: bool = True,
         golden: GoldenFactory | None = None,
         processes: int | None = None,
+        gpu_seen: Mapping[str, Iterable[GpuKey]] | None = None,
     ) -> None:
         self.profile = profile
         self.load: Load = profile.load
@@ -337,6 +347,13 @@ class LoadRun:
         self.on_server, self.on_health, self.on_event = on_server, on_health, on_event
         urls = endpoint_urls or {}
         self.urls = {e.name: urls.get(e.name) or e.url for e in profile.endpoints}
+        # which endpoints share a GPU (the profile's, and what NVML saw: ``gpu_seen``) and so
+        # which a sweep loads in turn (``qtui.evidence.sharing``); the record's isolation event
+        self.isolation: Isolation = isolation_plan(
+            profile.endpoints, self.urls, self.load.isolate, self.mode == "sweep", gpu_seen
+        )
+        self.active: set[str] = set()  # endpoints whose load plan is running
+        self.waiting: set[str] = set()  # endpoints waiting for their turn on a shared GPU
         missing = [n for n, u in self.urls.items() if not u]
         if missing:
             raise QtuiError(
@@ -379,6 +396,22 @@ class LoadRun:
 
     def bound_seconds(self, name: str) -> int:
         return self._bound.get(name, 0)
+
+    def loaded_with(self, name: str) -> list[str]:
+        """The other endpoints on this endpoint's GPU whose load is running now."""
+        group = self.isolation.group_of(name)
+        return [n for n in group.names if n != name and n in self.active] if group else []
+
+    async def _lane(self, names: list[str]) -> None:
+        """One lane of the isolation plan: its endpoints' load plans one after another."""
+        for name in names:
+            ep = self.eps[name]
+            self.waiting.discard(name)
+            self.active.add(name)
+            try:
+                await ep.drive()
+            finally:
+                self.active.discard(name)
 
     # ---- control
     async def start(self) -> None:
@@ -435,7 +468,11 @@ class LoadRun:
         self._ticker = loop.create_task(self._tick_loop())
         if self.scraper:
             self.scraper.start()
-        self._tasks = [loop.create_task(ep.drive()) for ep in self.eps.values()]
+        lanes = [[n for n in ln if n in self.eps] for ln in self.isolation.lanes]
+        self.waiting = {n for ln in lanes for n in ln[1:]}
+        if any(g.shared for g in self.isolation.groups) or any(len(ln) > 1 for ln in lanes):
+            self._event("note", self.isolation.text)
+        self._tasks = [loop.create_task(self._lane(ln)) for ln in lanes if ln]
 
     def _read_trace(self, infos: list[ServerInfo]) -> None:
         """A trace workload is read and checked whole, against every endpoint, before any send;
@@ -623,6 +660,11 @@ class LoadRun:
             chunks = delivered_chunks(chunks, recs)
             st = replace(st, out_tps=chunks * per_chunk / dt if dt > 0 else 0.0)
             ep.cum.add(r for r in recs if r.phase == "measure")
+            if name in self.waiting:  # idle until its turn on a shared GPU: not measured
+                self.latest[name] = st
+                if self.on_second:
+                    self.on_second(st)
+                continue
             ep.result.seconds += 1
             if health.client_bound:
                 self._bound[name] = self._bound.get(name, 0) + 1

@@ -45,6 +45,8 @@ class LevelResult:
     stats: Stats
     breaches: list[str] = field(default_factory=list)
     client_bound: bool = False
+    shared_gpu: str = ""  # the GPU it shared with other loaded endpoints ('GPU 0'), if any
+    sharing: tuple[str, ...] = ()  # the endpoints loaded on that GPU during the step
 
     @property
     def ok(self) -> bool:

@@ -130,6 +130,11 @@ def decide(s: Session) -> Decision:
     profile = s.profile
     notes = list(s.warnings)
     notes += [str(e["value"]) for e in s.docs("event") if e.get("key") == "server_exit"]
+    notes += [
+        str(e["value"].get("text"))
+        for e in s.docs("event")
+        if e.get("key") == "isolation" and isinstance(e.get("value"), dict)
+    ]
     notes += counted_usage_notes(s)
     events = _whatif_events(s)
     whatif = WhatIf.from_profile(profile, _tables(s, profile, notes, events))

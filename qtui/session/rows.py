@@ -34,6 +34,8 @@ def sweep_level_row(endpoint: str, lv: LevelResult) -> dict[str, Any]:
         "ok": lv.ok,
         "breaches": "; ".join(lv.breaches),
         "client_bound": lv.client_bound,
+        "shared_gpu": lv.shared_gpu,  # '' = no other endpoint was loaded on its GPU meanwhile
+        "sharing": ", ".join(lv.sharing),
         **(_knee_fields(lv) if isinstance(lv, KneeStep) else {}),
     }
 
