@@ -75,11 +75,61 @@ class KvCache:
 
 
 @dataclass(frozen=True, slots=True)
+class Context:
+    """The tokens one request of the workload holds in the KV cache (prompt + output)."""
+
+    tokens: float
+    basis: str  # "profile: 512 in + 128 out tok" or "measured mean of 1,234 requests"
+
+
+def workload_context(input_mean: float, output_mean: float) -> Context:
+    """The profile's synthetic prompt + output means."""
+    return Context(
+        input_mean + output_mean, f"profile: {input_mean:g} in + {output_mean:g} out tok"
+    )
+
+
+def measured_context(
+    rows: Sequence[Mapping[str, Any]], endpoint: str | None = None
+) -> Context | None:
+    """Mean prompt + completion tokens over the successful request records (None without any)."""
+    n, total = 0, 0.0
+    for r in rows:
+        if endpoint is not None and r.get("endpoint") != endpoint:
+            continue
+        p, c = r.get("prompt_tokens"), r.get("completion_tokens")
+        if (
+            r.get("error_class", "none") != "none"
+            or not isinstance(p, int | float)
+            or not isinstance(c, int | float)
+        ):
+            continue
+        n, total = n + 1, total + p + c
+    if n == 0:
+        return None
+    return Context(total / n, f"measured mean of {n:,} requests")
+
+
+@dataclass(frozen=True, slots=True)
 class Memory:
     """Where one endpoint's memory goes: weights (estimated) and the KV cache (stated)."""
 
     weights: Weights
     kv: KvCache
+    context: Context | None = None  # the workload's tokens per request
+
+    @property
+    def max_model_len(self) -> float | None:
+        """The request length vLLM's max concurrency is stated for (KV tokens ÷ max concurrency)."""
+        kv = self.kv
+        if kv.tokens is None or not kv.max_concurrency:
+            return None
+        return kv.tokens / kv.max_concurrency
+
+    @property
+    def workload_concurrency(self) -> float | None:
+        """Requests of the workload's context the KV cache holds at once."""
+        return None if self.context is None else self.concurrency_at(self.context.tokens)
 
     def concurrency_at(self, context_tokens: float) -> float | None:
         """Requests of ``context_tokens`` (prompt + output) the KV cache holds at once."""
@@ -135,8 +185,40 @@ def kv_cache(server: Mapping[str, Any] | None) -> KvCache:
     )
 
 
-def memory(server: Mapping[str, Any] | None, model: str, precision: str) -> Memory:
-    return Memory(weights(shape_for(model), precision), kv_cache(server))
+def memory(
+    server: Mapping[str, Any] | None, model: str, precision: str, context: Context | None = None
+) -> Memory:
+    return Memory(weights(shape_for(model), precision), kv_cache(server), context)
+
+
+def tokens_text(n: float) -> str:
+    """640, 2k, 128k: a request length in few characters."""
+    if n < 1000:
+        return f"{n:.0f}"
+    k = n / 1024 if abs(n / 1024 - round(n / 1024)) < 0.01 else n / 1000
+    return f"{k:.3g}k"
+
+
+def concurrency_line(mem: Memory, width: int = 24) -> str:
+    """'≤85 req@640 ≤3@128k tok': max concurrent requests at the workload's context and at
+    max_model_len, within ``width`` (else without the ≤ signs, else the workload's alone)."""
+    kv = mem.kv
+    if not kv.known:
+        return f"max req ? ({kv.reason})"
+    wl, mml = mem.workload_concurrency, mem.max_model_len
+    at_mml = (
+        "" if mml is None or kv.max_concurrency is None
+        else f"≤{kv.max_concurrency:.0f}@{tokens_text(mml)}"
+    )  # fmt: skip
+    if wl is None or mem.context is None:
+        return f"max {at_mml} tok" if at_mml else "max req ? (no workload length)"
+    head = f"≤{wl:.0f} req@{tokens_text(mem.context.tokens)}"
+    if not at_mml:
+        return f"{head} tok"
+    for text in (f"{head} {at_mml} tok", f"{head} {at_mml} tok".replace("≤", "")):
+        if len(text) <= width:
+            return text
+    return f"{head} tok"
 
 
 def memory_line(mem: Memory) -> str:
@@ -148,6 +230,11 @@ def memory_line(mem: Memory) -> str:
         return f"KV ? ({kv.reason}) · {wt}"
     dtype = "model dtype" if kv.dtype in (None, "auto") else kv.dtype
     conc = "" if kv.max_concurrency is None else f" · ≤{kv.max_concurrency:.0f} req"
+    wl, ctx = mem.workload_concurrency, mem.context
+    if wl is not None and ctx is not None:
+        mml, mc = mem.max_model_len, kv.max_concurrency
+        at = "" if mml is None or mc is None else f", ≤{mc:.0f} at {tokens_text(mml)}"
+        conc = f" · ≤{wl:.0f} req at {tokens_text(ctx.tokens)} tok{at}"
     return f"KV {(kv.tokens or 0) / 1000:.0f}k tok {dtype}{conc} · {wt}"
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qtui.cost.figure import USD_MONTH, USD_PER_M_TOKENS, USD_PER_REQUEST, format_value
+from qtui.evidence.memory import KvCache, Memory, shape_for, weights, workload_context
 from qtui.live import intents as it
 from qtui.live import ladder
 from qtui.live.model import (
@@ -206,6 +207,11 @@ class FakeFeed:
             status="ok",
             gpu_mem=GpuMem(used=72 * GIB, total=80 * GIB, reserved=0.6 * GIB, source="dcgm"),
             kv_usage=min(0.99, load / (64 * speed)),
+            memory=Memory(
+                weights(shape_for("llama-3.1-8b"), prec),
+                KvCache(tokens=int(400_000 * speed), max_concurrency=400_000 * speed / 131_072),
+                workload_context(512, 128),
+            ),
             running=int(load),
             waiting=max(0, int(load - 32 * speed)),
             out_tps=out[-1] if out else None,

@@ -23,7 +23,7 @@ from qtui.decision import Outcome, decide
 from qtui.evidence.accumulate import ENERGY_WINDOW_S, Evidence
 from qtui.evidence.capacity import capacity_text
 from qtui.evidence.levels import num as _f
-from qtui.evidence.memory import memory
+from qtui.evidence.memory import memory, workload_context
 from qtui.evidence.slo import breaches
 from qtui.gpu.derived import energy_cost_per_million, energy_per_million_tokens
 from qtui.live import intents as it
@@ -231,6 +231,8 @@ class ViewState:
         outcome = self.outcome()
         comp = outcome.comparison
         slo = self.profile.slo
+        wl = self.profile.workload
+        context = workload_context(wl.input_tokens.mean, wl.output_tokens.mean)
         views = []
         for e in self.profile.endpoints:
             ep, ev = self.eps[e.name], self.evidence.eps[e.name]
@@ -323,6 +325,7 @@ class ViewState:
                         s,
                         ep.model or e.model or (e.simulate.model if e.simulate else ""),
                         e.precision,
+                        context,
                     ),
                     running=None if (v := _f(s, "running")) is None else int(v),
                     waiting=None if (v := _f(s, "waiting")) is None else int(v),

@@ -18,7 +18,14 @@ from qtui.config.describe import workload_text
 from qtui.config.profile import Load, QualityFloor
 from qtui.cost.figure import Figure
 from qtui.evidence.capacity import capacity_text
-from qtui.evidence.memory import GIB, latest_stated, memory, peak_kv_usage
+from qtui.evidence.memory import (
+    GIB,
+    latest_stated,
+    measured_context,
+    memory,
+    peak_kv_usage,
+    workload_context,
+)
 from qtui.quality.floor import FLOOR_HINT
 from qtui.session.decision import Decision, decide
 from qtui.session.reader import Session, load_session
@@ -157,20 +164,28 @@ def memory_table(d: Decision) -> Block:
         "KV cache (GiB)",
         "KV dtype",
         "blocks × size",
+        "max concurrent (requests of the workload's length)",
         "max concurrent (requests of max_model_len)",
         "peak KV use (%)",
         "weights (GiB)",
     )
     rows_ss = d.session.frame("server_second").to_dicts()
+    cols = ("endpoint", "prompt_tokens", "completion_tokens", "error_class")
+    rows_rq = d.session.table("request").select(cols).collect().to_dicts()
+    wl = d.profile.workload
+    profile_ctx = workload_context(wl.input_tokens.mean, wl.output_tokens.mean)
     models = {
         e.name: e.model or (e.simulate.model if e.simulate else "") for e in d.profile.endpoints
     }
     rows = []
     for r in d.rows:
         name = r.summary.endpoint
-        m = memory(latest_stated(rows_ss, name), models.get(name) or "", r.summary.precision)
+        ctx = measured_context(rows_rq, name) or profile_ctx
+        m = memory(latest_stated(rows_ss, name), models.get(name) or "", r.summary.precision, ctx)
         kv, w = m.kv, m.weights
         peak = peak_kv_usage(rows_ss, name)
+        mml = m.max_model_len
+        wlc = m.workload_concurrency
         rows.append(
             (
                 name,
@@ -178,7 +193,10 @@ def memory_table(d: Decision) -> Block:
                 _num(None if kv.bytes is None else kv.bytes / GIB, 2),
                 kv.dtype or "—",
                 "—" if kv.blocks is None else f"{kv.blocks:,} × {kv.block_size}",
-                _num(kv.max_concurrency, 1),
+                "—" if wlc is None else f"{wlc:,.1f} at {ctx.tokens:,.0f} tok ({ctx.basis})",
+                "—"
+                if kv.max_concurrency is None or mml is None
+                else f"{kv.max_concurrency:,.1f} at {mml:,.0f} tok",
                 _num(None if peak is None else peak * 100, 1),
                 (
                     f"{w.bytes / GIB:.2f} ({w.basis})"

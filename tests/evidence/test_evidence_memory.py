@@ -10,13 +10,17 @@ import pytest
 from qtui.data import model_shapes
 from qtui.evidence.memory import (
     GIB,
+    concurrency_line,
     fit,
     kv_bytes_needed,
     kv_cache,
+    measured_context,
     memory,
     memory_line,
     shape_for,
+    tokens_text,
     weights,
+    workload_context,
 )
 from qtui.metrics.prom import parse_prometheus
 from qtui.metrics.vllm import server_second, snapshot
@@ -86,3 +90,33 @@ def test_fit_by_hand() -> None:
 def test_unknown_gpu_names_itself_and_the_file() -> None:
     with pytest.raises(KeyError, match=r"GPU 'V100' is not in qtui/data/gpus.toml"):
         fit("V100", 1.0, 1.0, 0.9)
+
+
+def test_workload_context_from_the_profile_or_the_measured_requests() -> None:
+    assert workload_context(512, 128).tokens == 640
+    assert workload_context(512, 128).basis == "profile: 512 in + 128 out tok"
+    rows = [
+        {"endpoint": "a", "prompt_tokens": 63, "completion_tokens": 256, "error_class": "none"},
+        {"endpoint": "a", "prompt_tokens": 65, "completion_tokens": 256, "error_class": "none"},
+        {"endpoint": "a", "prompt_tokens": 900, "completion_tokens": 0, "error_class": "http"},
+        {"endpoint": "b", "prompt_tokens": 10, "completion_tokens": 10, "error_class": "none"},
+    ]
+    ctx = measured_context(rows, "a")
+    assert ctx is not None and ctx.tokens == (63 + 256 + 65 + 256) / 2  # 320
+    assert ctx.basis == "measured mean of 2 requests"
+    assert measured_context(rows, "c") is None
+
+
+def test_concurrency_at_the_workloads_length_and_at_max_model_len() -> None:
+    m = memory(_server(8000), "SmolLM2-135M", "bf16", workload_context(64, 256))
+    # 347,216 tokens / 320 = 1,085.05; max_model_len = 347,216 / 169.54 = 2,048
+    assert m.workload_concurrency == pytest.approx(1085.05, abs=0.01)
+    assert m.max_model_len == pytest.approx(2048, abs=0.5)
+    assert concurrency_line(m, width=30) == "≤1085 req@320 ≤170@2k tok"
+    assert concurrency_line(m, width=24) == "1085 req@320 170@2k tok"
+    assert concurrency_line(m, width=10) == "≤1085 req@320 tok"
+    assert memory_line(m).startswith("KV 347k tok model dtype · ≤1085 req at 320 tok, ≤170 at 2k")
+    assert concurrency_line(memory(None, "x", "bf16")) == "max req ? (no /metrics reading yet)"
+    assert (tokens_text(640), tokens_text(2048), tokens_text(131_072), tokens_text(1500)) == (
+        "640", "2k", "128k", "1.5k"
+    )  # fmt: skip

@@ -17,7 +17,10 @@ def test_record_states_the_kv_cache_each_server_logged() -> None:
     # "Maximum concurrency for 2,048 tokens per request: 169.54x" / "339.08x"
     assert rows["bf16"][1] == rows["fp8"][1] == "347,216"
     assert rows["fp8-kv8"][1] == "694,432" and rows["fp8-kv8"][3] == "fp8"
-    assert (rows["bf16"][5], rows["fp8-kv8"][5]) == ("169.5", "339.1")
+    assert (rows["bf16"][6], rows["fp8-kv8"][6]) == ("169.5 at 2,048 tok", "339.1 at 2,048 tok")
+    # the workload's own length: 2,280 requests of 321 tokens on average (63-65 in + 256 out);
+    # 347,216 / 321.0 = 1,081.6 requests at once
+    assert rows["bf16"][5] == "1,081.6 at 321 tok (measured mean of 2,280 requests)"
     # 8e9 B / 2^30 = 7.45 GiB for all three (--kv-cache-memory 8000000000)
     assert {r[2] for r in rows.values()} == {"7.45"}
-    assert rows["fp8"][7] == "0.13 (estimated: 0.1349 B params × 1 B (fp8))"
+    assert rows["fp8"][8] == "0.13 (estimated: 0.1349 B params × 1 B (fp8))"

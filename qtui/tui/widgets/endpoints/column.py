@@ -33,7 +33,7 @@ class EndpointColumn(Vertical):
         self._sparks: tuple[Sparkline, Sparkline] | tuple[()] = ()
 
     def compose(self) -> ComposeResult:
-        for cid in ("identity", "memory", "membar", "queue", "throughput"):
+        for cid in ("identity", "memory", "membar", "kvconc", "queue", "throughput"):
             yield Cell(classes=cid)
         yield Sparkline([], classes="spark-tps")
         yield Sparkline([], classes="spark-rps")
@@ -75,6 +75,7 @@ class EndpointColumn(Vertical):
         self._cell("identity").set(L.identity(e))
         self._cell("memory").set(L.memory(e))
         self._cell("membar").set(L.memory_bar(e))
+        self._cell("kvconc").set(L.concurrency(e))
         self._cell("queue").set(L.queue(e))
         self._cell("throughput").set(L.throughput(e))
         self._cell("lat-header").set(L.latency_header(e.ttft))

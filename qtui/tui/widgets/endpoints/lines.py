@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.markup import escape
 
+from qtui.evidence.memory import concurrency_line
 from qtui.live import fmt
 from qtui.live.model import EndpointView, Latency
 
@@ -30,16 +31,23 @@ def memory(e: EndpointView) -> str:
 def memory_bar(e: EndpointView) -> str:
     """Bar (█ used ▒ reserved ░ free) and the reserved amount beside it."""
     m = e.gpu_mem
-    if m.shared:
-        return fmt.bar(m.used, m.total, None, BAR_WIDTH - 12) + " [dim]shared GPU[/]"
     kv = e.memory.kv if e.memory is not None else None
-    if kv is not None and kv.tokens is not None:
-        conc = "" if kv.max_concurrency is None else f" ≤{kv.max_concurrency:.0f} req"
-        text = f" {kv.tokens / 1000:.0f}k tok{conc}"  # KV cache the server states
-        return fmt.bar(m.used, m.total, m.reserved, BAR_WIDTH - len(text)) + text
+    tok = "" if kv is None or kv.tokens is None else f" KV {kv.tokens / 1000:.0f}k tok"
+    if m.shared:
+        text = f" shared,{tok}" if tok else " shared GPU"
+        return fmt.bar(m.used, m.total, None, BAR_WIDTH - len(text) - 1) + f" [dim]{text[1:]}[/]"
+    if tok:  # the KV cache the server states
+        return fmt.bar(m.used, m.total, m.reserved, BAR_WIDTH - len(tok)) + tok
     if m.reserved is None:
         return fmt.bar(m.used, m.total, None, BAR_WIDTH)
     return fmt.bar(m.used, m.total, m.reserved, BAR_WIDTH - 12) + f" {fmt.gib(m.reserved)} rsv"
+
+
+def concurrency(e: EndpointView) -> str:
+    """Max concurrent requests the KV cache holds at the workload's length and at max_model_len."""
+    if e.memory is None:
+        return f"max req {fmt.DASH}"
+    return escape(concurrency_line(e.memory, BAR_WIDTH))
 
 
 def queue(e: EndpointView) -> str:
