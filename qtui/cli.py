@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from qtui import __version__
-from qtui.errors import NotBuiltYet, QtuiError
+from qtui.errors import BENCH_EXIT_CODES, NotBuiltYet, QtuiError
 
 
 class QtuiGroup(click.Group):
@@ -113,6 +113,12 @@ def bench(**kw: Any) -> None:
     from qtui.commands import bench as impl
 
     impl.run(**kw)
+
+
+bench.help = (
+    f"{bench.help}\n\n\b\nExit codes (what was recorded is kept in every case):\n"
+    + "\n".join(f"  {c}  {what}" for c, what in BENCH_EXIT_CODES)
+)
 
 
 @cli.command()

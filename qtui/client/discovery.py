@@ -86,6 +86,8 @@ async def discover(
                     max_len = int(ml) if isinstance(ml, int | float) else None
                 else:
                     problems.append("/v1/models lists no model")
+        except httpx.TimeoutException:
+            problems.append(f"/v1/models did not answer within {timeout:g} s")
         except httpx.HTTPError as exc:
             problems.append(f"/v1/models unreachable ({type(exc).__name__})")
         except (ValueError, AttributeError):
@@ -104,6 +106,8 @@ async def discover(
                 healthy = r.status_code == 200
                 if not healthy:
                     problems.append(f"/health answered HTTP {r.status_code}")
+        except httpx.TimeoutException:
+            problems.append(f"/health did not answer within {timeout:g} s")
         except httpx.HTTPError as exc:
             problems.append(f"/health unreachable ({type(exc).__name__})")
     finally:

@@ -174,11 +174,14 @@ class SseReader:
             rec.t_first_token = rec.t_send + times[0]
         rec.finish_reason = self.finish_reason
         usage = self.usage
-        if usage is not None:
+        completion = _int(usage.get("completion_tokens")) if usage is not None else None
+        if usage is not None and completion is not None and completion >= len(times):
             rec.prompt_tokens = _int(usage.get("prompt_tokens"))
-            rec.completion_tokens = _int(usage.get("completion_tokens"))
+            rec.completion_tokens = completion
             rec.usage_source = "server"
-        else:
+        else:  # no usage, or one that cannot be right (fewer tokens than token chunks): counted
+            if usage is not None:
+                rec.prompt_tokens = _int(usage.get("prompt_tokens"))
             rec.completion_tokens = len(times)
             rec.usage_source = "counted"
         if not self.done and self.finish_reason is None:
@@ -245,7 +248,10 @@ def sse_data(event: bytes) -> bytes | None:
 
 
 def _int(v: Any) -> int | None:
-    return int(v) if isinstance(v, int | float) else None
+    """A token count: a non-negative number (a bool, a string or a negative is no count)."""
+    if isinstance(v, bool) or not isinstance(v, int | float) or v < 0 or v != v:
+        return None
+    return int(v)
 
 
 def one_line(s: str) -> str:

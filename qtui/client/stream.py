@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from qtui.client.discovery import auth_headers
+from qtui.client.retry_after import retry_after_s
 from qtui.client.sse import Malformed, SseReader, one_line
 from qtui.client.wire import (
     BodyFn,
@@ -107,10 +108,21 @@ class StreamClient:
             {"User-Agent": "qtui", "Content-Type": "application/json", **auth_headers(key)},
         )
         self._open: dict[str, Exchange] = {}  # request id → its exchange, while it streams
+        # request id → seconds its error answer's Retry-After asked for (taken by the sender)
+        self.retry_after: dict[str, float] = {}
         self.chunks = 0  # token chunks received, for the client's own throughput
 
     async def aclose(self) -> None:
         self._pool.close()
+
+    def note_retry_after(self, request_id: str, seconds: float) -> None:
+        if len(self.retry_after) >= 4096:  # nobody takes them (a trace replay): keep it small
+            self.retry_after.clear()
+        self.retry_after[request_id] = seconds
+
+    def take_retry_after(self, request_id: str) -> float | None:
+        """The Retry-After (s) the error answer to ``request_id`` asked for, once; None."""
+        return self.retry_after.pop(request_id, None)
 
     async def send(
         self,
@@ -246,6 +258,9 @@ class _Reader:
         self.rec.http_status = head.status
         if head.status != 200:
             self.error = bytearray()
+            wait = retry_after_s(head.headers.get("retry-after"), time.time())
+            if wait is not None:
+                self.client.note_retry_after(self.rec.request_id, wait)
             return self._error_body
         ctype = head.headers.get("content-type", "")
         if "text/event-stream" not in ctype:
@@ -264,7 +279,9 @@ class _Reader:
         if self.error is not None:
             text = bytes(self.error[:ERROR_BODY_BYTES]).decode("utf-8", "replace")
             rec.error_class = "http"
-            rec.error_detail = f"HTTP {rec.http_status}: {one_line(text)}"[:200]
+            wait = self.client.retry_after.get(rec.request_id)
+            asked = f" (Retry-After {wait:g} s)" if wait is not None else ""
+            rec.error_detail = f"HTTP {rec.http_status}{asked}: {one_line(text)}"[:200]
             return
         self.sse.finish(rec)
 

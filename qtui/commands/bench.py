@@ -22,7 +22,7 @@ from qtui.client import loop as client_loop
 from qtui.config.load import load_model
 from qtui.config.profile import Profile
 from qtui.engines.server import ServerProcess
-from qtui.errors import QtuiError
+from qtui.errors import ClientBound, NothingCompleted, QtuiError
 from qtui.evidence.capacity import capacity_text
 from qtui.evidence.records import RequestRecord, ServerSecond, Stats
 from qtui.launch.watch import ServerWatch
@@ -291,7 +291,7 @@ def decision_of(
     """What the run measured and the decision its session supports, in the record's words:
     the session is read back and judged exactly as `qtui report` and a replay judge it.
     Returns the lines printed and the ``decision`` written into summary.json."""
-    from qtui.session.decision import decide
+    from qtui.session.decision import counted_usage_notes, decide
     from qtui.session.reader import load_session
 
     d = decide(load_session(session))
@@ -324,6 +324,7 @@ def decision_of(
             "verdict": j.verdict,  # the record's words: GO, NO-GO, NOT DECIDED (why)
             "reasons": list(j.reasons),
         }
+    lines += [f"note: {n}" for n in counted_usage_notes(d.session)]
     rec = d.recommended
     lines.append(f"recommendation: {rec + ' — ' if rec else ''}{d.why}")
     return lines, doc
@@ -473,17 +474,26 @@ def _run_served(
         print(line)
     print(f"results in {out}/; session {spath}")
     if not results:
-        raise QtuiError("no endpoint was measured")
+        raise NothingCompleted("no endpoint was measured")
     idle = unanswered(results)
     if idle:
         why = "; ".join(watch.exited[n] for n in idle if n in watch.exited)
-        raise QtuiError(
+        raise NothingCompleted(
             f"no request completed on {', '.join(idle)}{f' ({why})' if why else ''}; "
             f"what was recorded is in {out}/ and {spath}"
+        )
+    bound = [n for n, r in results.items() if r.client_bound]
+    if bound:
+        secs = ", ".join(
+            f"{n} {results[n].client_bound_seconds} of {results[n].seconds} s" for n in bound
+        )
+        raise ClientBound(
+            f"the client was the limit ({secs}): its figures are lower bounds; give it more CPU "
+            f"(--processes) or less load; what was recorded is in {out}/ and {spath}"
         )
     return summary
 
 
 def unanswered(results: dict[str, EndpointResult]) -> list[str]:
-    """Endpoints that completed no request at all (`qtui bench` then exits 2, naming them)."""
+    """Endpoints that completed no request at all (`qtui bench` then exits 4, naming them)."""
     return [n for n, r in results.items() if r.summary is None or r.summary.requests == 0]

@@ -7,18 +7,31 @@ drawn uniformly from [0.5, 1) ("equal jitter": at least half the step, so users 
 together do not retry together). BASE_S 0.25 s caps a failing user at 8 requests/s after one
 failure, 2 after three, and one every 2.5–5 s from the sixth; the first success ends the back-off
 (full load again as soon as the endpoint recovers). Requests qtui cancelled itself are not
-failures. docs/workloads.md ("A failing endpoint") states the same.
+failures. An error answer with ``Retry-After`` (429, 503) makes the wait at least what it asks,
+up to RETRY_AFTER_CAP_S (10 s: twice the back-off cap; a server asking for an hour must not idle
+a benchmark). docs/workloads.md ("A failing endpoint") states the same.
 """
 
 from __future__ import annotations
 
 BASE_S = 0.25
 CAP_S = 5.0
+RETRY_AFTER_CAP_S = 10.0
 
 
-def backoff_s(failures: int, u: float, base_s: float = BASE_S, cap_s: float = CAP_S) -> float:
-    """Seconds to wait after ``failures`` consecutive failures; ``u`` uniform in [0, 1)."""
+def backoff_s(
+    failures: int,
+    u: float,
+    base_s: float = BASE_S,
+    cap_s: float = CAP_S,
+    retry_after: float | None = None,
+) -> float:
+    """Seconds to wait after ``failures`` consecutive failures; ``u`` uniform in [0, 1); at least
+    the server's ``retry_after`` (s), capped at RETRY_AFTER_CAP_S."""
     if failures <= 0:
         return 0.0
     step = min(cap_s, base_s * 2.0 ** min(failures - 1, 30))
-    return step * (0.5 + 0.5 * u)
+    wait = step * (0.5 + 0.5 * u)
+    if retry_after is not None:
+        wait = max(wait, min(max(retry_after, 0.0), RETRY_AFTER_CAP_S))
+    return wait

@@ -109,6 +109,8 @@ class SenderBase:
         """Cancel the in-flight requests (and ``others``), or let them finish within grace_s.
         On return every request sent has gone to ``done``."""
         others = others or set()
+        if cancel:  # requests claimed just now start first (into client.send, which records a
+            await asyncio.sleep(0)  # cancellation): a task cancelled unstarted leaves no record
         tasks: list[asyncio.Future[Any]] = [*self.tasks]
         if cancel:
             for t in [*tasks, *others]:
@@ -185,8 +187,11 @@ class LocalSender(SenderBase):
             # consecutive failures: wait (exponential, capped, jittered; qtui.load.backoff)
             failures += 1
             self.backing_off += 1
+            asked = self.client.take_retry_after(rec.request_id)
             try:
-                await asyncio.sleep(backoff_s(failures, float(self.rng.random())))
+                await asyncio.sleep(
+                    backoff_s(failures, float(self.rng.random()), retry_after=asked)
+                )
             finally:
                 self.backing_off -= 1
 

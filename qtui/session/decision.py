@@ -174,8 +174,8 @@ def counted_usage_notes(s: Session) -> list[str]:
     by_name = {r["endpoint"]: r for r in counts.iter_rows(named=True)}
     order = [n for n in s.endpoints if n in by_name] + [n for n in by_name if n not in s.endpoints]
     return [
-        f"{n}: the server reported no token usage for {by_name[n]['counted']} of "
-        f"{by_name[n]['total']} requests; their completion tokens were counted from the stream "
-        "(one per chunk with text)"
+        f"{n}: the server reported no usable token usage (missing, or fewer tokens than token "
+        f"chunks) for {by_name[n]['counted']} of {by_name[n]['total']} requests; their "
+        "completion tokens were counted from the stream (one per chunk with text)"
         for n in order
     ]

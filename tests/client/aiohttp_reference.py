@@ -184,11 +184,14 @@ class ReferenceClient:
         if times:
             rec.t_first_token = rec.t_send + times[0]
         rec.finish_reason = finish
-        if usage is not None:
+        completion = _int(usage.get("completion_tokens")) if usage is not None else None
+        if usage is not None and completion is not None and completion >= len(times):
             rec.prompt_tokens = _int(usage.get("prompt_tokens"))
-            rec.completion_tokens = _int(usage.get("completion_tokens"))
+            rec.completion_tokens = completion
             rec.usage_source = "server"
-        else:
+        else:  # usage that cannot be right (fewer tokens than token chunks) is not believed
+            if usage is not None:
+                rec.prompt_tokens = _int(usage.get("prompt_tokens"))
             rec.completion_tokens = len(times)
             rec.usage_source = "counted"
         if not done and finish is None:
@@ -217,7 +220,9 @@ def _carries_text(choice: Any) -> bool:
 
 
 def _int(v: Any) -> int | None:
-    return int(v) if isinstance(v, int | float) else None
+    if isinstance(v, bool) or not isinstance(v, int | float) or v < 0 or v != v:
+        return None
+    return int(v)
 
 
 def _sse_data(event: bytes) -> bytes | None:

@@ -241,7 +241,10 @@ async def test_expected_outcomes_of_the_replayed_streams() -> None:
         "none", 200, 7, 42, 8, "server", "stop"
     )  # fmt: skip
     assert len(got["vllm/sse_completion_8000"].chunk_times) == 2
-    assert got["vllm-shaped/long"].completion_tokens == 12  # the server's usage, not 60
+    # a usage of 12 tokens for 60 token chunks cannot be right: counted from the stream
+    assert got["vllm-shaped/long"].completion_tokens == 60
+    assert got["vllm-shaped/long"].usage_source == "counted"
+    assert got["vllm-shaped/tricky-text"].usage_source == "server"  # 12 tokens, 10 chunks
     assert len(got["vllm-shaped/long"].chunk_times) == 60
     assert len(got["vllm-shaped/tricky-text"].chunk_times) == 1 + len(TRICKY) - 1  # "" is none
     assert got["vllm-shaped/no-usage"].usage_source == "counted"

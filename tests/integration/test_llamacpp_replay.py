@@ -65,6 +65,6 @@ def test_a_decision_record_builds_from_the_shipped_session(session: Session) -> 
 
 
 def test_the_decision_record_says_tokens_were_counted(session: Session) -> None:
-    notes = [n for n in decide(session).notes if "no token usage" in n]
+    notes = [n for n in decide(session).notes if "no usable token usage" in n]
     assert [n.split(":", 1)[0] for n in notes] == NAMES
     assert all("counted from the stream" in n for n in notes)

@@ -17,7 +17,9 @@ class Behaviour:
     """How the fake misbehaves; defaults give a well-behaved vLLM."""
 
     stream: str = "ok"  # ok | html | garbage | stall | disconnect | no_usage | error_event
-    fail_first: int = 0  # answer HTTP 500 to this many requests first
+    fail_first: int = 0  # answer HTTP 500 (fail_status) to this many requests first
+    fail_status: int = 500
+    retry_after: str | None = None  # the failing answers' Retry-After header
     metrics: str = "ok"  # ok | html | 404
     token_delay_s: float = 0.0
     model: str = "fake-model"
@@ -77,7 +79,8 @@ def make_app(b: Behaviour) -> web.Application:
         body = await req.json()
         count["n"] += 1
         if count["n"] <= b.fail_first:
-            return web.json_response({"error": "overloaded"}, status=500)
+            headers = {"Retry-After": b.retry_after} if b.retry_after else None
+            return web.json_response({"error": "overloaded"}, status=b.fail_status, headers=headers)
         if b.stream == "html":
             return web.Response(text="<html>proxy error</html>", content_type="text/html")
         n = int(body.get("max_tokens") or body.get("max_completion_tokens") or 8)

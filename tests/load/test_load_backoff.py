@@ -23,3 +23,12 @@ def test_a_failing_user_sends_at_most_a_few_requests_a_second() -> None:
     # second, and from the fourth failure on at most 1 per second
     assert 1 / backoff_s(1, 0.0) == 8.0
     assert backoff_s(4, 0.0) == 1.0
+
+
+def test_retry_after_makes_the_wait_at_least_what_it_asks_capped() -> None:
+    from qtui.load.backoff import RETRY_AFTER_CAP_S
+
+    assert backoff_s(1, 0.0, retry_after=3.0) == 3.0  # 0.125 s back-off < 3 s asked
+    assert backoff_s(6, 0.999, retry_after=0.5) == backoff_s(6, 0.999)  # back-off longer
+    assert backoff_s(1, 0.0, retry_after=3600.0) == RETRY_AFTER_CAP_S == 10.0
+    assert backoff_s(1, 0.0, retry_after=-5.0) == 0.125

@@ -19,7 +19,7 @@ async def test_a_failing_endpoints_user_backs_off_then_gets_full_load_when_it_re
 ) -> None:
     waits: list[int] = []
 
-    def backoff(failures: int, u: float) -> float:
+    def backoff(failures: int, u: float, **_: object) -> float:
         waits.append(failures)
         return 0.0  # the rule's values are tested in test_load_backoff.py
 
@@ -37,3 +37,31 @@ async def test_a_failing_endpoints_user_backs_off_then_gets_full_load_when_it_re
     assert [r.error_class for r in got] == ["http"] * 3 + ["none"] * 3
     assert waits == [1, 2, 3]  # one wait per consecutive failure, none after the recovery
     assert s.backing_off == 0
+
+
+async def test_a_429_with_retry_after_is_waited_out(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    asked: list[float | None] = []
+    real = sender_mod.backoff_s
+
+    def backoff(failures: int, u: float, **kw: float | None) -> float:
+        asked.append(kw.get("retry_after"))
+        real(failures, u, **kw)  # type: ignore[arg-type]
+        return 0.0
+
+    monkeypatch.setattr(sender_mod, "backoff_s", backoff)
+    got: list[RequestRecord] = []
+    async with FakeServer(Behaviour(fail_first=2, fail_status=429, retry_after="7")) as url:
+        client = StreamClient("e", url, "fake-model")
+        s = LocalSender(
+            "e", client, make_source(Workload(), tmp_path), LocalCounter(3), got.append,
+            np.random.default_rng(0),
+        )  # fmt: skip
+        s.start(1, "concurrency", Bounds(time.perf_counter(), float("inf")))
+        await asyncio.wait_for(asyncio.gather(*s.workers), 30)
+        await client.aclose()
+    assert [r.http_status for r in got] == [429, 429, 200]
+    assert got[0].error_detail.startswith("HTTP 429 (Retry-After 7 s): ")
+    assert asked == [7.0, 7.0]  # each wait was given the server's Retry-After
+    assert client.retry_after == {}  # every one taken
