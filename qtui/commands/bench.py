@@ -448,6 +448,8 @@ def _run_served(
                 sampler.stop()
         for name, r in results.items():  # a held load is evidence through its seconds
             col.rec.levels(name, r.levels, lr.mode)
+            if r.failed:
+                col.rec.search_failed(name, r.failed, r.failed_text)
         if items is not None and results:
             quality_doc = _quality(used, items, served, results, col.rec)
     finally:

@@ -16,7 +16,7 @@ from typing import Any
 
 from qtui.config.profile import Profile
 from qtui.evidence.accounting import Counts
-from qtui.evidence.capacity import Capacity, capacity
+from qtui.evidence.capacity import Capacity, capacity, failed_capacity
 from qtui.evidence.levels import LevelPoint, held_point, num, sweep_point
 from qtui.evidence.records import QualityRecord
 from qtui.evidence.sharing import Isolation, sharing_label
@@ -76,6 +76,7 @@ class EndpointEvidence:
     sweep_power: dict[float, float] = field(default_factory=dict)  # W per GPU per sweep level
     power_seen: bool = False  # some GPU sample arrived (with or without a power reading)
     summary: dict[str, Any] = field(default_factory=dict)  # its recorded quality_summary row
+    failed: str = ""  # a ``load``/``search_failed`` event: the endpoint failed mid-search
 
 
 class Evidence:
@@ -134,6 +135,9 @@ class Evidence:
         key, value = rec.get("key"), rec.get("value")
         if key == "isolation" and isinstance(value, Mapping):
             self.isolation = Isolation.from_dict(value)
+        elif key == "search_failed" and isinstance(value, Mapping):
+            if (ep := self.eps.get(str(value.get("endpoint")))) is not None:
+                ep.failed = str(value.get("why") or "no reason recorded")
         elif key == "level" and isinstance(value, int | float):
             self.level = float(value)
         elif key == "mode" and value in ("concurrency", "rate", "sweep"):
@@ -207,8 +211,8 @@ class Evidence:
         if own and len(own) < len(ep.sweep):
             unit = "req/s" if self.profile.load.sweep_by == "rate" else "users"
             pts = tuple(sweep_point(r, unit) for r in sorted(own, key=lambda r: r["level"]))
-            return capacity(pts, self.profile.slo)
-        cap = capacity(self.points(name), self.profile.slo)
+            return failed_capacity(capacity(pts, self.profile.slo), ep.failed)
+        cap = failed_capacity(capacity(self.points(name), self.profile.slo), ep.failed)
         shared = self.sharing(name)
         return replace(cap, shared=shared) if shared else cap
 

@@ -16,6 +16,7 @@ NO_SWEEP = "no sweep"
 CLIENT_BOUND = "client-bound: the client, not the server, was the limit"
 SWEEP_NEVER_BROKE = "the sweep's highest level met every SLO"
 LOWER_BOUND = "capacity is a lower bound"
+ENDPOINT_FAILED = "endpoint failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,7 @@ class Capacity:
     bracket_why: str = ""  # why the bracket is wider than the precision asked, if it is
     breach_at: str = ""  # 'first breach at 32 users'
     shared: str = ""  # 'measured while sharing GPU 0 with fp8' (``qtui.evidence.sharing``)
+    failed: str = ""  # 'endpoint failed mid-search (...); steps before it kept'
 
     @classmethod
     def none(cls, reason: str, detail: str = "") -> Capacity:
@@ -54,7 +56,7 @@ class Capacity:
     @property
     def qualifier(self) -> str:
         """How it was obtained and how sure it is, e.g. 'held at 8 users; no sweep'."""
-        parts = (self.source, self.breach_at, self.bound_why, self.shared)
+        parts = (self.source, self.breach_at, self.bound_why, self.failed, self.shared)
         return "; ".join(x for x in parts if x)
 
     @property
@@ -83,6 +85,17 @@ def capacity_text(cap: Capacity, digits: int = 3) -> str:
         return f"{head} ({cap.qualifier})"
     sign = "≥ " if cap.lower_bound else ""
     return f"{sign}{cap.rps:.{digits}g} req/s per replica ({cap.qualifier})"
+
+
+def failed_capacity(cap: Capacity, why: str) -> Capacity:
+    """The capacity of an endpoint that failed mid-search (``why``: what it did), in the same
+    words everywhere: the steps before it are kept and labelled 'endpoint failed'; with none,
+    the endpoint failed is the reason there is no capacity."""
+    if not why:
+        return cap
+    if cap.reason == NO_LOAD:
+        return Capacity.none(ENDPOINT_FAILED, f"mid-search ({why}); no step before it")
+    return replace(cap, failed=f"{ENDPOINT_FAILED} mid-search ({why}); the steps before it kept")
 
 
 def _num(x: float, digits: int) -> str:

@@ -313,6 +313,9 @@ class LiveWorker:
     async def _finish_load(self, run: Any) -> None:
         results = await run.wait()
         self._collect_levels(run)
+        for name, r in results.items():
+            if r.failed:
+                self.rec.search_failed(name, r.failed, r.failed_text)
         self._run = None
         # the capacity itself is the decision's (qtui.evidence over the recorded sweep levels):
         # the engine's own per-run figure, which only stops its sweep, is neither recorded nor shown

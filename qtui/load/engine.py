@@ -34,7 +34,7 @@ from qtui.client.discovery import ServerInfo, api_key, discover, precision_warni
 from qtui.client.stream import StreamClient
 from qtui.config.profile import Endpoint, Load, Profile
 from qtui.errors import QtuiError
-from qtui.evidence.capacity import Capacity, capacity_text
+from qtui.evidence.capacity import Capacity, capacity_text, failed_capacity
 from qtui.evidence.levels import is_client_bound
 from qtui.evidence.records import RequestRecord, ServerSecond, Stats
 from qtui.evidence.sharing import GpuKey, Isolation
@@ -69,6 +69,8 @@ class EndpointResult:
     sent: int = 0
     seconds: int = 0
     client_bound_seconds: int = 0
+    failed: str = ""  # the endpoint failed mid-search: what it did (its kept steps are labelled)
+    failed_text: str = ""  # the warning that said so
 
     @property
     def client_bound(self) -> bool:
@@ -243,6 +245,7 @@ class _Endpoint:
             if self.step_ok == 0 and dead:  # the endpoint failed, not the SLO: no verdict
                 why = f"{len(dead)} requests {dead[-1].error_class}, none completed"
                 msg = f"{self.ep.name}: knee search {search.fail(why)}"
+                self.result.failed, self.result.failed_text = why, msg
                 self.result.warnings.append(msg)
                 self.run._event("warning", msg)
                 break
@@ -297,9 +300,8 @@ class _Endpoint:
             lv = await self.step(level, self.run.duration, drain=False)
             self.result.levels.append(lv)
         unit = "req/s" if self.by == "rate" else "users"
-        self.result.capacity = capacity(
-            self.result.levels, self.run.profile.slo, held=mode != "sweep", unit=unit
-        )
+        cap = capacity(self.result.levels, self.run.profile.slo, held=mode != "sweep", unit=unit)
+        self.result.capacity = cap and failed_capacity(cap, self.result.failed)
         self.run_time = time.perf_counter() - t0
 
 

@@ -104,6 +104,12 @@ class Recorder:
         for lv in levels:
             self._out("sweep_level", rows.sweep_level_row(name, lv))
 
+    def search_failed(self, name: str, why: str, text: str) -> None:
+        """An endpoint that failed mid-search: the ``load``/``search_failed`` event the capacity
+        rule reads (its kept bracket is labelled ``endpoint failed``)."""
+        value = {"endpoint": name, "why": why, "text": text}
+        self.event("load", "search_failed", value, view=True)
+
     def event(self, kind: str, key: str, value: Any, *, view: bool = False) -> dict[str, Any]:
         """An event (load changes, warnings, errors, notes); ``view``: the app needs it too."""
         ev = Event(time.time(), kind, key, value).to_dict()

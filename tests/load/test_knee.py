@@ -11,10 +11,16 @@ from fakevllm import Behaviour, FakeServer
 
 from qtui.config.load import load_model
 from qtui.config.profile import LengthDist, Profile, Slo
+from qtui.evidence.accumulate import Evidence
+from qtui.evidence.capacity import capacity_text
 from qtui.evidence.slo import breaches
 from qtui.load.engine import LoadRun
 from qtui.load.knee import KneeSearch, KneeStep, bracket_precision, slo_ratio
+from qtui.session import load_session
+from qtui.session.decision import session_evidence
+from qtui.session.recorder import Recorder
 from qtui.session.rows import sweep_level_row
+from qtui.session.writer import SessionWriter
 from qtui.sim.capacity import model_capacity, model_point
 from qtui.sim.physics import Plan
 from qtui.sim.server import endpoint_setup
@@ -166,3 +172,43 @@ async def test_an_endpoint_failing_over_sockets_stops_its_search_without_a_verdi
         "knee search stopped at step 1 of ≤ 3: endpoint failed" in w and "kept: no bracket yet" in w
         for w in res.warnings
     )
+
+
+def test_the_kept_bracket_is_labelled_endpoint_failed_everywhere() -> None:
+    """The capacity rule's words for the steps an endpoint left before it failed: the same in
+    the app, `qtui bench` and the record (all through ``capacity_text``)."""
+    p = knee_profile(max_extend=10)
+    ev = Evidence(p, measuring=False)
+    row = {"endpoint": "e0", "requests": 100, "in_tps": 1.0, "out_tps": 10.0, "error_rate": 0.0}
+    ev.ingest("sweep_level", {**row, "level": 8, "rps": 4.0})
+    ev.ingest("sweep_level", {**row, "level": 32, "rps": 6.0, "error_rate": 0.5})
+    why = "40 requests connect, none completed"
+    failed = {"endpoint": "e0", "why": why, "text": "..."}
+    ev.ingest("event", {"kind": "load", "key": "search_failed", "value": failed})
+    assert capacity_text(ev.capacity("e0")) == (
+        "≥ 4 req/s, < 6 req/s per replica; ±20.0 % (load level 8; first breach at 32 users;"
+        f" endpoint failed mid-search ({why}); the steps before it kept)"
+    )
+    alone = Evidence(p, measuring=False)
+    alone.ingest("event", {"kind": "load", "key": "search_failed", "value": failed})
+    assert capacity_text(alone.capacity("e0")) == (
+        f"— (endpoint failed: mid-search ({why}); no step before it)"
+    )
+
+
+async def test_a_failed_endpoint_is_in_the_record(tmp_path: Path) -> None:
+    """The recorder writes the failure into the session, so a report judges the same words."""
+    p = knee_profile(max_extend=10)
+    async with FakeServer(Behaviour(stream="disconnect")) as url:
+        res = (await LoadRun(p, {"e0": url}, scrape=False).run())["e0"]
+    assert "none completed" in res.failed
+    path = tmp_path / "f.qtsession"
+    writer = SessionWriter(path, profile=p, price_tables={}, meta={})
+    rec = Recorder(writer, ["e0"])
+    rec.levels("e0", res.levels, "sweep")
+    rec.search_failed("e0", res.failed, res.failed_text)
+    writer.close()
+    s = load_session(path)
+    assert [e["value"]["text"] for e in s.docs("event")] == [res.failed_text]
+    text = capacity_text(session_evidence(s, p).capacity("e0"))
+    assert text == f"— (endpoint failed: mid-search ({res.failed}); no step before it)"
