@@ -324,7 +324,8 @@ def decision_of(
             "verdict": j.verdict,  # the record's words: GO, NO-GO, NOT DECIDED (why)
             "reasons": list(j.reasons),
         }
-    lines += [f"note: {n}" for n in counted_usage_notes(d.session)]
+    prices = [n for n in d.notes if n.startswith("price table ")]  # unreadable, not installed
+    lines += [f"note: {n}" for n in [*counted_usage_notes(d.session), *prices]]
     rec = d.recommended
     lines.append(f"recommendation: {rec + ' — ' if rec else ''}{d.why}")
     return lines, doc

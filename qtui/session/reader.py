@@ -89,17 +89,23 @@ class Session:
 
     def price_table(self, name: str) -> tuple[PriceTable | None, str | None]:
         """The table named ``name`` here, else the recorded one with a note saying so."""
-        from qtui.config.catalog import load_price_table
+        from qtui.config.catalog import list_price_tables, load_price_table
         from qtui.errors import QtuiError
 
         try:
             return load_price_table(name), None
-        except QtuiError:
+        except QtuiError as exc:
+            # installed but unreadable (edited into bad TOML, say): say so, not "not installed"
+            here = (
+                f"is unreadable here ({exc})"
+                if name in list_price_tables()
+                else ("is not installed here")
+            )
             rec = self.price_tables.get(name)
             if rec is None:
-                return None, f"price table {name!r} is neither here nor in {self.path.name}"
+                return None, f"price table {name!r} {here}, and not recorded in {self.path.name}"
             return rec, (
-                f"price table {name!r} is not installed here; using the prices recorded in "
+                f"price table {name!r} {here}; using the prices recorded in "
                 f"{self.path.name} (as of {rec.table.as_of})"
             )
 
