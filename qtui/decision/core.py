@@ -42,6 +42,9 @@ class Judgement:
     reasons: tuple[str, ...]
     status: Status = "no-go"
     undecided: str | None = None  # why NOT DECIDED: not measured, no floor set, not enough items
+    noise: str = ""  # its flips (and KL) vs the baseline next to the baseline's own
+    noise_words: str = ""  # within / N % beyond the noise floor / noise floor unknown
+    by_tag: tuple[tuple[str, str, str], ...] = ()  # (tag, quality verdict words, reason) per tag
 
     @property
     def verdict(self) -> str:
@@ -60,6 +63,7 @@ class Outcome:
     why: str
     savings: Figure
     reduction: Figure
+    noise_floor: str = ""  # the baseline's self-flip rate and self-KL, or that it is unmeasured
 
     def get(self, name: str) -> Judgement:
         return next(j for j in self.judgements if j.name == name)
@@ -199,8 +203,27 @@ def decide(evidence: Evidence, whatif: WhatIf) -> Outcome:
                 reasons=tuple(reasons),
                 status=status,
                 undecided=undecided,
+                **_quality_detail(quality),
             )
         )
     done = tuple(judgements)
     name, why, savings, reduction = recommend(done, base)
-    return Outcome(done, comparison, base, name, why, savings, reduction)
+    noise = evidence.noise_floor()[1]
+    return Outcome(done, comparison, base, name, why, savings, reduction, noise)
+
+
+def _quality_detail(quality: Mapping[str, Any]) -> dict[str, Any]:
+    """The noise-floor line and per-tag quality verdicts of one endpoint's quality row."""
+    agree = quality.get("agreement")
+    agree = agree if isinstance(agree, Mapping) else {}
+    tags = quality.get("by_tag_verdict")
+    tags = tags if isinstance(tags, Mapping) else {}
+    return {
+        "noise": str(agree.get("noise_text") or ""),
+        "noise_words": str(agree.get("noise_words") or ""),
+        "by_tag": tuple(
+            (t, str(v.get("verdict_words") or words(v.get("verdict"))), str(v.get("reason", "")))
+            for t, v in sorted((str(k), x) for k, x in tags.items())
+            if isinstance(v, Mapping)
+        ),
+    }

@@ -20,6 +20,7 @@ from qtui.evidence.capacity import Capacity, capacity, failed_capacity
 from qtui.evidence.levels import LevelPoint, held_point, num, sweep_point
 from qtui.evidence.records import QualityRecord
 from qtui.evidence.sharing import Isolation, sharing_label
+from qtui.quality.noise import again_name, floor_line
 from qtui.quality.summary import summarize
 
 ENERGY_WINDOW_S = 60  # power and energy over the last minute when no level says otherwise
@@ -27,7 +28,7 @@ ENERGY_SAMPLES = 4 * ENERGY_WINDOW_S  # GPU samples come at up to 4 Hz
 POWER_SAMPLES = 4 * 900  # per-GPU power samples kept: 15 minutes at 4 Hz, longer than a level
 TOKEN_SECONDS = ENERGY_WINDOW_S  # output tokens per second kept, for energy per token
 JUDGED = ("verdict", "verdict_reason", "verdict_words", "undecided", "items_needed", "paired",
-          "drop_ci95")  # fmt: skip  # a quality row's fields the verdict rule writes
+          "drop_ci95", "agreement", "by_tag_verdict")  # fmt: skip  # what the rule writes
 
 
 @dataclass
@@ -92,7 +93,9 @@ class Evidence:
         self.level = float(load.rate if load.mode == "rate" else load.concurrency)
         self.measuring = measuring  # held seconds count only while a held load is measured
         self._items: list[QualityRecord] = []
-        self._judged: tuple[int, dict[str, dict[str, Any]]] = (0, {})
+        self._judged: tuple[int, dict[str, dict[str, Any]], dict[str, Any]] = (0, {}, {})
+        self._again = again_name(profile.baseline.name)  # the baseline's second pass
+        self._noise: dict[str, Any] = {}  # the recorded summary's noise floor
         self.isolation: Isolation | None = None  # the run's ``load``/``isolation`` event
 
     @property
@@ -108,13 +111,16 @@ class Evidence:
         if kind == "event":
             self._event(rec)
         elif kind == "quality_summary":
+            if "noise_floor" in rec:
+                self._noise = {"floor": rec.get("noise_floor"),
+                               "text": rec.get("noise_floor_text")}  # fmt: skip
             for row in rec.get("endpoints") or [rec]:
                 if row.get("endpoint") in self.eps:
                     q = dict(row)
                     q.setdefault("success", q.get("success_rate"))
                     self.eps[row["endpoint"]].summary = q
         elif kind == "quality_item":
-            if name in self.eps:
+            if name in self.eps or name == self._again:  # the noise floor is the second pass
                 self._items.append(QualityRecord.from_dict(dict(rec)))
         elif name not in self.eps:
             return
@@ -250,16 +256,36 @@ class Evidence:
             if row.get("verdict") == "not-enough-data":
                 return {**row, "verdict": "not-decided", "undecided": "not enough items"}
             return row
-        if self._judged[0] != len(self._items):
-            floor = self.profile.slo.quality
-            done = summarize(self._items, list(self.eps), self.profile.baseline.name, floor)
-            rows = {r["endpoint"]: r for r in done.to_dict()["endpoints"] if r["items"]}
-            self._judged = (len(self._items), rows)
-        judged = self._judged[1].get(name)
+        judged = self._judge()[0].get(name)
         if judged is None:
             return row
-        verdict = {k: judged[k] for k in JUDGED}
+        # recordings without the answers' texts keep their recorded agreement (flips, KL)
+        texts = any(r.output_text is not None for r in self._items)
+        verdict = {k: judged[k] for k in JUDGED if texts or k != "agreement"}
         return {**judged, **row, **verdict}
+
+    def _judge(self) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+        """The recorded items judged by today's rule (once per new item): rows and the doc."""
+        if self._judged[0] != len(self._items):
+            floor = self.profile.slo.quality
+            doc = summarize(self._items, list(self.eps), self.profile.baseline.name,
+                            floor).to_dict()  # fmt: skip
+            rows = {r["endpoint"]: r for r in doc["endpoints"] if r["items"]}
+            self._judged = (len(self._items), rows, doc)
+        return self._judged[1], self._judged[2]
+
+    def noise_floor(self) -> tuple[dict[str, Any] | None, str]:
+        """The baseline's own disagreement (self-flip rate, its 95 % upper bound, self-KL) and
+        the line every view shows (``qtui.quality.noise.floor_line``): from the recorded items
+        when there are any, else from a recorded summary; (None, "") without a quality run."""
+        base = self.profile.baseline.name
+        if self._items:
+            doc = self._judge()[1]
+            return doc.get("noise_floor"), str(doc.get("noise_floor_text") or "")
+        if self._noise:
+            text = self._noise.get("text") or floor_line(None, base)
+            return self._noise.get("floor"), str(text)
+        return None, ""
 
     def quality_delta_pp(self, name: str) -> float | None:
         """Success vs the baseline in points: minus the paired drop over the items both

@@ -51,6 +51,14 @@ class QualityView:
     items: int = 0
     words: str = "NOT DECIDED (not measured)"  # the verdict as the record says it
     undecided: str = ""  # why NOT DECIDED: not measured, no floor set, not enough items
+    success_ci: tuple[float, float] | None = None  # 95% Wilson interval of the success rate
+    drop_pts: float | None = None  # paired drop vs the baseline, points (None: the baseline)
+    drop_ci_pts: tuple[float, float] | None = None  # its 95% interval, points
+    flip_rate: float | None = None  # outputs differing from the baseline's, fraction
+    kl: float | None = None  # mean top-k KL vs the baseline, nats per token
+    noise_words: str = ""  # within / N % beyond the noise floor / noise floor unknown
+    noise: str = ""  # the whole line: flips and KL next to the baseline's own (the record's)
+    by_tag: tuple[tuple[str, str, str], ...] = ()  # (tag, verdict words, reason) per tag
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +224,7 @@ class Snapshot:
     recommended: str | None = None  # the decision's recommendation (qtui.decision.recommend)
     recommendation: str = ""  # why, in the decision record's words
     savings_month_usd: float | None = None  # its saving against the baseline, $/month
+    noise_floor: str = ""  # the baseline's self-flip rate and self-KL (qtui.quality.noise)
 
     def endpoint(self, name: str) -> EndpointView:
         return next(e for e in self.endpoints if e.name == name)

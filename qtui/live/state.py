@@ -294,6 +294,10 @@ class ViewState:
                     items=int(q.get("items") or 0),
                     words=words(verdict, q.get("undecided")),
                     undecided=str(q.get("undecided") or ""),
+                    **_quality_figures(q),
+                    noise_words=judged.noise_words,
+                    noise=judged.noise,
+                    by_tag=judged.by_tag,
                 )
                 if q
                 else QualityView()
@@ -379,7 +383,30 @@ class ViewState:
             recommended=outcome.recommended,
             recommendation=outcome.why,
             savings_month_usd=outcome.savings.value,
+            noise_floor=outcome.noise_floor,
         )
+
+
+def _pair(v: Any, scale: float = 1.0) -> tuple[float, float] | None:
+    if isinstance(v, list | tuple) and len(v) == 2 and all(isinstance(x, int | float) for x in v):
+        return (float(v[0]) * scale, float(v[1]) * scale)
+    return None
+
+
+def _quality_figures(q: Mapping[str, Any]) -> dict[str, Any]:
+    """Success interval, paired drop (points) and agreement from a quality row."""
+    p, a = q.get("paired"), q.get("agreement")
+    paired: Mapping[str, Any] = p if isinstance(p, Mapping) else {}
+    agree: Mapping[str, Any] = a if isinstance(a, Mapping) else {}
+    pairs, lost, won = (_f(paired, k) for k in ("pairs", "only_baseline", "only_endpoint"))
+    drop = (lost - won) / pairs if pairs and lost is not None and won is not None else None
+    return {
+        "success_ci": _pair(q.get("success_ci95")),
+        "drop_pts": None if drop is None else drop * 100,
+        "drop_ci_pts": _pair(q.get("drop_ci95"), 100.0),
+        "flip_rate": _f(agree, "flip_rate"),
+        "kl": _f(agree, "mean_kl"),
+    }
 
 
 def _current(client: Mapping[str, Any], server: Mapping[str, Any]) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import threading
 from collections.abc import Coroutine, Mapping
@@ -368,6 +369,7 @@ class LiveWorker:
     async def _quality_items(self) -> None:
         from qtui.evidence.records import QualityRecord
         from qtui.quality.golden import load_golden, resolve_golden_path
+        from qtui.quality.noise import again_name
         from qtui.quality.runner import QualityTarget, run_quality
         from qtui.quality.summary import summarize
 
@@ -386,6 +388,10 @@ class LiveWorker:
             )
             for n in names
         ]
+        base = self.profile.baseline.name
+        if base in names:  # the baseline twice, under the same load: its own flips (noise floor)
+            first = targets[names.index(base)]
+            targets.append(dataclasses.replace(first, name=again_name(base)))
 
         def progress(rec: QualityRecord, done: int, total: int) -> None:
             self.rec.quality_item(rec)
@@ -399,10 +405,11 @@ class LiveWorker:
         self._status(
             message="quality: "
             + ", ".join(
-                f"{row['endpoint']} {row['success']:.0%} {row['verdict']}"
+                f"{row['endpoint']} {row['success']:.0%} {row['verdict_words']}"
                 for row in doc["endpoints"]
                 if row.get("success") is not None
             )
+            + " (v: quality view, noise floor, per tag)"
         )
 
     # -- callbacks (loop or sampler thread) ------------------------------------------------

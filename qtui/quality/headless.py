@@ -10,7 +10,7 @@ from qtui.config.profile import Profile
 from qtui.errors import ConfigError
 from qtui.evidence.records import QualityRecord
 from qtui.quality.golden import GoldenItem, load_golden, resolve_golden_path
-from qtui.quality.noise import again_name, beyond_noise
+from qtui.quality.noise import again_name, beyond_noise, floor_line
 from qtui.quality.runner import QualityTarget, run_quality
 from qtui.quality.summary import QualitySummary, summarize
 
@@ -95,7 +95,8 @@ def quality_table(summary: QualitySummary) -> list[str]:
             f"{_pct(a.flip_rate if a else None):>7} {div:>7} {kl:>7}  {e.verdict.reason}"
         )
     lines.append(f"(* baseline {summary.baseline}; flips/divergence/KL against it)")
+    lines.append(floor_line(summary.noise, summary.baseline))
     for e in summary.endpoints:
-        if e.agreement is not None and summary.noise is not None:
+        if e.agreement is not None:
             lines.append(f"{e.score.endpoint}: {beyond_noise(e.agreement, summary.noise).text}")
     return lines

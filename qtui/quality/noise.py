@@ -67,6 +67,28 @@ class Beyond:
     text: str
 
 
+WITHIN = "within the noise floor"
+BEYOND = "beyond the noise floor"
+UNKNOWN = "noise floor unknown"
+
+
+def noise_words(within: bool | None, excess: float | None = None) -> str:
+    """The verdict words on flips every view shows: within / N % beyond the noise floor."""
+    if within is None:
+        return UNKNOWN
+    return WITHIN if within else f"{excess or 0.0:.1%} {BEYOND}"
+
+
+def _kl(a: Agreement, floor: NoiseFloor | None) -> str:
+    """KL vs the baseline next to the baseline's own (nats per token), where logprobs exist."""
+    if a.mean_kl is None:
+        return ""
+    own = ""
+    if floor is not None and floor.self_kl is not None:
+        own = f" ({a.baseline} vs itself {floor.self_kl:.4f})"
+    return f"; KL {a.mean_kl:.4f} nats/token{own}"
+
+
 def beyond_noise(a: Agreement, floor: NoiseFloor | None) -> Beyond:
     """Flips vs the baseline, next to the baseline's own, in one line every view shows."""
     fr = a.flip_rate
@@ -75,11 +97,24 @@ def beyond_noise(a: Agreement, floor: NoiseFloor | None) -> Beyond:
     if floor is None or floor.self_flip_rate is None or floor.flip_upper is None:
         return Beyond(fr, None, None, None,
                       f"flips {fr:.1%} vs {a.baseline} (its own flips not measured: "
-                      "noise floor unknown)")  # fmt: skip
+                      f"{UNKNOWN}){_kl(a, floor)}")  # fmt: skip
     sf, up = floor.self_flip_rate, floor.flip_upper
     excess = max(0.0, fr - sf)
     within = fr <= up
-    words = "within the noise floor" if within else f"{excess:.1%} beyond the noise floor"
+    said = noise_words(within, excess)
     return Beyond(fr, sf, excess, within,
                   f"flips {fr:.1%} vs {a.baseline}, {a.baseline} vs itself {sf:.1%} "
-                  f"(95% up to {up:.1%}): {words}")  # fmt: skip
+                  f"(95% up to {up:.1%}): {said}{_kl(a, floor)}")  # fmt: skip
+
+
+def floor_line(floor: NoiseFloor | None, baseline: str) -> str:
+    """The noise floor itself, as every view states it (or that it was not measured)."""
+    if floor is None:
+        return (f"noise floor: not measured ({baseline} answered the golden set once; "
+                "Q in the app and qtui bench --quality ask it twice)")  # fmt: skip
+    a = floor.self_agreement
+    if floor.self_flip_rate is None or floor.flip_upper is None:
+        return f"noise floor: {baseline} vs itself: no items both passes answered"
+    kl = "" if floor.self_kl is None else f", KL {floor.self_kl:.4f} nats/token"
+    return (f"noise floor: {baseline} vs itself {floor.self_flip_rate:.1%} flips "
+            f"(95% up to {floor.flip_upper:.1%}) on {a.pairs} items{kl}")  # fmt: skip

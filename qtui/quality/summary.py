@@ -10,7 +10,7 @@ from qtui.config.profile import QualityFloor
 from qtui.evidence.records import QualityRecord
 from qtui.quality.agreement import Agreement, agreement
 from qtui.quality.floor import Verdict, verdict
-from qtui.quality.noise import NoiseFloor, beyond_noise, noise_floor
+from qtui.quality.noise import NoiseFloor, beyond_noise, floor_line, noise_floor, noise_words
 from qtui.quality.scores import EndpointScore, Paired, compare, score_endpoint
 
 
@@ -39,6 +39,7 @@ class QualitySummary:
             "baseline": self.baseline,
             "endpoints": [],
             "noise_floor": None,
+            "noise_floor_text": floor_line(self.noise, self.baseline),
         }
         if self.noise is not None:
             out["noise_floor"] = {
@@ -46,6 +47,7 @@ class QualitySummary:
                 "self_flip_upper95": self.noise.flip_upper,
                 "self_kl": self.noise.self_kl,
                 "pairs": self.noise.self_agreement.pairs,
+                "text": floor_line(self.noise, self.baseline),
             }
         for e in self.endpoints:
             s = e.score
@@ -87,6 +89,7 @@ class QualitySummary:
                 row["agreement"]["within_noise"] = b.within_noise
                 row["agreement"]["flips_beyond_noise"] = b.excess
                 row["agreement"]["noise_text"] = b.text
+                row["agreement"]["noise_words"] = noise_words(b.within_noise, b.excess)
             out["endpoints"].append(row)
         return out
 

@@ -121,6 +121,34 @@ def comparison_table(d: Decision) -> Block:
     return Block("table", header=header, rows=tuple(rows))
 
 
+def quality_blocks(d: Decision) -> list[Block]:
+    """The noise floor with every precision's flips and KL next to it, and the quality verdict
+    per tag (so a review can approve a precision for some tasks only); [] without a golden run."""
+    js = [r.judgement for r in d.rows]
+    if not any(j.quality is not None for j in js):
+        return []
+    floor = d.outcome.noise_floor or "noise floor: not measured"
+    noise = tuple(f"{j.name}: {j.noise}" for j in js if not j.is_baseline and j.noise)
+    blocks = [Block("h2", "Quality: the noise floor"), Block("ul", items=(floor, *noise))]
+    tags = sorted({t for j in js for t, _, _ in j.by_tag})
+    if tags:
+        cells = {(j.name, t): w for j in js for t, w, _ in j.by_tag}
+        blocks += [
+            Block("h2", "Quality per tag"),
+            Block(
+                "p",
+                "The same floor and rule on each tag's items only: a precision GO on a tag may "
+                "serve that task while the others keep the baseline.",
+            ),
+            Block(
+                "table",
+                header=("tag", *(j.name for j in js)),
+                rows=tuple((t, *(cells.get((j.name, t), "—") for j in js)) for t in tags),
+            ),
+        ]
+    return blocks
+
+
 def measured_table(d: Decision) -> Block:
     header = (
         "endpoint",
@@ -304,6 +332,7 @@ def build_document(d: Decision) -> list[Block]:
                 for r in d.rows
             ),
         ),
+        *quality_blocks(d),
         Block("h2", "Measured under load"),
         measured_table(d),
         Block("h2", "Where the memory goes"),
@@ -475,6 +504,7 @@ def summary_frame(d: Decision) -> pl.DataFrame:
                 "monthly_cost_usd": v(fin.monthly),
                 "energy_usd_per_month": v(fin.energy_month),
                 "reduction_vs_baseline_pct": v(fin.reduction_pct),
+                "quality_noise_floor": r.judgement.noise_words or None,
                 "decision": r.judgement.status,
                 "decision_undecided": r.judgement.undecided,
                 "recommended": s.endpoint == d.recommended,

@@ -25,9 +25,10 @@ from qtui.tui.widgets.cost.panel import CostPanel
 from qtui.tui.widgets.endpoints.board import EndpointBoard
 from qtui.tui.widgets.finance.view import FinanceView
 from qtui.tui.widgets.help.screen import HelpScreen
+from qtui.tui.widgets.quality.view import QualityBoard
 from qtui.tui.widgets.status.line import StatusLine
 
-VIEWS = ("main", "finance", "cost", "charts")
+VIEWS = ("main", "finance", "cost", "charts", "quality")
 CHART_EVERY = 4  # charts redraw at most every 4th refresh (plots are the costly part)
 
 
@@ -63,6 +64,7 @@ class QtuiApp(App[None]):
         Binding("f", "view('finance')", "Finance view"),
         Binding("c", "view('cost')", "Cost what-ifs"),
         Binding("g", "view('charts')", "Charts"),
+        Binding("v", "view('quality')", "Quality verdicts, noise floor, per tag", show=False),
         Binding("space", "toggle_load", "Start/stop load", key_display="space"),
         Binding("o", "cycle_mode", "Load mode"),
         Binding("right_square_bracket", "level(1)", "Level up", key_display="]"),
@@ -97,6 +99,7 @@ class QtuiApp(App[None]):
             yield FinanceView(id="finance")
             yield CostPanel(id="cost")
             yield ChartsView(id="charts")
+            yield QualityBoard(id="quality")
         yield Footer()
 
     async def on_mount(self) -> None:
@@ -106,6 +109,7 @@ class QtuiApp(App[None]):
         self._finance = self.query_one(FinanceView)
         self._cost = self.query_one(CostPanel)
         self._charts = self.query_one(ChartsView)
+        self._quality = self.query_one(QualityBoard)
         self._switcher = self.query_one(ContentSwitcher)
         await self.feed.start()
         self.tick(force=True)
@@ -141,6 +145,8 @@ class QtuiApp(App[None]):
             self._cost.show(snap)
         elif self.view == "charts" and (force or self.refreshes % CHART_EVERY == 0):
             self._charts.show(snap)
+        elif self.view == "quality":
+            self._quality.show(snap)
         self.last_render_mono = time.monotonic()
 
     # --- intents -------------------------------------------------------------------------

@@ -119,6 +119,15 @@ async def test_load_level_quality_and_quit_against_the_simulator(
         assert q["bf16"].score >= (q["int4-awq"].score or 0.0)  # int4 misses a superset of items
         # the demo decides (docs/simulator.md): FP8 within the 2-point floor, INT4 surely beyond
         assert (q["fp8"].verdict, q["int4-awq"].verdict) == ("go", "no-go")
+        # the baseline answered twice: its own flips are the noise floor (issue 18)
+        snap = feed.snapshot()
+        assert snap.noise_floor.startswith("noise floor: bf16 vs itself ")
+        fp8 = snap.endpoint("fp8").quality
+        assert fp8.noise.startswith("flips ") and "noise floor" in fp8.noise
+        await pilot.press("v")
+        await pilot.pause()
+        screen = "\n".join(s.text for s in app.screen._compositor.render_strips())
+        assert snap.noise_floor[:60] in screen
         await pilot.press("q")
     assert feed.saved_path == tmp_path / "live.qtsession"
     s = load_session(feed.saved_path)
@@ -126,7 +135,7 @@ async def test_load_level_quality_and_quit_against_the_simulator(
     reqs = s.frame("request")
     assert sorted(reqs["endpoint"].unique().to_list()) == sorted(names)
     assert reqs.height >= stopped_at
-    assert s.frame("quality_item").height == GOLDEN_ITEMS * 3
+    assert s.frame("quality_item").height == GOLDEN_ITEMS * 4  # bf16 twice: the noise floor
     assert s.frame("server_second").height > 0 and s.frame("gpu_sample").height > 0
     events = s.docs("event")
     assert any(e["kind"] == "whatif" and e["key"] == "hours_per_month" for e in events)

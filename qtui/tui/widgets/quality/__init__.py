@@ -1,0 +1,1 @@
+"""The quality view: verdicts with intervals, the noise floor, per-tag verdicts."""
