@@ -50,11 +50,12 @@ class SseReader:
 
     __slots__ = (
         "answered", "buf", "counter", "done", "finish_reason", "learn_left", "least", "prefix",
-        "suffix", "suffix_end", "times", "usage",
+        "suffix", "suffix_end", "text", "times", "usage",
     )  # fmt: skip
 
-    def __init__(self, times: list[float], counter: Counter) -> None:
+    def __init__(self, times: list[float], counter: Counter, text: list[str] | None = None) -> None:
         self.times = times
+        self.text = text  # where the answer's text goes (a conversation's turn), or None
         self.counter = counter
         self.buf = b""
         self.done = False  # [DONE] seen
@@ -66,7 +67,8 @@ class SseReader:
         self.prefix: bytes | None = None
         self.suffix = self.suffix_end = b""
         self.least = 0
-        self.learn_left = LEARN_TRIES
+        # keeping the text decodes every event: no shape is learned, so no event is skipped
+        self.learn_left = 0 if text is not None else LEARN_TRIES
 
     def feed(self, data: bytes, now: float) -> int:
         """Read the complete events in ``data`` (plus what was left over); the token chunks
@@ -131,6 +133,8 @@ class SseReader:
             if carries_text(first):
                 self.times.append(now)
                 n = 1
+                if self.text is not None:
+                    self.text.append(answer_text(first))
             fr = first.get("finish_reason")
             if fr is not None:
                 self.finish_reason = fr
@@ -229,6 +233,17 @@ def carries_text(choice: Any) -> bool:
         return True
     delta = choice.get("delta")
     return isinstance(delta, dict) and any(delta.get(k) for k in _TEXT_KEYS)
+
+
+def answer_text(choice: dict[str, Any]) -> str:
+    """The answer text a token chunk adds (completions ``text`` or chat ``delta.content``; a
+    reasoning model's reasoning is not part of the answer a conversation resends)."""
+    text = choice.get("text")
+    if isinstance(text, str):
+        return text
+    delta = choice.get("delta")
+    content = delta.get("content") if isinstance(delta, dict) else None
+    return content if isinstance(content, str) else ""
 
 
 def sse_data(event: bytes) -> bytes | None:

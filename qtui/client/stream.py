@@ -48,6 +48,10 @@ class Prompt:
     max_tokens: int
     input_tokens: int = 0  # the workload's estimate, used when the server sends no usage
     fixed_output: bool = True  # ignore_eos + min_tokens so every request emits max_tokens
+    # a conversation's earlier messages as (role, content), sent before this user turn (chat)
+    history: tuple[tuple[str, str], ...] = ()
+    turn: int = 0  # its position in a conversation (1 = the first turn); 0: not a conversation
+    conversation: int = 0  # the conversation's id (the request number of its first turn)
 
 
 def build_payload(api: Api, model: str, p: Prompt) -> dict[str, Any]:
@@ -58,7 +62,10 @@ def build_payload(api: Api, model: str, p: Prompt) -> dict[str, Any]:
         "temperature": 0.0,
     }
     if api == "chat":
-        body["messages"] = [{"role": "user", "content": p.text}]
+        body["messages"] = [
+            *({"role": role, "content": text} for role, text in p.history),
+            {"role": "user", "content": p.text},
+        ]
         body["max_completion_tokens"] = p.max_tokens
     else:
         body["prompt"] = p.text
@@ -131,19 +138,22 @@ class StreamClient:
         phase: Phase = "measure",
         level: float = 0.0,
         sink: Callable[[RequestRecord], None] | None = None,
+        answer: list[str] | None = None,
     ) -> RequestRecord:
         """Stream one request to its end; errors become the record's error_class, never raise.
 
         ``sink`` gets the record exactly once, also when the request is cancelled (recorded as
         error_class 'cancelled', then the cancellation propagates): nothing sent goes unrecorded.
+        ``answer`` (a conversation's turn) gets the answer's text pieces, in order.
         """
         rec = RequestRecord(self.endpoint, request_id, phase, level)
+        rec.turn, rec.conversation = prompt.turn, prompt.conversation
         body = json.dumps(build_payload(self.api, self.model, prompt)).encode()
         rec.t_send = time.time()
         p0 = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeout_s):
-                await self._stream(rec, body, p0)
+                await self._stream(rec, body, p0, answer)
         except asyncio.CancelledError:
             self._fail(rec, "cancelled", self._stop_detail(rec, p0), p0)
             if sink:
@@ -186,11 +196,13 @@ class StreamClient:
             return "stopped by qtui"
         return f"stopped by qtui; silent for {silent:.0f} s"
 
-    async def _stream(self, rec: RequestRecord, body: bytes, p0: float) -> None:
+    async def _stream(
+        self, rec: RequestRecord, body: bytes, p0: float, answer: list[str] | None = None
+    ) -> None:
         pool = self._pool
         async with pool.sem:
             conn = await pool.acquire()
-            reader = _Reader(self, rec, p0)
+            reader = _Reader(self, rec, p0, answer)
             ex = Exchange(pool, conn, p0, reader.head, reader.end)
             conn.response = ex
             self._open[rec.request_id] = ex
@@ -249,9 +261,11 @@ class _Reader:
 
     __slots__ = ("client", "error", "p0", "rec", "sse")
 
-    def __init__(self, client: StreamClient, rec: RequestRecord, p0: float) -> None:
+    def __init__(
+        self, client: StreamClient, rec: RequestRecord, p0: float, answer: list[str] | None = None
+    ) -> None:
         self.client, self.rec, self.p0 = client, rec, p0
-        self.sse = SseReader(rec.chunk_times, client)
+        self.sse = SseReader(rec.chunk_times, client, answer)
         self.error: bytearray | None = None  # a non-200 answer's first bytes
 
     def head(self, head: Head) -> BodyFn:

@@ -291,8 +291,10 @@ def decision_of(
     """What the run measured and the decision its session supports, in the record's words:
     the session is read back and judged exactly as `qtui report` and a replay judge it.
     Returns the lines printed and the ``decision`` written into summary.json."""
+    from qtui.evidence.turns import turn_text
     from qtui.session.decision import counted_usage_notes, decide
     from qtui.session.reader import load_session
+    from qtui.session.turns import session_turns
 
     d = decide(load_session(session))
     lines: list[str] = []
@@ -326,6 +328,13 @@ def decision_of(
         }
     prices = [n for n in d.notes if n.startswith("price table ")]  # unreadable, not installed
     lines += [f"note: {n}" for n in [*counted_usage_notes(d.session), *prices]]
+    for name, turns in session_turns(d.session).items():  # multi-turn conversations
+        lines.append(f"{name}: {turn_text(turns)}")
+        if name in per:
+            per[name]["ttft_by_turn"] = [
+                {"turn": t.label, "requests": t.requests, "ttft_p50_s": t.p50, "ttft_p95_s": t.p95}
+                for t in turns
+            ]
     rec = d.recommended
     lines.append(f"recommendation: {rec + ' — ' if rec else ''}{d.why}")
     return lines, doc

@@ -21,7 +21,29 @@ def workload_text(w: Workload, kind: str | None = None) -> str:
         return f"JSONL prompts {w.prompts_file}, cycled"
     if kind == "golden":
         return f"golden set {w.golden_set}"
+    if kind == "sharegpt":
+        out = (
+            f"output {_dist(w.output_tokens)}"
+            if w.answer_lengths == "fixed"
+            else "output the recorded answers' lengths"
+        )
+        return (
+            f"ShareGPT conversations {w.conversations_file}, up to {w.turns} turns each, "
+            f"{out}" + _conversation(w)
+        )
     text = f"synthetic prompts: input {_dist(w.input_tokens)}, output {_dist(w.output_tokens)}"
     if w.prefix_count and w.prefix_tokens:
         text += f", behind {w.prefix_count} shared prefixes of {w.prefix_tokens} tokens"
+    if w.turns > 1:
+        text = f"synthetic conversations of {w.turns} turns: " + text.split(": ", 1)[1]
+        text += _conversation(w)
     return text
+
+
+def _conversation(w: Workload) -> str:
+    think = (
+        f"{w.think_time_s:g} s"
+        if w.think_dist == "fixed"
+        else f"{w.think_time_s:g} s mean (exponential)"
+    )
+    return f"; each turn resends the history and the answers; think time {think} (seed {w.seed})"

@@ -129,7 +129,7 @@ class LengthDist(Strict):
 class Workload(Strict):
     """What requests look like."""
 
-    kind: Literal["synthetic", "jsonl", "golden", "trace"] = "synthetic"
+    kind: Literal["synthetic", "jsonl", "golden", "trace", "sharegpt"] = "synthetic"
     api: Literal["completions", "chat"] = "completions"
     input_tokens: LengthDist = LengthDist(mean=512)
     output_tokens: LengthDist = LengthDist(mean=128)
@@ -159,11 +159,48 @@ class Workload(Strict):
         le=1_000_000,
         description="synthetic: P tokens per shared prefix, before the suffix",
     )
+    turns: int = Field(
+        1,
+        ge=1,
+        le=1000,
+        description="user turns per conversation, each resending the history (chat API); "
+        "sharegpt: at most this many of each conversation",
+    )
+    think_time_s: float = Field(
+        0.0, ge=0, le=3600, description="multi-turn: pause between an answer and the next turn"
+    )
+    think_dist: Literal["fixed", "exponential"] = Field(
+        "fixed", description="multi-turn: think time fixed, or exponential with that mean"
+    )
+    conversations_file: str | None = Field(
+        None, description="kind = sharegpt: ShareGPT JSON/JSONL conversations (human turns sent)"
+    )
+    answer_lengths: Literal["recorded", "fixed"] = Field(
+        "recorded",
+        description="kind = sharegpt: output length per turn from the recorded answer "
+        "(characters / 4), or output_tokens",
+    )
+
+    @property
+    def multi_turn(self) -> bool:
+        """Requests are turns of conversations (each resends the history), not single prompts."""
+        return self.kind == "sharegpt" or (self.kind == "synthetic" and self.turns > 1)
 
     @model_validator(mode="after")
     def _complete(self) -> Workload:
         if self.kind == "trace" and not self.trace_file:
             raise ValueError('kind = "trace" needs trace_file')
+        if self.kind == "sharegpt" and not self.conversations_file:
+            raise ValueError('kind = "sharegpt" needs conversations_file')
+        if (self.multi_turn or self.turns > 1) and self.api != "chat":
+            raise ValueError(
+                'multi-turn conversations (turns > 1, kind = "sharegpt") need api = "chat": '
+                "each turn resends the history as chat messages"
+            )
+        if self.turns > 1 and self.kind in ("jsonl", "golden", "trace"):
+            raise ValueError(
+                f'turns > 1 is for kind = "synthetic" or "sharegpt", not "{self.kind}"'
+            )
         if self.prefix_count > 0 and self.prefix_tokens == 0:
             raise ValueError("prefix_count > 0 needs prefix_tokens (the shared length) > 0")
         return self

@@ -52,6 +52,8 @@ class RequestRecord:
     error_class: ErrorClass = "none"
     error_detail: str = ""
     http_status: int | None = None
+    turn: int = 0  # position in its conversation (1 = first turn); 0: not a conversation turn
+    conversation: int = 0  # its conversation's id (the request number of the first turn)
 
     @property
     def ok(self) -> bool:

@@ -35,13 +35,16 @@ STOP_TIMEOUT_S = 120.0  # the worker's own shutdown: load cancelled, session fin
 
 def workloads_of(profile: Profile) -> tuple[str, ...]:
     """The workloads a profile can drive: its own kind, synthetic, and each file it names
-    (prompts, golden set, trace: a trace is replayed at its times, the level a time multiplier)."""
+    (prompts, golden set, trace: a trace is replayed at its times, the level a time multiplier;
+    ShareGPT conversations, on a chat profile)."""
     out: list[str] = [profile.workload.kind]
     for kind, ok in (
         ("synthetic", True),
         ("jsonl", bool(profile.workload.prompts_file)),
         ("golden", bool(profile.workload.golden_set)),
         ("trace", bool(profile.workload.trace_file)),
+        # ShareGPT conversations resend their history as chat messages: chat profiles only
+        ("sharegpt", bool(profile.workload.conversations_file) and profile.workload.api == "chat"),
     ):
         if ok and kind not in out:
             out.append(kind)

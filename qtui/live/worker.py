@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import os
 import threading
+from collections import deque
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -27,6 +28,7 @@ from qtui.config.profile import Profile
 from qtui.errors import QtuiError
 from qtui.session.recorder import Recorder
 
+TURN_SAMPLES = 20_000  # the latest conversation turns per endpoint the app's TTFT-by-turn uses
 QUALITY_CONCURRENCY = 4  # golden items in flight per endpoint (bounded, beside the load)
 
 
@@ -79,6 +81,7 @@ class LiveWorker:
         self._load_done: asyncio.Task[None] | None = None
         self._quality: asyncio.Task[Any] | None = None
         self._levels_seen: dict[str, int] = {}
+        self._turns: dict[str, deque[tuple[int, float]]] = {}  # (turn, TTFT s), multi-turn
         self._last_status: dict[str, Any] = {}
         self._what_if_final: Any = None
         names = [e.name for e in cfg.profile.endpoints]
@@ -298,7 +301,7 @@ class LiveWorker:
                 gpu_seen=self._gpu_seen(),
             )
             self._run = run
-            self._levels_seen = {}
+            self._levels_seen, self._turns = {}, {}
             await run.start()
         except QtuiError as exc:
             self._run = None
@@ -416,6 +419,17 @@ class LiveWorker:
     def _on_record(self, rec: Any) -> None:
         self.requests_sent += 1
         self.rec.request(rec)
+        if rec.turn and rec.phase == "measure" and rec.ok and rec.ttft is not None:
+            self._turns.setdefault(rec.endpoint, deque(maxlen=TURN_SAMPLES)).append(
+                (rec.turn, rec.ttft)
+            )
+
+    def turns_message(self) -> str:
+        """Multi-turn load: each endpoint's TTFT p95 at turn 1 and at the later turns."""
+        from qtui.evidence.turns import first_vs_later, ttft_by_turn
+
+        parts = [f"{n} {first_vs_later(ttft_by_turn(v))}" for n, v in self._turns.items()]
+        return "TTFT by turn: " + "; ".join(parts) if parts else ""
 
     def _on_second(self, st: Any) -> None:
         run = self._run
@@ -427,6 +441,9 @@ class LiveWorker:
             if searches:  # a knee search: level, bracket, step k of at most n
                 self._status(message="knee search: " + "; ".join(searches))
                 return
+        if self._turns:  # conversations: turn 1 against the later turns
+            self._status(message=self.turns_message())
+            return
         self._status()
 
     def _on_health(self, h: Any) -> None:

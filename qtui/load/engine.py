@@ -47,7 +47,7 @@ from qtui.load.sender import Bounds, LocalCounter, LocalSender, SharedCounter
 from qtui.load.slo import LevelResult, breaches, capacity, point
 from qtui.load.split import By, choose_processes, expected_streams, merge_health
 from qtui.load.trace import Trace, TracePrompts, TraceSender, load_trace
-from qtui.load.workload import GoldenFactory, make_source
+from qtui.load.workload import GoldenFactory, make_source, think
 from qtui.metrics.stats import Cumulative, delivered_chunks, streamed_tokens, summarize
 
 Mode = Literal["concurrency", "rate", "sweep"]
@@ -459,7 +459,7 @@ class LoadRun:
                 ep.sender = LocalSender(
                     e.name, client, source, LocalCounter(self.max_requests), ep._done,
                     np.random.default_rng([self.profile.workload.seed, 99]),
-                    self.arrival == "poisson",
+                    self.arrival == "poisson", None, *think(self.profile.workload),
                 )  # fmt: skip
             self.eps[e.name] = ep
         if self.processes > 1:

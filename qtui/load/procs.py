@@ -42,7 +42,7 @@ from qtui.evidence.records import RequestRecord
 from qtui.load.selfcheck import ClientHealth, LoopMonitor
 from qtui.load.sender import Bounds, LocalSender, SharedCounter
 from qtui.load.split import By, split_level, stagger
-from qtui.load.workload import GoldenFactory, make_source
+from qtui.load.workload import GoldenFactory, make_source, think
 
 FLUSH_S = 0.05  # how often a worker process sends its finished records and counts
 START_TIMEOUT_S = 120.0  # spawning imports qtui afresh: slow on a busy machine
@@ -105,7 +105,7 @@ class _Shard:
         return LocalSender(
             name, client, source, SharedCounter(cfg.counters[name], cfg.limit), self._done,
             np.random.default_rng(seed), prof.load.arrival == "poisson",
-            on_exhausted=lambda: self._exhausted(name),
+            lambda: self._exhausted(name), *think(prof.workload),
         )  # fmt: skip
 
     async def main(self, commands: Connection) -> None:

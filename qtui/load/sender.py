@@ -17,10 +17,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from qtui.client.stream import StreamClient
+from qtui.client.stream import Prompt, StreamClient
 from qtui.evidence.accounting import is_error
 from qtui.evidence.records import RequestRecord
 from qtui.load.backoff import backoff_s
+from qtui.load.conversation import CHAT_OVERHEAD, Conversation, ConversationSource, history_tokens
 from qtui.load.split import By, phase_at
 from qtui.load.workload import PromptSource
 
@@ -126,20 +127,29 @@ class SenderBase:
 
 
 class LocalSender(SenderBase):
-    """Drives one endpoint's requests at a level on this process's event loop."""
+    """Drives one endpoint's requests at a level on this process's event loop.
+
+    With a `ConversationSource` every request is a turn of a conversation: a closed-loop user
+    sends a conversation's turns one after another (each with the history and the answers so
+    far, ``think_s`` after the last answer), then starts the next; open-loop conversations
+    start at level / (mean turns) per second, so the level is still requests/s. A failed turn
+    ends its conversation (the next would resend a history the server never answered)."""
 
     def __init__(
         self,
         endpoint: str,
         client: StreamClient,
-        source: PromptSource,
+        source: PromptSource | ConversationSource,
         counter: Counter,
         done: Callable[[RequestRecord], None],
         rng: np.random.Generator,
         poisson: bool = True,
         on_exhausted: Callable[[], None] | None = None,
+        think_s: float = 0.0,
+        think_exponential: bool = False,
     ) -> None:
         self.endpoint, self.client, self.source = endpoint, client, source
+        self.think_s, self.think_exponential = think_s, think_exponential
         self.counter, self.done, self.rng, self.poisson = counter, done, rng, poisson
         self.on_exhausted = on_exhausted
         self.level = 0.0
@@ -149,7 +159,7 @@ class LocalSender(SenderBase):
         self.sending = False
         self.exhausted = asyncio.Event()
         self.tasks: set[asyncio.Task[RequestRecord]] = set()
-        self.workers: set[asyncio.Task[None]] = set()
+        self.workers: set[asyncio.Task[Any]] = set()
         self.arrivals: asyncio.Task[None] | None = None
         self.backing_off = 0  # users now waiting after consecutive failures ("backing off")
 
@@ -165,22 +175,82 @@ class LocalSender(SenderBase):
                 self.on_exhausted()
         return n
 
-    async def _one(self, n: int) -> RequestRecord:
+    async def _one(
+        self, n: int, prompt: Prompt | None = None, answer: list[str] | None = None
+    ) -> RequestRecord:
         rid = f"{self.endpoint}-{n}"
         task = asyncio.current_task()
         phase = self.bounds.phase(time.perf_counter())
-        rec = await self.client.send(self.source.next(), rid, phase, self.level, self.done)
+        if prompt is None:
+            source = self.source
+            assert not isinstance(source, ConversationSource)
+            prompt = source.next()
+        rec = await self.client.send(prompt, rid, phase, self.level, self.done, answer)
         if task is not None:
             self.tasks.discard(task)
         return rec
 
+    @property
+    def conversations(self) -> bool:
+        return isinstance(self.source, ConversationSource)
+
+    def think(self) -> float:
+        """The pause before a conversation's next turn (seconds)."""
+        if self.think_exponential and self.think_s > 0:
+            return float(self.rng.exponential(self.think_s))
+        return self.think_s
+
+    async def _conversation(
+        self, conv: Conversation, going: Callable[[], bool]
+    ) -> RequestRecord | None:
+        """Send one conversation's turns while ``going()``; the last turn's record (None when
+        none was sent). Each turn resends the history: the earlier turns and their answers."""
+        history: list[tuple[str, str]] = [("system", conv.system)] if conv.system else []
+        cid, rec = 0, None
+        for k, turn in enumerate(conv.turns, 1):
+            if k > 1 and (pause := self.think()) > 0:
+                await asyncio.sleep(pause)
+            if not going() or (n := self._claim()) is None:
+                break
+            cid = cid or n
+            estimate = history_tokens(history) + turn.input_tokens + CHAT_OVERHEAD
+            prompt = Prompt(
+                turn.text, turn.max_tokens, estimate, turn.fixed_output, tuple(history), k, cid
+            )
+            answer: list[str] = []
+            t = asyncio.ensure_future(self._one(n, prompt, answer))
+            self.tasks.add(t)
+            rec = await t
+            if is_error(rec.error_class) or rec.error_class == "cancelled":
+                break
+            history += [("user", turn.text), ("assistant", "".join(answer))]
+        return rec
+
+    def _next_conversation(self) -> Conversation:
+        source = self.source
+        assert isinstance(source, ConversationSource)
+        return source.next()
+
     # ---- closed loop
     async def _worker(self, idx: int) -> None:
         failures = 0
-        while idx < int(self.level) and (n := self._claim()) is not None:
-            t = asyncio.ensure_future(self._one(n))
-            self.tasks.add(t)
-            rec = await t
+        conversations = self.conversations
+        while idx < int(self.level):
+            if conversations:
+                if not self.sending or self.exhausted.is_set():
+                    break
+                got = await self._conversation(
+                    self._next_conversation(), lambda: idx < int(self.level)
+                )
+                if got is None:
+                    break
+                rec = got
+            else:
+                if (n := self._claim()) is None:
+                    break
+                t = asyncio.ensure_future(self._one(n))
+                self.tasks.add(t)
+                rec = await t
             if not is_error(rec.error_class):
                 failures = 0
                 continue
@@ -205,17 +275,29 @@ class LocalSender(SenderBase):
     async def _arrivals(self) -> None:
         loop = asyncio.get_running_loop()
         nxt = time.perf_counter() + self.offset_s
+        turns = self.source.mean_turns if isinstance(self.source, ConversationSource) else 0.0
         while self.sending:
-            rate = max(self.level, 1e-9)
+            # conversations start at level / turns per second: the level stays requests/s
+            rate = max(self.level / (turns or 1.0), 1e-9)
             gap = self.rng.exponential(1 / rate) if self.poisson else 1 / rate
             nxt += gap
             delay = nxt - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
+            if turns:
+                if self.exhausted.is_set():
+                    break
+                self.workers = {w for w in self.workers if not w.done()}
+                conv = self._next_conversation()
+                self.workers.add(loop.create_task(self._conversation(conv, self._going)))
+                continue
             n = self._claim()
             if n is None:
                 break
             self.tasks.add(loop.create_task(self._one(n)))
+
+    def _going(self) -> bool:
+        return self.sending
 
     # ---- control
     def set_level(self, level: float) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -15,6 +15,9 @@ from qtui.config.profile import LengthDist, Workload
 from qtui.errors import ConfigError
 from qtui.load.prefixes import SharedText, with_prefix
 from qtui.load.words import WORDS
+
+if TYPE_CHECKING:
+    from qtui.load.conversation import Conversation, ConversationSource
 
 _WORDS = WORDS
 
@@ -54,10 +57,11 @@ class SyntheticWorkload:
         self.n = 0
         self.prefixes = SharedText(w.seed)
 
-    def next(self) -> Prompt:
+    def next(self, shared_prefix: bool = True) -> Prompt:
+        """The next prompt (``shared_prefix = False``: without one, a conversation's later turn)."""
         n_in = int(sample_lengths(self.w.input_tokens, self.rng, 1)[0])
         n_out = int(sample_lengths(self.w.output_tokens, self.rng, 1)[0])
-        shared = self.w.prefix_tokens if self.w.prefix_count > 0 else 0
+        shared = self.w.prefix_tokens if self.w.prefix_count > 0 and shared_prefix else 0
         if self.max_len:
             n_out = min(n_out, max(1, self.max_len // 2))
             n_in = min(n_in, max(1, self.max_len - n_out - 8 - shared))
@@ -122,6 +126,27 @@ class Strided:
         return self.source.next()
 
 
+class StridedConversations:
+    """Conversations shard, shard + K, … of a cycled file (as `Strided` does prompts)."""
+
+    def __init__(self, source: ConversationSource, shard: int, shards: int) -> None:
+        self.source, self.shard, self.shards = source, shard, shards
+        self.mean_turns = source.mean_turns
+        self.started = False
+
+    def next(self) -> Conversation:
+        skip = self.shards - 1 if self.started else self.shard
+        self.started = True
+        for _ in range(skip):
+            self.source.next()
+        return self.source.next()
+
+
+def think(w: Workload) -> tuple[float, bool]:
+    """A sender's think time between turns: (seconds, exponential rather than fixed)."""
+    return w.think_time_s, w.think_dist == "exponential"
+
+
 # the quality engineer plugs the golden-set source in here: (workload, base_dir) -> PromptSource
 GoldenFactory = Callable[[Workload, Path], PromptSource]
 
@@ -134,9 +159,17 @@ def make_source(
     golden: GoldenFactory | None = None,
     shard: int = 0,
     shards: int = 1,
-) -> PromptSource:
-    """The prompt source a profile's [workload] asks for (paths relative to the profile);
-    ``shard`` of ``shards`` is one load worker process's part of it."""
+) -> PromptSource | ConversationSource:
+    """The prompt source a profile's [workload] asks for (paths relative to the profile), or
+    its conversations (multi-turn); ``shard`` of ``shards`` is one load worker process's part."""
+    if w.multi_turn:
+        from qtui.load.conversation import FileConversations, SyntheticConversations
+
+        if w.kind == "synthetic":
+            return SyntheticConversations(w, max_model_len, salt, shard)
+        assert w.conversations_file is not None
+        convs = FileConversations(base_dir / w.conversations_file, w, max_model_len)
+        return StridedConversations(convs, shard, shards) if shards > 1 else convs
     if w.kind == "synthetic":
         return SyntheticWorkload(w, max_model_len, salt, shard)
     if w.kind == "trace":  # untimed, in order (the engine replays a trace on its times)

@@ -26,10 +26,12 @@ from qtui.evidence.memory import (
     peak_kv_usage,
     workload_context,
 )
+from qtui.evidence.turns import turn_text
 from qtui.quality.floor import FLOOR_HINT
 from qtui.session.decision import Decision, decide
 from qtui.session.reader import Session, load_session
 from qtui.session.svg import bar_chart, line_chart
+from qtui.session.turns import session_turns
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,29 @@ def measured_table(d: Decision) -> Block:
     return Block("table", header=header, rows=tuple(rows))
 
 
+def turns_blocks(d: Decision) -> list[Block]:
+    """TTFT per turn position of multi-turn conversations (none without conversations)."""
+    turns = session_turns(d.session)
+    if not turns:
+        return []
+    header = ("endpoint", "turn", "requests", "TTFT p50 (ms)", "TTFT p95 (ms)")
+    rows = tuple(
+        (name, t.label, f"{t.requests:,}", _ms(t.p50), _ms(t.p95))
+        for name, ts in turns.items()
+        for t in ts
+    )
+    return [
+        Block("h2", "TTFT per turn position"),
+        Block(
+            "p",
+            "Each turn resends the conversation so far (its earlier turns and the server's "
+            "answers); turn 1 has no history, turns 2+ can reuse it from the prefix cache.",
+        ),
+        Block("table", header=header, rows=rows),
+        Block("ul", items=tuple(f"{name}: {turn_text(ts)}" for name, ts in turns.items())),
+    ]
+
+
 def memory_table(d: Decision) -> Block:
     """KV cache as each server states it (vllm:cache_config_info); weights estimated."""
     header = (
@@ -335,6 +360,7 @@ def build_document(d: Decision) -> list[Block]:
         *quality_blocks(d),
         Block("h2", "Measured under load"),
         measured_table(d),
+        *turns_blocks(d),
         Block("h2", "Where the memory goes"),
         memory_table(d),
     ]

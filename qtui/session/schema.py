@@ -63,6 +63,8 @@ COLUMNS: Final[dict[str, dict[str, pl.DataType | type[pl.DataType]]]] = {
         "error_class": S,
         "error_detail": S,
         "http_status": N,
+        "turn": N,
+        "conversation": N,
     },
     "client_second": {
         "endpoint": S,

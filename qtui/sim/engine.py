@@ -220,18 +220,30 @@ class Engine:
             req.computed = hit
             self.stats.prefix_hits += hit
 
+    def cache_blocks(self, keys: tuple[int, ...]) -> None:
+        """Keep a finished sequence's whole blocks, prompt and answer (vLLM caches the blocks
+        its decode filled too): a conversation's next turn resends them as its history."""
+        self._store_keys(keys)
+        self._evict()
+
+    def _store_keys(self, keys: tuple[int, ...]) -> None:
+        for key in keys:
+            if key in self._prefix:
+                self._prefix.move_to_end(key)
+            else:
+                self._prefix[key] = BLOCK_SIZE
+                self._prefix_used += BLOCK_SIZE
+
     def _prefix_store(self, req: SimRequest) -> None:
         """Keep the prompt's blocks (or whole prompt), least recently used out past the cap."""
         if req.block_keys:
-            for key in req.block_keys:
-                if key in self._prefix:
-                    self._prefix.move_to_end(key)
-                else:
-                    self._prefix[key] = BLOCK_SIZE
-                    self._prefix_used += BLOCK_SIZE
+            self._store_keys(req.block_keys)
         elif req.prompt_key and req.prompt_key not in self._prefix:
             self._prefix[req.prompt_key] = req.prompt_tokens
             self._prefix_used += req.prompt_tokens
+        self._evict()
+
+    def _evict(self) -> None:
         while self._prefix_used > self._prefix_cap and self._prefix:
             _, size = self._prefix.popitem(last=False)
             self._prefix_used -= size

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from qtui.sim.text import count_chat_tokens, count_prompt_tokens
+from qtui.sim.text import chat_text, count_chat_tokens, count_prompt_tokens
 
 VLLM_VERSION = "0.26.0"
 FINGERPRINT = "vllm-0.26.0-9a51c0de"
@@ -90,6 +90,12 @@ class GenRequest:
     stream: bool
     include_usage: bool
     logprobs: int | None  # number of top alternatives; None = no logprobs
+    cache_text: str = ""  # chat: the whole history as templated (prefix caching keys on it)
+
+    @property
+    def cached_text(self) -> str:
+        """The text the prefix cache keys on: a chat's templated history, else the prompt."""
+        return self.cache_text or self.prompt_text
 
 
 def _int(data: dict[str, Any], key: str) -> int | None:
@@ -120,6 +126,8 @@ def parse_generate(data: dict[str, Any], chat: bool, served: str, max_model_len:
         users = [c for m, c in zip(messages, contents, strict=True) if m.get("role") == "user"]
         prompt_text = users[-1] if users else contents[-1]
         prompt_tokens = count_chat_tokens(contents)
+        # the prefix cache sees the whole rendered history, as vLLM's sees the templated prompt
+        cache_text = chat_text([str(m.get("role")) for m in messages], contents)
         max_tokens = _int(data, "max_completion_tokens")
         if max_tokens is None:
             max_tokens = _int(data, "max_tokens")
@@ -129,6 +137,7 @@ def parse_generate(data: dict[str, Any], chat: bool, served: str, max_model_len:
             raise _missing("prompt")
         if isinstance(prompt, list) and len(prompt) == 1 and isinstance(prompt[0], str):
             prompt = prompt[0]
+        cache_text = ""
         if isinstance(prompt, str):
             prompt_text, prompt_tokens = prompt, count_prompt_tokens(prompt)
         elif isinstance(prompt, list) and prompt and all(isinstance(t, int) for t in prompt):
@@ -209,6 +218,7 @@ def parse_generate(data: dict[str, Any], chat: bool, served: str, max_model_len:
         stream=bool(data.get("stream", False)),
         include_usage=bool(isinstance(opts, dict) and opts.get("include_usage")),
         logprobs=logprobs,
+        cache_text=cache_text,
     )
 
 

@@ -311,7 +311,7 @@ class SimEndpoint:
             want_top=g.logprobs is not None,
         )
         await asyncio.sleep(FRONTEND_S)
-        keys = block_keys(g.prompt_text, BLOCK_SIZE)
+        keys = block_keys(g.cached_text, BLOCK_SIZE)
         sim = SimRequest(
             rid, g.prompt_tokens, g.max_tokens, target, prompt_key=state, block_keys=keys
         )
@@ -324,7 +324,7 @@ class SimEndpoint:
         # do; the engine itself only starts on the request once the front end is done
         sim.received = min(sim.arrival, received)
         self._wake.set()
-        text_gen = _Texts(tokens, forced, g.logprobs)
+        text_gen = _Texts(tokens, forced, g.logprobs, keep=bool(g.cache_text))
         created = int(time.time())
         try:
             if g.stream:
@@ -335,6 +335,9 @@ class SimEndpoint:
             self.pacer.live -= 1
             if sim.finished is None:
                 self.engine.abort(rid)
+            elif g.cache_text:  # the history and its answer: the next turn's leading blocks
+                answer = "".join(text_gen.parts)
+                self.engine.cache_blocks(block_keys(g.cache_text + answer, BLOCK_SIZE))
 
     def _plan_output(self, g: P.GenRequest, state: int) -> tuple[list[str], int]:
         """Fixed answer tokens (golden items) and how many tokens the request will produce."""
@@ -492,12 +495,16 @@ def _chunk_template(g: P.GenRequest, rid: str, created: int, model: str) -> tupl
 class _Texts:
     """Turns token counts from the engine into text, logprobs and top-k alternatives."""
 
-    def __init__(self, stream: TokenStream, forced: list[str], k: int | None) -> None:
+    def __init__(
+        self, stream: TokenStream, forced: list[str], k: int | None, keep: bool = False
+    ) -> None:
         self.stream = stream
         self.forced = forced
         self.k = k or 0
         self.i = 0
         self.offset = 0
+        self.keep = keep  # a chat's answer is kept: its blocks are cached with the history
+        self.parts: list[str] = []
 
     def take_text(self, n: int) -> str:
         """The next ``n`` tokens' text, no logprobs (the streaming hot path)."""
@@ -507,6 +514,8 @@ class _Texts:
         text = nxt() if n == 1 else "".join([nxt() for _ in range(n)])
         self.i += n
         self.offset += len(text)
+        if self.keep:
+            self.parts.append(text)
         return text
 
     def take(self, n: int) -> tuple[list[str], list[float], list[dict[str, float]]]:
@@ -521,6 +530,8 @@ class _Texts:
             self.i += 1
             words.append(c.text)
             self.offset += len(c.text)
+            if self.keep:
+                self.parts.append(c.text)
             if self.stream.want_top:
                 lps.append(c.logprob)
                 tops.append(dict(c.top[: self.k]) if self.k else {c.text: c.logprob})

@@ -143,6 +143,14 @@ def count_chat_tokens(contents: list[str]) -> int:
     return sum(count_prompt_tokens(c) + 4 for c in contents) + 3
 
 
+def chat_text(roles: list[str], contents: list[str]) -> str:
+    """Chat messages as one templated prompt (a ChatML-like template: each message behind its
+    role, then the assistant's header), so a conversation's next turn starts with the text of
+    the turn before and its answer, as a real chat template renders it."""
+    body = "".join(f"<|{r}|>\n{c}\n" for r, c in zip(roles, contents, strict=True))
+    return body + "<|assistant|>\n"
+
+
 def split_tokens(text: str) -> list[str]:
     """Cut fixed text (a golden answer) into token-sized pieces: words, then 4-char chunks."""
     out: list[str] = []

@@ -111,6 +111,41 @@ def test_payload_fixes_output_length() -> None:
     assert c["messages"][0]["content"] == "x" and "ignore_eos" not in c
 
 
+def test_payload_sends_a_conversations_history_before_the_turn() -> None:
+    p = Prompt("q2", 8, history=(("system", "s"), ("user", "q1"), ("assistant", "a1")), turn=2)
+    assert build_payload("chat", "m", p)["messages"] == [
+        {"role": "system", "content": "s"},
+        {"role": "user", "content": "q1"},
+        {"role": "assistant", "content": "a1"},
+        {"role": "user", "content": "q2"},
+    ]
+
+
+async def test_answer_text_is_kept_for_a_conversation_turn() -> None:
+    """Every event is decoded (no learned fast path skips one): the text is whole, in order."""
+    events = [_sse({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]})]
+    events += [_sse({"choices": [{"index": 0, "delta": {"content": f" w{i}"}}]}) for i in range(6)]
+    events += [_sse({"choices": [{"index": 0, "delta": {}, "finish_reason": "length"}]})]
+    events += [b"data: [DONE]\n\n"]
+
+    async def handler(req: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await resp.prepare(req)
+        for ev in events:
+            await resp.write(ev)
+        return resp
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", handler)
+    async with serving(app) as url:
+        client = StreamClient("e", url, "m", "chat")
+        answer: list[str] = []
+        rec = await client.send(Prompt("q", 6, turn=3, conversation=7), "e-1", answer=answer)
+        await client.aclose()
+    assert rec.ok and len(rec.chunk_times) == 6 and (rec.turn, rec.conversation) == (3, 7)
+    assert "".join(answer) == " w0 w1 w2 w3 w4 w5"
+
+
 def _sse(obj: object) -> bytes:
     return b"data: " + json.dumps(obj).encode() + b"\n\n"
 

@@ -27,3 +27,20 @@ def test_each_kind_in_words() -> None:
         "512 tokens per hash id"
     )
     assert workload_text(w, "golden") == "golden set g.jsonl"
+
+
+def test_conversations_in_words() -> None:
+    w = Workload(api="chat", turns=4, think_time_s=2.0, input_tokens=LengthDist(mean=100))
+    assert workload_text(w) == (
+        "synthetic conversations of 4 turns: input 100 tokens, output 128 tokens; each turn "
+        "resends the history and the answers; think time 2 s (seed 0)"
+    )
+    w = Workload(
+        api="chat", kind="sharegpt", conversations_file="sg.json", turns=8, think_time_s=1.5,
+        think_dist="exponential",
+    )  # fmt: skip
+    assert workload_text(w) == (
+        "ShareGPT conversations sg.json, up to 8 turns each, output the recorded answers' "
+        "lengths; each turn resends the history and the answers; think time 1.5 s mean "
+        "(exponential) (seed 0)"
+    )

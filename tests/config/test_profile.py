@@ -64,6 +64,12 @@ def test_minimal_profile_gets_defaults(tmp_path: Path) -> None:
         ),
         (MINIMAL + "[cost]\nhours_per_month = 800\n", "cost.hours_per_month"),
         (MINIMAL + "[profile2]\nx = 1\n", "unknown key"),
+        (MINIMAL + "[workload]\nturns = 3\n", 'need api = "chat"'),
+        (MINIMAL + '[workload]\nkind = "sharegpt"\napi = "chat"\n', "needs conversations_file"),
+        (
+            MINIMAL + '[workload]\nkind = "jsonl"\napi = "chat"\nturns = 2\n',
+            'turns > 1 is for kind = "synthetic" or "sharegpt"',
+        ),
     ],
 )
 def test_bad_profiles_give_one_line(tmp_path: Path, text: str, expected: str) -> None:

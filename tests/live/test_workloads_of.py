@@ -24,3 +24,11 @@ def test_a_trace_file_is_a_workload_w_cycles_to() -> None:
         "synthetic",
         "golden",
     )
+
+
+def test_sharegpt_conversations_are_offered_on_a_chat_profile_only() -> None:
+    assert workloads_of(_profile(api="chat", conversations_file="sg.json")) == (
+        "synthetic",
+        "sharegpt",
+    )
+    assert workloads_of(_profile(conversations_file="sg.json")) == ("synthetic",)

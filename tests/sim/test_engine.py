@@ -160,3 +160,30 @@ def test_prefix_cache_holds_only_its_capacity() -> None:
     e.add(SimRequest("c", len(first) // 4 + 1, 2, 2, block_keys=block_keys(first, BLOCK_SIZE)))
     run(e)
     assert e.stats.prefix_hits == 0
+
+
+def test_a_finished_answers_blocks_are_cached_for_the_next_turn() -> None:
+    from qtui.sim.text import block_keys
+
+    turn1 = "u" * (4 * BLOCK_SIZE * 2)  # a 2-block prompt
+    answer = "a" * (4 * BLOCK_SIZE * 3)  # and a 3-block answer
+    e = Engine(PLAN)
+    e.add(SimRequest("t1", len(turn1) // 4, 2, 2, block_keys=block_keys(turn1, BLOCK_SIZE)))
+    run(e)
+    e.cache_blocks(block_keys(turn1 + answer, BLOCK_SIZE))  # what the server does at its end
+    turn2 = turn1 + answer + "q" * 100
+    e.add(SimRequest("t2", len(turn2) // 4, 2, 2, block_keys=block_keys(turn2, BLOCK_SIZE)))
+    run(e)
+    assert e.stats.prefix_hits == 5 * BLOCK_SIZE  # the prompt's 2 blocks and the answer's 3
+
+
+def test_later_turns_miss_past_the_caches_capacity() -> None:
+    from qtui.sim.text import block_keys
+
+    e = Engine(PLAN, prefix_cache_tokens=2 * BLOCK_SIZE)  # holds 2 blocks
+    history = "h" * (4 * BLOCK_SIZE * 3)  # 3 blocks: only its last 2 stay (LRU)
+    e.cache_blocks(block_keys(history, BLOCK_SIZE))
+    turn = history + "q" * 100
+    e.add(SimRequest("t", len(turn) // 4, 2, 2, block_keys=block_keys(turn, BLOCK_SIZE)))
+    run(e)
+    assert e.stats.prefix_hits == 0  # the chain's first block went: nothing hits from the start
