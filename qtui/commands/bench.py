@@ -459,7 +459,7 @@ def _run_served(
         for name, r in results.items():  # a held load is evidence through its seconds
             col.rec.levels(name, r.levels, lr.mode)
             if r.failed:
-                col.rec.search_failed(name, r.failed, r.failed_text)
+                col.rec.search_failed(name, r.failed, r.failed_text, r.failed_what)
         if items is not None and results:
             quality_doc = _quality(used, items, served, results, col.rec)
     finally:

@@ -16,7 +16,7 @@ from typing import Any
 
 from qtui.config.profile import Profile
 from qtui.evidence.accounting import Counts
-from qtui.evidence.capacity import Capacity, capacity, failed_capacity
+from qtui.evidence.capacity import ENDPOINT_FAILED, Capacity, capacity, failed_capacity
 from qtui.evidence.levels import LevelPoint, held_point, num, sweep_point
 from qtui.evidence.records import QualityRecord
 from qtui.evidence.sharing import Isolation, sharing_label
@@ -78,6 +78,7 @@ class EndpointEvidence:
     power_seen: bool = False  # some GPU sample arrived (with or without a power reading)
     summary: dict[str, Any] = field(default_factory=dict)  # its recorded quality_summary row
     failed: str = ""  # a ``load``/``search_failed`` event: the endpoint failed mid-search
+    failed_what: str = ENDPOINT_FAILED  # ... or the client was the limit (``CLIENT_STOPPED``)
 
 
 class Evidence:
@@ -144,6 +145,7 @@ class Evidence:
         elif key == "search_failed" and isinstance(value, Mapping):
             if (ep := self.eps.get(str(value.get("endpoint")))) is not None:
                 ep.failed = str(value.get("why") or "no reason recorded")
+                ep.failed_what = str(value.get("what") or ENDPOINT_FAILED)
         elif key == "level" and isinstance(value, int | float):
             self.level = float(value)
         elif key == "mode" and value in ("concurrency", "rate", "sweep"):
@@ -217,8 +219,9 @@ class Evidence:
         if own and len(own) < len(ep.sweep):
             unit = "req/s" if self.profile.load.sweep_by == "rate" else "users"
             pts = tuple(sweep_point(r, unit) for r in sorted(own, key=lambda r: r["level"]))
-            return failed_capacity(capacity(pts, self.profile.slo), ep.failed)
-        cap = failed_capacity(capacity(self.points(name), self.profile.slo), ep.failed)
+            return failed_capacity(capacity(pts, self.profile.slo), ep.failed, ep.failed_what)
+        cap = capacity(self.points(name), self.profile.slo)
+        cap = failed_capacity(cap, ep.failed, ep.failed_what)
         shared = self.sharing(name)
         return replace(cap, shared=shared) if shared else cap
 

@@ -17,6 +17,7 @@ CLIENT_BOUND = "client-bound: the client, not the server, was the limit"
 SWEEP_NEVER_BROKE = "the sweep's highest level met every SLO"
 LOWER_BOUND = "capacity is a lower bound"
 ENDPOINT_FAILED = "endpoint failed"
+CLIENT_STOPPED = "client-bound"  # a knee search stopped at a step the client limited
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,15 +88,15 @@ def capacity_text(cap: Capacity, digits: int = 3) -> str:
     return f"{sign}{cap.rps:.{digits}g} req/s per replica ({cap.qualifier})"
 
 
-def failed_capacity(cap: Capacity, why: str) -> Capacity:
-    """The capacity of an endpoint that failed mid-search (``why``: what it did), in the same
-    words everywhere: the steps before it are kept and labelled 'endpoint failed'; with none,
-    the endpoint failed is the reason there is no capacity."""
+def failed_capacity(cap: Capacity, why: str, what: str = ENDPOINT_FAILED) -> Capacity:
+    """The capacity of a search stopped mid-way (``what``: the endpoint failed, or the client
+    was the limit; ``why``: what it did), in the same words everywhere: the steps before it are
+    kept and labelled; with none, that is the reason there is no capacity."""
     if not why:
         return cap
     if cap.reason == NO_LOAD:
-        return Capacity.none(ENDPOINT_FAILED, f"mid-search ({why}); no step before it")
-    return replace(cap, failed=f"{ENDPOINT_FAILED} mid-search ({why}); the steps before it kept")
+        return Capacity.none(what, f"mid-search ({why}); no step before it")
+    return replace(cap, failed=f"{what} mid-search ({why}); the steps before it kept")
 
 
 def _num(x: float, digits: int) -> str:

@@ -319,7 +319,7 @@ class LiveWorker:
         self._collect_levels(run)
         for name, r in results.items():
             if r.failed:
-                self.rec.search_failed(name, r.failed, r.failed_text)
+                self.rec.search_failed(name, r.failed, r.failed_text, r.failed_what)
         self._run = None
         # the capacity itself is the decision's (qtui.evidence over the recorded sweep levels):
         # the engine's own per-run figure, which only stops its sweep, is neither recorded nor shown

@@ -34,7 +34,13 @@ from qtui.client.discovery import ServerInfo, api_key, discover, precision_warni
 from qtui.client.stream import StreamClient
 from qtui.config.profile import Endpoint, Load, Profile
 from qtui.errors import QtuiError
-from qtui.evidence.capacity import Capacity, capacity_text, failed_capacity
+from qtui.evidence.capacity import (
+    CLIENT_STOPPED,
+    ENDPOINT_FAILED,
+    Capacity,
+    capacity_text,
+    failed_capacity,
+)
 from qtui.evidence.levels import is_client_bound
 from qtui.evidence.records import RequestRecord, ServerSecond, Stats
 from qtui.evidence.sharing import GpuKey, Isolation
@@ -45,7 +51,7 @@ from qtui.load.scraper import ServerScraper
 from qtui.load.selfcheck import ClientHealth, LoopMonitor
 from qtui.load.sender import Bounds, LocalCounter, LocalSender, SharedCounter
 from qtui.load.slo import LevelResult, breaches, capacity, point
-from qtui.load.split import By, choose_processes, expected_streams, merge_health
+from qtui.load.split import By, choose_processes, expected_streams, merge_health, more_processes
 from qtui.load.trace import Trace, TracePrompts, TraceSender, load_trace
 from qtui.load.workload import GoldenFactory, make_source, think
 from qtui.metrics.stats import Cumulative, delivered_chunks, streamed_tokens, summarize
@@ -71,6 +77,7 @@ class EndpointResult:
     client_bound_seconds: int = 0
     failed: str = ""  # the endpoint failed mid-search: what it did (its kept steps are labelled)
     failed_text: str = ""  # the warning that said so
+    failed_what: str = ENDPOINT_FAILED  # or CLIENT_STOPPED: a step the client limited
 
     @property
     def client_bound(self) -> bool:
@@ -250,7 +257,11 @@ class _Endpoint:
                 self.run._event("warning", msg)
                 break
             bound = self.run.bound_seconds(self.ep.name) - b0
-            client_bound = is_client_bound(bound, max(1, round(lv.stats.duration_s)))
+            seconds = max(1, round(lv.stats.duration_s))
+            client_bound = is_client_bound(bound, seconds)
+            if client_bound:  # the client's limit is not the server's capacity: no verdict
+                self._client_stop(search, level, unit, bound, seconds)
+                break
             self.result.levels.append(
                 KneeStep(
                     lv.level,
@@ -268,6 +279,26 @@ class _Endpoint:
             pt = point(lv.stats, level, client_bound=client_bound, unit=unit)
             search.record(level, lv.ok, slo_ratio(pt, slo))
             self.run._event("note", f"{self.ep.name}: knee search {search.progress()}")
+
+    def _client_stop(
+        self, search: KneeSearch, level: float, unit: str, bound: int, seconds: int
+    ) -> None:
+        """A knee step the client limited is not judged: the search stops there, keeps its
+        bracket and says how many processes to run instead."""
+        run = self.run
+        why = f"at {level:g} {unit}, {bound} of {seconds} s client-bound at {run.processes} load"
+        why += f" process{'es' if run.processes > 1 else ''}; not judged"
+        more = more_processes(run.processes, run.cpus)
+        hint = (
+            f"; rerun with [load] processes = {more} (or --processes {more})"
+            if more
+            else "; every CPU already runs a load process: run qtui on a larger host"
+        )
+        msg = f"{self.ep.name}: knee search {search.fail(why, CLIENT_STOPPED)}{hint}"
+        r = self.result
+        r.failed, r.failed_text, r.failed_what = why, msg, CLIENT_STOPPED
+        r.warnings.append(msg)
+        run._event("warning", msg)
 
     async def drive(self) -> None:
         """The whole load plan of this endpoint: one fixed level, or a sweep until an SLO breaks."""
@@ -301,7 +332,8 @@ class _Endpoint:
             self.result.levels.append(lv)
         unit = "req/s" if self.by == "rate" else "users"
         cap = capacity(self.result.levels, self.run.profile.slo, held=mode != "sweep", unit=unit)
-        self.result.capacity = cap and failed_capacity(cap, self.result.failed)
+        r = self.result
+        self.result.capacity = cap and failed_capacity(cap, r.failed, r.failed_what)
         self.run_time = time.perf_counter() - t0
 
 
@@ -516,6 +548,19 @@ class LoadRun:
         streams = expected_streams(by, level, out)
         return max(streams, float(load.concurrency) if by == "concurrency" else 1.0)
 
+    def total_streams(self) -> float:
+        """The most concurrent streams over every endpoint loaded at once: one endpoint's peak ×
+        the endpoints a sweep runs side by side (its lanes), or all of them under a held load."""
+        at_once = len(self.isolation.lanes) if self.mode == "sweep" else len(self.eps or self.urls)
+        return self.peak_streams() * max(1, at_once)
+
+    @property
+    def cpus(self) -> int:
+        """The CPUs this process may run on."""
+        if hasattr(os, "sched_getaffinity"):
+            return len(os.sched_getaffinity(0)) or 1
+        return os.cpu_count() or 1
+
     def top_level(self) -> float:
         """A sweep's highest level: the last given one; a knee search's, one ramp step past it
         (where its ramp usually breaks an SLO)."""
@@ -528,8 +573,7 @@ class LoadRun:
             if (self.processes_override or 1) > 1:
                 self._event("warning", "a trace is replayed from one process")
             return 1
-        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        k = choose_processes(self.peak_streams(), cpus or 1, self.processes_override)
+        k = choose_processes(self.total_streams(), self.cpus, self.processes_override)
         if k > 1 and mp.current_process().daemon:
             self._event("warning", "load runs in one process: a daemon process cannot spawn")
             return 1

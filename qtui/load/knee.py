@@ -36,7 +36,8 @@ MIN_REQUESTS_WHY = (
 )
 GUARD = 0.25  # an interpolated level stays this fraction of the bracket (log scale) from its ends
 Stop = Literal[
-    "", "converged", "adjacent", "budget", "never-met", "never-broke", "halted", "failed"
+    "", "converged", "adjacent", "budget", "never-met", "never-broke", "halted", "failed",
+    "client-bound",
 ]  # fmt: skip
 
 
@@ -158,13 +159,15 @@ class KneeSearch:
     def halt(self) -> None:
         self.stop = self.stop or "halted"
 
-    def fail(self, why: str) -> str:
-        """The endpoint failed mid-search (no step verdict): stop, keep the bracket so far, say
-        so: 'stopped at step 4 of ≤ 12: endpoint failed (...); kept: bracket 16–32 (±33.3 %)'."""
-        self.stop, self.failed_why = "failed", why
+    def fail(self, why: str, what: str = "endpoint failed") -> str:
+        """The endpoint failed mid-search, or the client was the limit (``what``; no step
+        verdict): stop, keep the bracket so far, say so: 'stopped at step 4 of ≤ 12: endpoint
+        failed (...); kept: bracket 16–32 (±33.3 %)'."""
+        self.stop = "client-bound" if what == "client-bound" else "failed"
+        self.failed_why = why
         kept = self.progress().partition(", ")[2] or "no bracket yet"
         head = f"stopped at step {self.steps + 1} of ≤ {self.max_steps}"
-        return f"{head}: endpoint failed ({why}); kept: {kept}"
+        return f"{head}: {what} ({why}); kept: {kept}"
 
     def _done(self, why: Stop) -> float | None:
         """Stop the search (no next level)."""

@@ -17,10 +17,17 @@ from qtui.load.selfcheck import ClientHealth
 
 By = Literal["concurrency", "rate"]
 
-# One qtui loop spends about 80 µs of CPU per streamed chunk (benchmarks/bench_load.py); at half
-# a core that is ~6k chunks/s. A stream of a loaded vLLM server yields at most ~50 chunks/s
-# (ITL ≥ 20 ms), so one loop comfortably drives this many concurrent streams.
-STREAMS_PER_PROCESS = 128
+# The cost of one stream to the client: CPU per streamed chunk × chunks a stream yields per
+# second. One qtui loop was measured at 26 µs of CPU per chunk in one process (uvloop, 256-1024
+# streams: benchmarks/results/load-cpu.md); 80 µs is taken (≈3×: worker processes also pickle
+# and pipe every record to the parent, and the H200 run of issue 17 was client-bound at 384
+# streams a process and not at 96). A stream of a loaded vLLM server yields at most ~50
+# chunks/s (ITL ≥ 20 ms). A process is planned at half a core (the self-check flags 90 %).
+CHUNK_CPU_S = 80e-6
+STREAM_CHUNKS_PER_S = 50.0
+STREAM_CPU = CHUNK_CPU_S * STREAM_CHUNKS_PER_S  # 0.004 core per stream
+PROCESS_CPU = 0.5
+STREAMS_PER_PROCESS = round(PROCESS_CPU / STREAM_CPU)  # 125
 TOKEN_S = 0.02  # assumed time per output token, to turn an arrival rate into concurrent streams
 
 
@@ -53,13 +60,24 @@ def expected_streams(by: By, level: float, output_tokens: float) -> float:
     return level * max(1.0, output_tokens) * TOKEN_S
 
 
-def choose_processes(streams: float, cpus: int, override: int | None = None) -> int:
-    """Worker processes for a run: the override, else one per STREAMS_PER_PROCESS streams, at
-    most one per CPU; 1 (the loop in the calling process, no workers) for small runs."""
+def choose_processes(
+    streams: float, cpus: int, override: int | None = None, stream_cpu: float = STREAM_CPU
+) -> int:
+    """Worker processes for a run: the override, else enough for ``streams`` — the concurrent
+    streams over every endpoint loaded at once at the run's highest level — at ``stream_cpu``
+    cores each to keep every process at PROCESS_CPU, at most one per CPU; 1 (the loop in the
+    calling process, no workers) for small runs. 768 streams (3 endpoints × 256 users) at
+    0.004 core: ⌈768 × 0.004 ÷ 0.5⌉ = 7."""
     if override is not None:
         return max(1, override)
-    want = math.ceil(max(streams, 1.0) / STREAMS_PER_PROCESS)
+    want = math.ceil(max(streams, 1.0) * stream_cpu / PROCESS_CPU - 1e-9)
     return max(1, min(want, cpus))
+
+
+def more_processes(k: int, cpus: int) -> int | None:
+    """After a client-bound step at k processes: twice as many, at most one per CPU (None when
+    no more can help)."""
+    return min(2 * k, cpus) if k < cpus else None
 
 
 def phase_at(now: float, start: float, warmup: float, cooldown: float, end: float) -> Phase:

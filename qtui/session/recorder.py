@@ -104,10 +104,10 @@ class Recorder:
         for lv in levels:
             self._out("sweep_level", rows.sweep_level_row(name, lv))
 
-    def search_failed(self, name: str, why: str, text: str) -> None:
-        """An endpoint that failed mid-search: the ``load``/``search_failed`` event the capacity
-        rule reads (its kept bracket is labelled ``endpoint failed``)."""
-        value = {"endpoint": name, "why": why, "text": text}
+    def search_failed(self, name: str, why: str, text: str, what: str = "endpoint failed") -> None:
+        """A search stopped mid-way (``what``: the endpoint failed, or client-bound): the
+        ``load``/``search_failed`` event the capacity rule reads (its kept bracket says so)."""
+        value = {"endpoint": name, "why": why, "text": text, "what": what}
         self.event("load", "search_failed", value, view=True)
 
     def event(self, kind: str, key: str, value: Any, *, view: bool = False) -> dict[str, Any]:

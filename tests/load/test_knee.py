@@ -4,6 +4,7 @@ every step)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,12 @@ from fakevllm import Behaviour, FakeServer
 from qtui.config.load import load_model
 from qtui.config.profile import LengthDist, Profile, Slo
 from qtui.evidence.accumulate import Evidence
-from qtui.evidence.capacity import capacity_text
+from qtui.evidence.capacity import CLIENT_STOPPED, capacity_text
 from qtui.evidence.slo import breaches
 from qtui.load.engine import LoadRun
 from qtui.load.knee import KneeSearch, KneeStep, bracket_precision, slo_ratio
+from qtui.load.selfcheck import ClientHealth, LoopMonitor
+from qtui.load.split import more_processes
 from qtui.session import load_session
 from qtui.session.decision import session_evidence
 from qtui.session.recorder import Recorder
@@ -212,3 +215,37 @@ async def test_a_failed_endpoint_is_in_the_record(tmp_path: Path) -> None:
     assert [e["value"]["text"] for e in s.docs("event")] == [res.failed_text]
     text = capacity_text(session_evidence(s, p).capacity("e0"))
     assert text == f"— (endpoint failed: mid-search ({res.failed}); no step before it)"
+
+
+class BusyClient(LoopMonitor):
+    """A self-check that finds the client the limit every second."""
+
+    def sample(self) -> ClientHealth:
+        return ClientHealth(time.time(), 0.2, 0.3, 1.0, True)
+
+
+async def test_a_client_bound_step_stops_the_search_instead_of_judging() -> None:
+    """The client's limit is not the server's capacity: the step is not a verdict, the search
+    stops keeping what it had, and says how many load processes to run instead."""
+    p = knee_profile(max_extend=10)
+    sweep = p.load.sweep.model_copy(update={"step_duration_s": 1.5})
+    p = p.model_copy(update={"load": p.load.model_copy(update={"sweep": sweep})})
+    async with FakeServer(Behaviour()) as url:
+        run = LoadRun(p, {"e0": url}, scrape=False)
+        run._monitor = BusyClient()
+        res = (await run.run())["e0"]
+    assert res.levels == [] and res.failed_what == CLIENT_STOPPED
+    more = more_processes(run.processes, run.cpus)
+    hint = f"rerun with [load] processes = {more}" if more else "every CPU already runs"
+    assert res.failed_text.startswith(
+        "e0: knee search stopped at step 1 of ≤ 3: client-bound (at 1 users, "
+    )
+    assert "client-bound at 1 load process; not judged); kept: no bracket yet" in res.failed_text
+    assert hint in res.failed_text
+    ev = Evidence(p, measuring=False)
+    failed = {"endpoint": "e0", "why": res.failed, "what": res.failed_what}
+    ev.ingest("event", {"kind": "load", "key": "search_failed", "value": failed})
+    assert (
+        capacity_text(ev.capacity("e0"))
+        == f"— (client-bound: mid-search ({res.failed}); no step before it)"
+    )

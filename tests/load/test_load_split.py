@@ -13,6 +13,7 @@ from qtui.load.split import (
     choose_processes,
     expected_streams,
     merge_health,
+    more_processes,
     phase_at,
     split_int,
     split_level,
@@ -51,8 +52,14 @@ def test_processes_default_to_one_for_small_loads_and_respect_cpus_and_override(
     assert choose_processes(STREAMS_PER_PROCESS, cpus=16) == 1
     assert choose_processes(STREAMS_PER_PROCESS + 1, cpus=16) == 2
     assert choose_processes(100_000, cpus=2) == 2  # never more than the CPUs
-    assert choose_processes(1024, cpus=16) == 1024 // STREAMS_PER_PROCESS
+    assert choose_processes(1024, cpus=16) == 9  # ⌈1024 × 0.004 ÷ 0.5⌉ = ⌈8.19⌉
+    # the H200 run: 3 endpoints × 256 users at once on a 16-core host
+    assert choose_processes(3 * 256, cpus=16) == 7  # ⌈768 × 0.004 ÷ 0.5⌉ = ⌈6.14⌉
+    assert choose_processes(3 * 256, cpus=16, stream_cpu=0.001) == 2  # ⌈1.54⌉
     assert choose_processes(8, cpus=1, override=3) == 3
+    assert (more_processes(2, cpus=16), more_processes(12, 16), more_processes(16, 16)) == (
+        4, 16, None,
+    )  # fmt: skip
     # open loop: λ · output tokens · time per token concurrent streams (Little's law)
     assert expected_streams("rate", 50, 256) == pytest.approx(50 * 256 * 0.02)
     assert expected_streams("concurrency", 64, 256) == 64
