@@ -7,12 +7,12 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 
 from qtui import __version__
-from qtui.errors import BENCH_EXIT_CODES, NotBuiltYet, QtuiError
+from qtui.errors import BENCH_EXIT_CODES, ConfigError, NotBuiltYet, QtuiError
 
 
 class QtuiGroup(click.Group):
@@ -357,6 +357,55 @@ def golden_generate(n: int, seed: int, tasks: tuple[str, ...], output: Path | No
         return
     output.write_text(text, encoding="utf-8")
     click.echo(f"{output}: {n} golden items (seed {seed})", err=True)
+
+
+@golden.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["evals", "csv"]),
+    help="evals: OpenAI-evals JSONL (input, ideal); csv: prompt,expected (default: by suffix).",
+)
+@click.option(
+    "--check",
+    "check_kind",
+    type=click.Choice(["exact", "normalized", "contains", "numeric", "choice"]),
+    default="normalized",
+    show_default=True,
+    help="How an answer is checked (a CSV 'check' column overrides it per row).",
+)
+@click.option("--tag", "tags", multiple=True, help="key:value tag on every item, repeatable.")
+@click.option("--max-tokens", type=int, default=64, show_default=True, help="Token budget.")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="JSONL file to write (default: stdout)."
+)
+def golden_import(
+    file: Path,
+    fmt: str | None,
+    check_kind: str,
+    tags: tuple[str, ...],
+    max_tokens: int,
+    output: Path | None,
+) -> None:
+    """Convert an OpenAI-evals JSONL or a prompt,expected CSV into a golden set."""
+    from qtui.quality.importers import CheckKind, Format, import_file, to_jsonl
+
+    pairs = {}
+    for t in tags:
+        if ":" not in t:
+            raise ConfigError(f"--tag {t!r}: write it as key:value (e.g. risk:high)")
+        k, v = t.split(":", 1)
+        pairs[k] = v
+    kind = cast(CheckKind, check_kind)
+    items = import_file(file, cast(Format | None, fmt), check=kind, tags=pairs or None,
+                        max_tokens=max_tokens)  # fmt: skip
+    text = to_jsonl(items)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    click.echo(f"{output}: {len(items)} golden items from {file}", err=True)
 
 
 @cli.command()
