@@ -132,6 +132,7 @@ class LiveFeed:
                 client_bound=st["client_bound"],
                 message=st["message"],
                 quality_running=st["quality_running"],
+                search=st.get("search", ""),
             )
             return self.state.snapshot(run)
 

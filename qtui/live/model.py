@@ -155,6 +155,7 @@ class EndpointView:
     undecided: str = ""  # why NOT DECIDED: not measured, no floor set, not enough items
     go_reasons: tuple[str, ...] = ()
     capacity: str = ""  # qtui.evidence.capacity.capacity_text: the same words as the record
+    knee: float | None = None  # the capacity's load level (a sweep's passing side): charts mark it
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +194,7 @@ class RunView:
     message: str = ""
     quality_running: bool = False
     replay: ReplayView | None = None
+    search: str = ""  # a knee search running: level, bracket, step k of at most n (status line)
 
     @property
     def level_unit(self) -> str:

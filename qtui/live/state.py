@@ -362,6 +362,7 @@ class ViewState:
                     undecided=judged.undecided or "",
                     go_reasons=judged.reasons,
                     capacity=capacity_text(judged.capacity),
+                    knee=judged.capacity.level if judged.capacity.usable else None,
                 )
             )
         peak = self.whatif.traffic.peak

@@ -71,6 +71,7 @@ class LiveWorker:
         self.quality_running = False
         self.requests_sent = 0
         self.message = ""
+        self.search = ""  # the knee searches running: the status line's progress
         self._sampler: Any = None  # the GPU sampler: where NVML sees the servers (isolation)
         self.client_bound = ""
         self.models: dict[str, str] = {}
@@ -104,6 +105,7 @@ class LiveWorker:
             "mode": self.mode,
             "level": self.level,
             "workload": self.workload,
+            "search": self.search,
         }
         if st != self._last_status:
             self._last_status = st
@@ -321,6 +323,7 @@ class LiveWorker:
             if r.failed:
                 self.rec.search_failed(name, r.failed, r.failed_text, r.failed_what)
         self._run = None
+        self.search = ""
         # the capacity itself is the decision's (qtui.evidence over the recorded sweep levels):
         # the engine's own per-run figure, which only stops its sweep, is neither recorded nor shown
         self._event("load", "stop", {n: len(r.levels) for n, r in results.items()})
@@ -437,10 +440,13 @@ class LiveWorker:
         self.rec.second(st, level, bool(self.client_bound))
         if run is not None:
             self._collect_levels(run)
-            searches = [f"{n} {ep.search.progress()}" for n, ep in run.eps.items() if ep.search]
-            if searches:  # a knee search: level, bracket, step k of at most n
-                self._status(message="knee search: " + "; ".join(searches))
-                return
+            unit = "req/s" if self.profile.load.sweep_by == "rate" else "users"
+            searches = [
+                ep.search.status(n, ep.level, unit)
+                for n, ep in run.eps.items()
+                if ep.search is not None and not ep.search.stop
+            ]
+            self.search = "; ".join(searches)  # level, bracket, step k of at most n
         if self._turns:  # conversations: turn 1 against the later turns
             self._status(message=self.turns_message())
             return

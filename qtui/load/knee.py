@@ -135,6 +135,20 @@ class KneeSearch:
             return f"{head}, failing at {hi:g}"
         return head
 
+    def status(self, name: str, level: float, unit: str) -> str:
+        """For the app's status line, short enough for 80 columns: 'fp8 24 users, 16–32
+        (±33.3 %), step 3 of ≤ 12' — the level measured now, the bracket, the step."""
+        lo, hi = self.lo, self.hi
+        if lo is not None and hi is not None:
+            where = f", {lo:g}–{hi:g} (±{bracket_precision(lo, hi) * 100:.1f} %)"
+        elif lo is not None:
+            where = f", passing at {lo:g}"
+        elif hi is not None:
+            where = f", failing at {hi:g}"
+        else:
+            where = ""
+        return f"{name} {level:g} {unit}{where}, step {self.steps + 1} of ≤ {self.max_steps}"
+
     # ---- driving
     def record(self, level: float, passed: bool, ratio: float | None = None) -> None:
         """The verdict of the step at ``level`` (and its worst SLO ratio, for interpolation)."""

@@ -28,6 +28,8 @@ def status_text(snap: Snapshot) -> str:
     if r.quality_running:
         parts.append("quality run…")
     line = " · ".join(parts)
+    if r.search:  # a knee search's progress wins space over the rest (not the warning)
+        line = f"[b]knee[/] {r.search} · " + line
     if r.client_bound:
         line = f"[b $warning]⚠ client-bound: {r.client_bound}[/] · " + line
     if r.message:
