@@ -52,6 +52,8 @@ class Prompt:
     history: tuple[tuple[str, str], ...] = ()
     turn: int = 0  # its position in a conversation (1 = the first turn); 0: not a conversation
     conversation: int = 0  # the conversation's id (the request number of its first turn)
+    # the prompt as the served model's token ids (exact length, server /tokenize); text is then ""
+    token_ids: tuple[int, ...] | None = None
 
 
 def build_payload(api: Api, model: str, p: Prompt) -> dict[str, Any]:
@@ -68,7 +70,7 @@ def build_payload(api: Api, model: str, p: Prompt) -> dict[str, Any]:
         ]
         body["max_completion_tokens"] = p.max_tokens
     else:
-        body["prompt"] = p.text
+        body["prompt"] = list(p.token_ids) if p.token_ids is not None else p.text
         body["max_tokens"] = p.max_tokens
     if p.fixed_output:
         body["ignore_eos"] = True

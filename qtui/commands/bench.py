@@ -67,6 +67,8 @@ class _Collector:
         self.rec.gpu(key, snap)
 
     def event(self, kind: str, msg: str, key: str = "message") -> None:
+        if kind == "tokens":  # the load engine's word on input lengths (qtui.load.tokens)
+            kind, key = "load", "input_lengths"
         self.events.append(self.rec.event(kind, key, msg))
         print(f"qtui: {kind}: {msg}", file=sys.stderr)
 

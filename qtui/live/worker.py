@@ -295,7 +295,7 @@ class LiveWorker:
                 on_record=self._on_record,
                 on_second=self._on_second,
                 on_health=self._on_health,
-                on_event=lambda kind, msg: self._say(msg) if kind == "warning" else None,
+                on_event=self._on_load_event,
                 base_dir=self.base_dir,
                 mode=mode,  # type: ignore[arg-type]
                 level=None if mode == "sweep" else level,
@@ -315,6 +315,12 @@ class LiveWorker:
         self._event("load", "measuring", mode != "sweep", view=True)
         self._status(message=f"load running: {mode} ({self.workload})")
         self._load_done = self._loop.create_task(self._finish_load(run))
+
+    def _on_load_event(self, kind: str, msg: str) -> None:
+        if kind == "warning":
+            self._say(msg)
+        elif kind == "tokens":  # input lengths exact or estimated: the record says which
+            self._event("load", "input_lengths", msg)
 
     async def _finish_load(self, run: Any) -> None:
         results = await run.wait()

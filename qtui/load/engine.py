@@ -52,6 +52,7 @@ from qtui.load.selfcheck import ClientHealth, LoopMonitor
 from qtui.load.sender import Bounds, LocalCounter, LocalSender, SharedCounter
 from qtui.load.slo import LevelResult, breaches, capacity, point
 from qtui.load.split import By, choose_processes, expected_streams, merge_health, more_processes
+from qtui.load.tokens import TokenPool, fetch_pool, input_lengths
 from qtui.load.trace import Trace, TracePrompts, TraceSender, load_trace
 from qtui.load.workload import GoldenFactory, make_source, think
 from qtui.metrics.stats import Cumulative, delivered_chunks, streamed_tokens, summarize
@@ -368,6 +369,10 @@ class LoadRun:
         self.step_s = duration or profile.load.sweep.step_duration_s
         self.duration = duration or profile.load.duration_s
         self.trace: Trace | None = None  # a trace workload, read in start()
+        self.token_pool: TokenPool | None = (
+            None  # token ids of exact-length prompts (server /tokenize)
+        )
+        self.input_lengths = ""  # what the record says of input lengths (qtui.load.tokens)
         self._timed = duration is not None or "duration_s" in profile.load.model_fields_set
         self.max_requests = max_requests or profile.load.max_requests
         self.arrival = profile.load.arrival
@@ -453,6 +458,7 @@ class LoadRun:
         self.t_start = time.time()
         infos = await asyncio.gather(*(self._discover(e) for e in self.profile.endpoints))
         self._read_trace(infos)
+        await self._tokenize(infos)
         conc = int(self.peak_streams())
         self.processes = self._choose_processes()
         counters: dict[str, Any] = {}
@@ -479,8 +485,9 @@ class LoadRun:
                 self.eps[e.name] = ep
                 continue
             source = make_source(
-                self.profile.workload, self.base_dir, info.max_model_len, salt, self.golden
-            )
+                self.profile.workload, self.base_dir, info.max_model_len, salt, self.golden,
+                pool=self.token_pool,
+            )  # fmt: skip
             if self.processes == 1:
                 client = StreamClient(
                     e.name, self.urls[e.name], model, self.profile.workload.api, api_key(e),
@@ -508,6 +515,26 @@ class LoadRun:
             self._event("note", self.isolation.text)
         self._tasks = [loop.create_task(self._lane(ln)) for ln in lanes if ln]
 
+    async def _tokenize(self, infos: list[ServerInfo]) -> None:
+        """Exact input lengths where every endpoint's ``/tokenize`` gives the same ids
+        (``qtui.load.tokens``); the sentence saying which goes to the record (event
+        ``tokens``)."""
+        w = self.profile.workload
+        pools: list[tuple[int, ...] | None] = []
+        if input_lengths(w, [(0,)])[1] is not None:  # the workload could use a pool: ask
+            pools = list(
+                await asyncio.gather(
+                    *(
+                        fetch_pool(
+                            self.urls[e.name], e.model or info.model_id or e.name, api_key(e)
+                        )
+                        for e, info in zip(self.profile.endpoints, infos, strict=True)
+                    )
+                )
+            )
+        self.input_lengths, self.token_pool = input_lengths(w, pools)
+        self._event("tokens", self.input_lengths)
+
     def _read_trace(self, infos: list[ServerInfo]) -> None:
         """A trace workload is read and checked whole, against every endpoint, before any send;
         played once, the run lasts as long as the trace unless a duration was given."""
@@ -529,7 +556,7 @@ class LoadRun:
             stall_timeout_s=self.load.stall_timeout_s, ttft_timeout_s=self.load.ttft_timeout_s,
         )  # fmt: skip
         counter = LocalCounter(self.max_requests)
-        prompts = TracePrompts(self.trace, w)
+        prompts = TracePrompts(self.trace, w, self.token_pool)
         cycle = self.mode == "sweep"  # every sweep step replays the trace, again and again
         return TraceSender(e.name, client, self.trace, prompts, counter, ep._done, w.speed, cycle)
 
@@ -608,6 +635,7 @@ class LoadRun:
                 per_proc,
                 self.golden,
                 counters,
+                self.token_pool,
             )
             for i in range(k)
         ]

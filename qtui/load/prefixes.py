@@ -8,9 +8,14 @@ prefix caching can reuse it. Suffixes are unique per request, so only the shared
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from qtui.load.words import WORDS
+
+if TYPE_CHECKING:
+    from qtui.load.tokens import TokenPool
 
 _PREFIX, _BLOCK = 1, 2  # seed domains: prefix k and hash id k are different texts
 
@@ -23,10 +28,45 @@ def words(rng: np.random.Generator, n: int) -> list[str]:
 class SharedText:
     """Prefixes and blocks by id, each built once and cached (the same text every time)."""
 
-    def __init__(self, seed: int, block_size: int = 512) -> None:
-        self.seed, self.block_size = seed, block_size
+    def __init__(self, seed: int, block_size: int = 512, pool: TokenPool | None = None) -> None:
+        self.seed, self.block_size, self.pool = seed, block_size, pool
         self._prefixes: dict[tuple[int, int], str] = {}
         self._blocks: dict[int, list[str]] = {}
+        self._prefix_ids: dict[tuple[int, int], tuple[int, ...]] = {}
+        self._block_ids: dict[int, tuple[int, ...]] = {}
+
+    def prefix_ids(self, k: int, tokens: int) -> tuple[int, ...]:
+        """Shared prefix ``k`` as exactly ``tokens`` token ids (needs the pool)."""
+        assert self.pool is not None
+        key = (k, tokens)
+        got = self._prefix_ids.get(key)
+        if got is None:
+            got = self.pool.sample(np.random.default_rng([self.seed, _PREFIX, k]), tokens)
+            self._prefix_ids[key] = got
+        return got
+
+    def block_ids(self, hash_id: int) -> tuple[int, ...]:
+        """Hash id ``hash_id``'s block as ``block_size`` token ids (needs the pool)."""
+        assert self.pool is not None
+        got = self._block_ids.get(hash_id)
+        if got is None:
+            rng = np.random.default_rng([self.seed, _BLOCK, hash_id])
+            got = self.pool.sample(rng, self.block_size)
+            self._block_ids[hash_id] = got
+        return got
+
+    def ids_from_blocks(
+        self, hash_ids: tuple[int, ...], input_tokens: int, rng: np.random.Generator
+    ) -> tuple[int, ...]:
+        """`from_blocks` in token ids: exactly ``input_tokens`` of them."""
+        assert self.pool is not None
+        out: list[int] = []
+        for h in hash_ids:
+            if len(out) >= input_tokens:
+                break
+            out.extend(self.block_ids(h)[: input_tokens - len(out)])
+        out.extend(self.pool.sample(rng, input_tokens - len(out)))
+        return tuple(out)
 
     def prefix(self, k: int, tokens: int) -> str:
         """Shared system prefix ``k`` of ``tokens`` words."""

@@ -42,6 +42,7 @@ from qtui.evidence.records import RequestRecord
 from qtui.load.selfcheck import ClientHealth, LoopMonitor
 from qtui.load.sender import Bounds, LocalSender, SharedCounter
 from qtui.load.split import By, split_level, stagger
+from qtui.load.tokens import TokenPool
 from qtui.load.workload import GoldenFactory, make_source, think
 
 FLUSH_S = 0.05  # how often a worker process sends its finished records and counts
@@ -65,6 +66,7 @@ class ShardConfig:
     max_connections: int
     golden: GoldenFactory | None = None
     counters: dict[str, Any] = field(default_factory=dict)  # endpoint → shared Value('q')
+    pool: TokenPool | None = None  # exact-length prompts' token ids (qtui.load.tokens)
 
 
 # ---------------------------------------------------------------------------------- child side
@@ -99,7 +101,7 @@ class _Shard:
         )  # fmt: skip
         source = make_source(
             prof.workload, cfg.base_dir, cfg.max_model_len.get(name), cfg.salts[name],
-            cfg.golden, cfg.shard, cfg.shards,
+            cfg.golden, cfg.shard, cfg.shards, cfg.pool,
         )  # fmt: skip
         seed = [prof.workload.seed, 99, cfg.shard] if cfg.shard else [prof.workload.seed, 99]
         return LocalSender(

@@ -35,6 +35,7 @@ from qtui.evidence.records import RequestRecord
 from qtui.load.prefixes import SharedText, words
 from qtui.load.sender import Bounds, Counter, SenderBase
 from qtui.load.split import TOKEN_S, By
+from qtui.load.tokens import TokenPool
 
 # (name, scale to seconds) of the time column, then the length columns, in each format
 _TIME = (("offset_s", 1.0), ("timestamp", 0.001))
@@ -226,15 +227,19 @@ def load_trace(w: Workload, base_dir: Path) -> Trace:
 class TracePrompts:
     """The prompt of each trace item: its own text, its hash-id blocks, or unique words."""
 
-    def __init__(self, trace: Trace, w: Workload) -> None:
-        self.trace, self.seed = trace, w.seed
-        self.shared = SharedText(w.seed, w.trace_block_size)
+    def __init__(self, trace: Trace, w: Workload, pool: TokenPool | None = None) -> None:
+        self.trace, self.seed, self.pool = trace, w.seed, pool
+        self.shared = SharedText(w.seed, w.trace_block_size, pool)
 
     def prompt(self, i: int, n: int) -> Prompt:
         """Item ``i`` sent as request number ``n`` (unique parts are drawn from ``n``)."""
         it = self.trace.items[i]
         if it.prompt is not None:
             text = it.prompt
+        elif self.pool is not None:  # exact: token ids, its hash-id blocks' then unique ones
+            rng = np.random.default_rng([self.seed, 7, n])
+            ids = self.shared.ids_from_blocks(it.hash_ids, it.input_tokens, rng)
+            return Prompt("", it.output_tokens, it.input_tokens, fixed_output=True, token_ids=ids)
         else:
             rng = np.random.default_rng([self.seed, 7, n])
             if it.hash_ids:
@@ -247,8 +252,8 @@ class TracePrompts:
 class TraceOrder:
     """A trace's prompts in order, cycled, without its times (a PromptSource)."""
 
-    def __init__(self, trace: Trace, w: Workload) -> None:
-        self.prompts = TracePrompts(trace, w)
+    def __init__(self, trace: Trace, w: Workload, pool: TokenPool | None = None) -> None:
+        self.prompts = TracePrompts(trace, w, pool)
         self.n = 0
 
     def next(self) -> Prompt:

@@ -18,6 +18,7 @@ from qtui.load.words import WORDS
 
 if TYPE_CHECKING:
     from qtui.load.conversation import Conversation, ConversationSource
+    from qtui.load.tokens import TokenPool
 
 _WORDS = WORDS
 
@@ -48,14 +49,20 @@ class SyntheticWorkload:
     prefix caching matters (as vLLM's prefix_repetition and GuideLLM's prefix_tokens)."""
 
     def __init__(
-        self, w: Workload, max_model_len: int | None = None, salt: int = 0, shard: int = 0
+        self,
+        w: Workload,
+        max_model_len: int | None = None,
+        salt: int = 0,
+        shard: int = 0,
+        pool: TokenPool | None = None,
     ) -> None:
         self.w = w
         # a load worker process (shard > 0) draws its own prompts; shard 0 is the one-process run
         self.rng = np.random.default_rng([w.seed, salt, shard] if shard else [w.seed, salt])
         self.max_len = max_model_len
         self.n = 0
-        self.prefixes = SharedText(w.seed)
+        self.pool = pool  # token ids (exact lengths, server /tokenize), or None: text
+        self.prefixes = SharedText(w.seed, pool=pool)
 
     def next(self, shared_prefix: bool = True) -> Prompt:
         """The next prompt (``shared_prefix = False``: without one, a conversation's later turn)."""
@@ -66,6 +73,12 @@ class SyntheticWorkload:
             n_out = min(n_out, max(1, self.max_len // 2))
             n_in = min(n_in, max(1, self.max_len - n_out - 8 - shared))
         self.n += 1
+        if self.pool is not None:  # exact: random token ids (unique), behind the shared ones
+            ids = self.pool.sample(self.rng, n_in)
+            if shared:
+                k = int(self.rng.integers(self.w.prefix_count))
+                ids = self.prefixes.prefix_ids(k, shared) + ids
+            return Prompt("", n_out, shared + n_in, fixed_output=True, token_ids=ids)
         # a distinct head per request keeps prefix caching from flattering the numbers
         words = self.rng.choice(len(_WORDS), size=max(0, n_in - 2))
         text = f"{self.n} " + " ".join(_WORDS[i] for i in words)
@@ -159,6 +172,7 @@ def make_source(
     golden: GoldenFactory | None = None,
     shard: int = 0,
     shards: int = 1,
+    pool: TokenPool | None = None,
 ) -> PromptSource | ConversationSource:
     """The prompt source a profile's [workload] asks for (paths relative to the profile), or
     its conversations (multi-turn); ``shard`` of ``shards`` is one load worker process's part."""
@@ -171,13 +185,14 @@ def make_source(
         convs = FileConversations(base_dir / w.conversations_file, w, max_model_len)
         return StridedConversations(convs, shard, shards) if shards > 1 else convs
     if w.kind == "synthetic":
-        return SyntheticWorkload(w, max_model_len, salt, shard)
+        return SyntheticWorkload(w, max_model_len, salt, shard, pool)
     if w.kind == "trace":  # untimed, in order (the engine replays a trace on its times)
         from qtui.load.trace import TraceOrder, load_trace
 
         trace = load_trace(w, base_dir)
         trace.check_limit(max_model_len, "this one")
-        return Strided(TraceOrder(trace, w), shard, shards) if shards > 1 else TraceOrder(trace, w)
+        order = TraceOrder(trace, w, pool)
+        return Strided(order, shard, shards) if shards > 1 else order
     if w.kind == "jsonl":
         if not w.prompts_file:
             raise ConfigError('workload.kind = "jsonl" needs workload.prompts_file')

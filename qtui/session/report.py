@@ -293,6 +293,18 @@ def _review_note(s: Session) -> str:
     )
 
 
+def input_lengths_lines(s: Session) -> list[str]:
+    """What the load engine said of input lengths (exact from /tokenize, or estimated), each
+    different statement once in the order made; none in sessions from before it said."""
+    said: list[str] = []
+    for e in s.docs("event"):
+        if e.get("kind") == "load" and e.get("key") == "input_lengths":
+            v = str(e.get("value"))
+            if v not in said:
+                said.append(v)
+    return said
+
+
 def build_document(d: Decision) -> list[Block]:
     """The decision record's content, in order (pure)."""
     p, s = d.profile, d.session
@@ -328,6 +340,7 @@ def build_document(d: Decision) -> list[Block]:
             "ul",
             items=(
                 f"workload: {workload_text(wl)}; API: {wl.api}",
+                *input_lengths_lines(s),
                 "load: " + _load_words(load) + f"; {load.duration_s:g} s per run",
                 f"traffic target: {_fig(d.comparison.peak_rps)} at peak, headroom "
                 f"{cost.headroom:g}×, {cost.hours_per_month:g} hours/month",

@@ -6,7 +6,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from qtui.sim.text import chat_text, count_chat_tokens, count_prompt_tokens
+from qtui.sim.text import (
+    chat_text,
+    count_chat_tokens,
+    count_prompt_tokens,
+    ids_text,
+    tokenize,
+)
 
 VLLM_VERSION = "0.26.0"
 FINGERPRINT = "vllm-0.26.0-9a51c0de"
@@ -90,7 +96,9 @@ class GenRequest:
     stream: bool
     include_usage: bool
     logprobs: int | None  # number of top alternatives; None = no logprobs
-    cache_text: str = ""  # chat: the whole history as templated (prefix caching keys on it)
+    # what prefix caching keys on when not the prompt itself: a chat's whole templated history,
+    # or a token-id prompt as 4 characters a token
+    cache_text: str = ""
 
     @property
     def cached_text(self) -> str:
@@ -142,6 +150,7 @@ def parse_generate(data: dict[str, Any], chat: bool, served: str, max_model_len:
             prompt_text, prompt_tokens = prompt, count_prompt_tokens(prompt)
         elif isinstance(prompt, list) and prompt and all(isinstance(t, int) for t in prompt):
             prompt_text, prompt_tokens = " ".join(map(str, prompt)), len(prompt)
+            cache_text = ids_text(prompt)  # 4 characters a token: blocks align as for text
         else:
             raise _bad(
                 "the qtui simulator accepts one prompt per request (a string or token ids)",
@@ -220,6 +229,30 @@ def parse_generate(data: dict[str, Any], chat: bool, served: str, max_model_len:
         logprobs=logprobs,
         cache_text=cache_text,
     )
+
+
+def tokenize_request(data: dict[str, Any], served: str, vocab_size: int) -> list[int]:
+    """A ``/tokenize`` body's token ids: ``prompt`` text, or chat ``messages`` (as templated)."""
+    model = data.get("model") or served
+    if model != served:
+        raise ApiError(404, f"The model `{model}` does not exist.", "NotFoundError", "model")
+    if "messages" in data:
+        messages = data.get("messages")
+        if not isinstance(messages, list) or not messages:
+            raise _missing("messages")
+        contents = [_content(m) for m in messages]
+        n = count_chat_tokens(contents)
+        text = chat_text([str(m.get("role")) for m in messages], contents)
+        ids = tokenize(text, vocab_size)
+        return (ids + ids[:1] * n)[:n] if ids else [1] * n  # the count usage reports
+    prompt = data.get("prompt")
+    if not isinstance(prompt, str):
+        raise _missing("prompt")
+    return tokenize(prompt, vocab_size)
+
+
+def tokenize_body(ids: list[int], max_model_len: int) -> dict[str, Any]:
+    return {"count": len(ids), "max_model_len": max_model_len, "tokens": ids, "token_strs": None}
 
 
 def _content(message: Any) -> str:

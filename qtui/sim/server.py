@@ -161,6 +161,7 @@ class SimEndpoint:
         r.add_get("/qtui/sim/stats", self.sim_stats)
         r.add_post("/v1/completions", self.completions)
         r.add_post("/v1/chat/completions", self.chat)
+        r.add_post("/tokenize", self.tokenize)
         return app
 
     # --- the engine in real time ---------------------------------------------------------
@@ -278,6 +279,20 @@ class SimEndpoint:
             }
         )
 
+    async def tokenize(self, request: web.Request) -> web.Response:
+        """vLLM's ``POST /tokenize``: the prompt's (or chat messages') token ids and count, in
+        the simulator's tokens (``qtui.sim.text.tokenize``: the count its usage reports)."""
+        try:
+            data = P.parse_json(await request.read())
+            ids = P.tokenize_request(data, self.setup.served_model, self.vocab_size)
+        except P.ApiError as err:
+            return self._error(err)
+        return _json(P.tokenize_body(ids, self.setup.plan.max_model_len))
+
+    @property
+    def vocab_size(self) -> int:
+        return int(self.setup.plan.model.vocab_size)
+
     # --- generation ----------------------------------------------------------------------
     async def completions(self, request: web.Request) -> web.StreamResponse:
         return await self._generate(request, chat=False)
@@ -324,7 +339,7 @@ class SimEndpoint:
         # do; the engine itself only starts on the request once the front end is done
         sim.received = min(sim.arrival, received)
         self._wake.set()
-        text_gen = _Texts(tokens, forced, g.logprobs, keep=bool(g.cache_text))
+        text_gen = _Texts(tokens, forced, g.logprobs, keep=g.chat)
         created = int(time.time())
         try:
             if g.stream:
@@ -335,7 +350,7 @@ class SimEndpoint:
             self.pacer.live -= 1
             if sim.finished is None:
                 self.engine.abort(rid)
-            elif g.cache_text:  # the history and its answer: the next turn's leading blocks
+            elif g.chat:  # the history and its answer: the next turn's leading blocks
                 answer = "".join(text_gen.parts)
                 self.engine.cache_blocks(block_keys(g.cache_text + answer, BLOCK_SIZE))
 

@@ -143,6 +143,38 @@ def count_chat_tokens(contents: list[str]) -> int:
     return sum(count_prompt_tokens(c) + 4 for c in contents) + 3
 
 
+def tokenize(text: str, vocab_size: int) -> list[int]:
+    """The simulator's tokens of a text: one per 4 characters (``count_prompt_tokens``), each
+    id a stable hash of its characters (the same text always gives the same ids)."""
+    if not text:
+        return []
+    data = text.encode("utf-8", "surrogatepass")
+    n = count_prompt_tokens(text)
+    per = max(1, -(-len(data) // n))
+    return [stable_id(data[i * per : (i + 1) * per], vocab_size) for i in range(n)]
+
+
+def stable_id(chunk: bytes, vocab_size: int) -> int:
+    digest = hashlib.blake2b(chunk, digest_size=4).digest()
+    return int.from_bytes(digest, "little") % max(1, vocab_size - 1000) + 1000
+
+
+def ids_text(ids: list[int]) -> str:
+    """Token ids as text of exactly 4 characters per token (base 36), so the prefix cache's
+    blocks of 16 tokens are 64 characters, as for a text prompt."""
+    return "".join(_base36(i).rjust(4, "0")[-4:] for i in ids)
+
+
+def _base36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+        if n == 0:
+            return out
+
+
 def chat_text(roles: list[str], contents: list[str]) -> str:
     """Chat messages as one templated prompt (a ChatML-like template: each message behind its
     role, then the assistant's header), so a conversation's next turn starts with the text of

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from qtui.commands.bench import run
+from qtui.errors import ClientBound
 from qtui.evidence.turns import ttft_by_turn, turn_text
 from qtui.session import load_session
 from qtui.session.report import write_report
@@ -46,11 +48,20 @@ max_requests = 12
 """
 
 
+def bench(profile: Path, out: Path) -> dict[str, Any]:
+    """`qtui bench` to its end; on a busy test machine it may call itself client-bound (exit 5)
+    after writing everything, which is not what these tests check."""
+    try:
+        return run(profile, out, show_progress=False)
+    except ClientBound:
+        return dict(json.loads((out / "summary.json").read_text()))
+
+
 def test_bench_records_and_reports_ttft_per_turn(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "p.toml").write_text(PROFILE)
-    summary = run(tmp_path / "p.toml", tmp_path / "out", show_progress=False)
+    summary = bench(tmp_path / "p.toml", tmp_path / "out")
     (path,) = (tmp_path / "out").glob("*.qtsession")
     s = load_session(path)
     assert s.profile is not None and (

@@ -1,0 +1,80 @@
+"""Exact input lengths from the server's ``/tokenize`` (vLLM offers it; so does the simulator).
+
+Once per run the common-word text every synthetic prompt is drawn from is tokenized by each
+endpoint; when every endpoint answers with the same ids (the same tokenizer: one model at
+several precisions), prompts are sent as token ids drawn from that pool, so a prompt of N
+tokens is N tokens on every endpoint (as ``vllm bench serve``'s random dataset samples token
+ids). Otherwise, or over the chat API (which takes text), lengths are estimates, and the record
+says which. `input_lengths` is that sentence, in the words every place shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import httpx
+import numpy as np
+
+from qtui.client.discovery import auth_headers, tls_context
+from qtui.config.profile import Workload
+from qtui.load.words import WORDS
+
+EXACT = "input lengths exact (server /tokenize)"
+NO_TOKENIZE = "input lengths estimated (no /tokenize)"
+DIFFERENT = "input lengths estimated (the endpoints' /tokenize differ: not one tokenizer)"
+CHAT = "input lengths estimated (chat API: prompts are text)"
+TEXT = "input lengths estimated (prompt text: characters / 4)"
+POOL_TEXT = " " + " ".join(WORDS)  # every word once, each behind a space as in a prompt
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPool:
+    """Token ids of common words, shared by every endpoint (one tokenizer)."""
+
+    ids: tuple[int, ...]
+
+    def sample(self, rng: np.random.Generator, n: int) -> tuple[int, ...]:
+        """``n`` ids drawn uniformly from the pool (``n`` tokens exactly)."""
+        picks = rng.integers(len(self.ids), size=max(0, n))
+        return tuple(self.ids[int(i)] for i in picks)
+
+
+def input_lengths(
+    w: Workload, pools: Sequence[tuple[int, ...] | None]
+) -> tuple[str, TokenPool | None]:
+    """What the record says about input lengths, and the pool to draw prompts from (None:
+    text prompts, estimated). Exact needs token-id prompts (completions API), a synthetic or
+    trace workload without its own text, and the same non-empty ids from every endpoint."""
+    if w.kind not in ("synthetic", "trace") or w.multi_turn:
+        return (CHAT if w.api == "chat" else TEXT), None
+    if w.api == "chat":
+        return CHAT, None
+    if not pools or any(p is None or not p for p in pools):
+        return NO_TOKENIZE, None
+    if any(p != pools[0] for p in pools[1:]):
+        return DIFFERENT, None
+    first = pools[0]
+    assert first is not None
+    return EXACT, TokenPool(first)
+
+
+async def fetch_pool(
+    url: str, model: str, key: str | None, timeout_s: float = 10.0
+) -> tuple[int, ...] | None:
+    """The endpoint's token ids of the word pool (each id once, sorted), or None when it
+    offers no ``/tokenize`` (any failure: a 404, a timeout, an answer without ``tokens``)."""
+    body = {"model": model, "prompt": POOL_TEXT, "add_special_tokens": False}
+    verify = tls_context() if url.startswith("https:") else False
+    try:
+        async with httpx.AsyncClient(timeout=timeout_s, verify=verify) as c:
+            r = await c.post(f"{url}/tokenize", json=body, headers=auth_headers(key))
+        data = r.json() if r.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        return None
+    tokens = data.get("tokens") if isinstance(data, dict) else None
+    if not isinstance(tokens, list) or not all(
+        isinstance(t, int) and not isinstance(t, bool) for t in tokens
+    ):
+        return None
+    return tuple(sorted(set(tokens))) or None

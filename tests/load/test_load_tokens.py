@@ -1,0 +1,162 @@
+"""Exact input lengths from the server's /tokenize (issue 21): the simulator's /tokenize, the
+pool the prompts are drawn from, and a bench run whose every prompt has its exact length."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+from fakevllm import FakeServer
+
+from qtui.commands.bench import run
+from qtui.config.profile import Profile, Workload
+from qtui.errors import ClientBound
+from qtui.load.engine import LoadRun
+from qtui.load.prefixes import SharedText
+from qtui.load.tokens import (
+    CHAT,
+    DIFFERENT,
+    EXACT,
+    NO_TOKENIZE,
+    POOL_TEXT,
+    TEXT,
+    TokenPool,
+    fetch_pool,
+    input_lengths,
+)
+from qtui.load.workload import SyntheticWorkload
+from qtui.session import load_session
+from qtui.session.report import write_report
+from qtui.sim.launcher import SimProcess, start_sim
+
+PROFILE = """
+[profile]
+name = "exact"
+
+[[endpoints]]
+name = "bf16"
+precision = "bf16"
+telemetry = "none"
+[endpoints.simulate]
+model = "smollm2-135m"
+
+[[endpoints]]
+name = "fp8"
+precision = "fp8"
+telemetry = "none"
+[endpoints.simulate]
+model = "smollm2-135m"
+weights = "fp8"
+
+[workload]
+input_tokens = { mean = 100, dist = "uniform", spread = 0.5 }
+output_tokens = { mean = 4 }
+prefix_count = 2
+prefix_tokens = 64
+seed = 5
+
+[load]
+concurrency = 2
+max_requests = 12
+"""
+
+
+def bench(profile: Path, out: Path) -> dict[str, Any]:
+    """`qtui bench` to its end; on a busy test machine it may call itself client-bound (exit 5)
+    after writing everything, which is not what these tests check."""
+    try:
+        return run(profile, out, show_progress=False)
+    except ClientBound:
+        return dict(json.loads((out / "summary.json").read_text()))
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory: pytest.TempPathFactory) -> SimProcess:
+    path = tmp_path_factory.mktemp("tok") / "p.toml"
+    path.write_text(PROFILE)
+    with start_sim(path, seed=0) as s:
+        yield s  # type: ignore[misc]
+
+
+def test_which_workloads_get_exact_lengths() -> None:
+    w = Workload()
+    assert input_lengths(w, [(5, 6), (5, 6)]) == (EXACT, TokenPool((5, 6)))
+    assert input_lengths(w, [(5, 6), None]) == (NO_TOKENIZE, None)
+    assert input_lengths(w, [(5, 6), (5, 7)]) == (DIFFERENT, None)
+    assert input_lengths(Workload(api="chat"), [(5, 6)]) == (CHAT, None)
+    assert input_lengths(Workload(kind="jsonl", prompts_file="p.jsonl"), [(5,)]) == (TEXT, None)
+    assert EXACT == "input lengths exact (server /tokenize)"
+    assert NO_TOKENIZE == "input lengths estimated (no /tokenize)"
+
+
+def test_prompts_from_a_pool_have_their_exact_length() -> None:
+    pool = TokenPool(tuple(range(100, 200)))
+    w = Workload(prefix_count=3, prefix_tokens=50)
+    src = SyntheticWorkload(w, pool=pool)
+    for _ in range(20):
+        p = src.next()
+        assert p.token_ids is not None and len(p.token_ids) == p.input_tokens == 50 + 512
+        assert all(100 <= t < 200 for t in p.token_ids)
+    a, b = SharedText(0, pool=pool), SharedText(0, pool=pool)
+    assert a.prefix_ids(1, 50) == b.prefix_ids(1, 50) != a.prefix_ids(2, 50)  # seeded, shared
+    ids = a.ids_from_blocks((7, 8), 700, np.random.default_rng(0))
+    assert len(ids) == 700 and ids[:512] == a.block_ids(7) and ids[512:700] == a.block_ids(8)[:188]
+
+
+def test_the_simulators_tokenize_counts_as_its_usage(sim: SimProcess) -> None:
+    url = sim.endpoints["bf16"]
+    text = "the quick brown fox jumps over the lazy dog " * 7  # 308 characters: 77 tokens
+    t = httpx.post(f"{url}/tokenize", json={"prompt": text}).json()
+    assert t["count"] == len(t["tokens"]) == 77 and t["max_model_len"] > 0
+    body = {"prompt": text, "max_tokens": 2}
+    assert httpx.post(f"{url}/v1/completions", json=body).json()["usage"]["prompt_tokens"] == 77
+    ids = {"prompt": t["tokens"][:30], "max_tokens": 2}
+    assert httpx.post(f"{url}/v1/completions", json=ids).json()["usage"]["prompt_tokens"] == 30
+    msgs = [{"role": "user", "content": text}]
+    chat = httpx.post(f"{url}/tokenize", json={"messages": msgs}).json()
+    got = httpx.post(f"{url}/v1/chat/completions", json={"messages": msgs, "max_tokens": 2})
+    assert chat["count"] == got.json()["usage"]["prompt_tokens"] == 77 + 4 + 3
+    assert httpx.post(f"{url}/tokenize", json={"prompt": "x", "model": "other"}).status_code == 404
+
+
+async def test_a_server_without_tokenize_is_estimated() -> None:
+    async with FakeServer() as url:
+        assert await fetch_pool(url, "fake-model", None) is None
+        prof = Profile.model_validate(
+            {
+                "profile": {"name": "t"},
+                "endpoints": [{"name": "e0", "url": url, "precision": "bf16"}],
+                "load": {"max_requests": 2},
+            }
+        )
+        said: list[tuple[str, str]] = []
+        lr = LoadRun(prof, on_event=lambda k, m: said.append((k, m)), scrape=False)
+        await lr.run()
+    assert ("tokens", NO_TOKENIZE) in said and lr.token_pool is None
+
+
+def test_bench_sends_exact_lengths_and_the_record_says_so(tmp_path: Path, sim: SimProcess) -> None:
+    (tmp_path / "p.toml").write_text(PROFILE)
+    bench(tmp_path / "p.toml", tmp_path / "out")
+    (path,) = (tmp_path / "out").glob("*.qtsession")
+    s = load_session(path)
+    assert s.profile is not None
+    rows = s.frame("request").to_dicts()
+    # the pool as the simulator tokenizes the word list (the same model: the same ids)
+    t = httpx.post(f"{sim.endpoints['bf16']}/tokenize", json={"prompt": POOL_TEXT}).json()
+    pool = TokenPool(tuple(sorted(set(t["tokens"]))))
+    for salt, ep in enumerate(("bf16", "fp8")):
+        src = SyntheticWorkload(s.profile.workload, None, salt, pool=pool)
+        drawn = [src.next().input_tokens for _ in range(12)]  # uniform 50..150, + 64 shared
+        mine = sorted(
+            (r for r in rows if r["endpoint"] == ep),
+            key=lambda r: int(r["request_id"].split("-")[1]),
+        )
+        assert [r["prompt_tokens"] for r in mine] == drawn  # what the server counted: exact
+        assert all(64 + 50 <= n <= 64 + 150 for n in drawn)
+    (md, *_) = write_report([path], tmp_path / "rep")
+    assert "- input lengths exact (server /tokenize)" in md.read_text()
