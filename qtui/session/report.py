@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from qtui.config.describe import workload_text
-from qtui.config.profile import Load, QualityFloor
+from qtui.config.profile import Load, QualityFloor, Workload
 from qtui.cost.figure import Figure
 from qtui.evidence.capacity import capacity_text
 from qtui.evidence.memory import (
@@ -32,6 +32,7 @@ from qtui.session.decision import Decision, decide
 from qtui.session.reader import Session, load_session
 from qtui.session.svg import bar_chart, line_chart
 from qtui.session.turns import session_turns
+from qtui.session.workloads import clock, workload_spans
 
 
 @dataclass(frozen=True)
@@ -293,6 +294,18 @@ def _review_note(s: Session) -> str:
     )
 
 
+def workload_lines(s: Session, wl: Workload) -> list[str]:
+    """The workload line, or one line per span where the app's `w` switched it mid-run."""
+    span = s.time_range or (0.0, 0.0)
+    spans = workload_spans(s.docs("event"), wl.kind, span[0], span[1])
+    if len({sp.kind for sp in spans}) <= 1:
+        return [f"workload: {workload_text(wl, spans[0].kind if spans else None)}; API: {wl.api}"]
+    head = f"workload: switched with `w` during the run ({len(spans)} spans); API: {wl.api}"
+    return [head] + [
+        f"{clock(sp.start)}–{clock(sp.end)}: {workload_text(wl, sp.kind)}" for sp in spans
+    ]
+
+
 def input_lengths_lines(s: Session) -> list[str]:
     """What the load engine said of input lengths (exact from /tokenize, or estimated), each
     different statement once in the order made; none in sessions from before it said."""
@@ -339,7 +352,7 @@ def build_document(d: Decision) -> list[Block]:
         Block(
             "ul",
             items=(
-                f"workload: {workload_text(wl)}; API: {wl.api}",
+                *workload_lines(s, wl),
                 *input_lengths_lines(s),
                 "load: " + _load_words(load) + f"; {load.duration_s:g} s per run",
                 f"traffic target: {_fig(d.comparison.peak_rps)} at peak, headroom "
