@@ -51,6 +51,7 @@ class EndpointMeasure:
     power_reason: str | None = None  # why there is no power reading (default NO_POWER)
     quality_delta_pp: float | None = None  # candidate − baseline, percentage points
     measured_gpu: str | None = None
+    capacity_basis: str = ""  # "measured on H100" or "projected from H100: …" (qtui.decision.gpus)
 
 
 SizingStatus = Literal["ok", "slo-breach", "no-headroom", "unknown"]
@@ -231,7 +232,7 @@ def _own_figures(
     else:
         note = price.label
         if m.measured_gpu and m.measured_gpu != ep.gpu:
-            note += f"; capacity measured on {m.measured_gpu}"
+            note += f"; capacity {m.capacity_basis or f'measured on {m.measured_gpu}'}"
         figs["usd_per_gpu_hour"] = Figure.of(price.usd_per_gpu_hour, USD_PER_GPU_HOUR, note)
 
     def unit_cost(unit: str, compute: Any) -> Figure:

@@ -11,6 +11,7 @@ from qtui.cost.compare import CostComparison, EndpointMeasure, FinanceRow, build
 from qtui.cost.figure import PERCENT, USD_MONTH, Figure
 from qtui.cost.formulas import reduction_pct
 from qtui.cost.whatif import WhatIf
+from qtui.decision.gpus import DOES_NOT_FIT, OnGpu, on_gpu
 from qtui.evidence.accumulate import Evidence
 from qtui.evidence.capacity import Capacity, capacity_text
 from qtui.evidence.levels import LevelPoint
@@ -45,6 +46,7 @@ class Judgement:
     noise: str = ""  # its flips (and KL) vs the baseline next to the baseline's own
     noise_words: str = ""  # within / N % beyond the noise floor / noise floor unknown
     by_tag: tuple[tuple[str, str, str], ...] = ()  # (tag, quality verdict words, reason) per tag
+    on_gpu: OnGpu | None = None  # the GPU priced: measured or projected capacity, the fit check
 
     @property
     def verdict(self) -> str:
@@ -87,6 +89,9 @@ def judge(
     ok = True
     if cap.usable:
         reasons.append(f"meets every latency SLO: {capacity_text(cap)}")
+    elif (cap.reason or "").startswith(DOES_NOT_FIT):
+        ok = False
+        reasons.append(f"{cap.reason}: {cap.detail}")
     else:
         ok = False
         reasons.append(f"latency SLO: {cap.reason}" + (f" ({cap.detail})" if cap.detail else ""))
@@ -159,11 +164,13 @@ def decide(evidence: Evidence, whatif: WhatIf) -> Outcome:
     """Price every endpoint's evidence at the what-if state and judge it (pure)."""
     profile = evidence.profile
     base = profile.baseline.name
-    measures, caps = [], {}
+    measures, caps, ons = [], {}, {}
     for e in profile.endpoints:
         if e.name not in whatif.endpoints:
             continue
-        cap = caps[e.name] = evidence.capacity(e.name)
+        wi = whatif.endpoints[e.name]
+        ons[e.name] = on = on_gpu(evidence, e.name, wi.gpu, wi.gpus_per_replica)
+        cap = caps[e.name] = on.capacity
         watts, basis = evidence.power(e.name, cap.level)
         measures.append(
             EndpointMeasure(
@@ -176,6 +183,7 @@ def decide(evidence: Evidence, whatif: WhatIf) -> Outcome:
                 power_reason=basis if watts is None else None,
                 quality_delta_pp=evidence.quality_delta_pp(e.name),
                 measured_gpu=e.gpu,
+                capacity_basis=on.basis,
             )
         )
     comparison = build_comparison(measures, whatif, base)
@@ -204,6 +212,7 @@ def decide(evidence: Evidence, whatif: WhatIf) -> Outcome:
                 status=status,
                 undecided=undecided,
                 **_quality_detail(quality),
+                on_gpu=ons[m.name],
             )
         )
     done = tuple(judgements)

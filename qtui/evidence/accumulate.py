@@ -79,6 +79,11 @@ class EndpointEvidence:
     summary: dict[str, Any] = field(default_factory=dict)  # its recorded quality_summary row
     failed: str = ""  # a ``load``/``search_failed`` event: the endpoint failed mid-search
     failed_what: str = ENDPOINT_FAILED  # ... or the client was the limit (``CLIENT_STOPPED``)
+    server: dict[str, Any] = field(default_factory=dict)  # latest server_second stating its KV
+    model: str = ""  # the served model id, as discovered
+    preemptions: float = 0.0  # vllm:num_preemptions_total over the session (rate × seconds)
+    peak_kv_usage: float | None = None  # highest KV-cache use (0-1) the server reported
+    _server_t: float | None = None
 
 
 class Evidence:
@@ -133,6 +138,10 @@ class Evidence:
                 ep.sweep_power[level] = w
         elif kind == "client_second":
             self._second(self.eps[name], rec)
+        elif kind == "server_second":
+            self._server(self.eps[name], rec)
+        elif kind == "discovery":
+            self.eps[name].model = str(rec.get("model") or rec.get("model_id") or "")
         elif kind == "gpu_sample":
             self._gpu(self.eps[name], rec)
 
@@ -165,6 +174,20 @@ class Evidence:
         ep.client_bound_seconds += bool(rec.get("client_bound"))
         if self.measuring:
             ep.held.setdefault((self.level, self.unit), []).append(dict(rec))
+
+    def _server(self, ep: EndpointEvidence, rec: Mapping[str, Any]) -> None:
+        """The KV cache the server states, its peak use and its preemptions."""
+        t = num(rec, "t")
+        rate = num(rec, "preemptions_per_s")
+        if rate is not None and t is not None and ep._server_t is not None and t > ep._server_t:
+            ep.preemptions += rate * (t - ep._server_t)
+        if t is not None:
+            ep._server_t = t
+        use = num(rec, "kv_cache_usage")
+        if use is not None and (ep.peak_kv_usage is None or use > ep.peak_kv_usage):
+            ep.peak_kv_usage = use
+        if rec.get("kv_cache_tokens") is not None or not ep.server.get("kv_cache_tokens"):
+            ep.server = dict(rec)
 
     def _gpu(self, ep: EndpointEvidence, rec: Mapping[str, Any]) -> None:
         ep.gpu = gpu_total(ep.gpus, rec)

@@ -264,18 +264,22 @@ def fit(
     kv_bytes: float,
     fraction: float,
     specs: Mapping[str, GpuSpec] | None = None,
+    gpus: int = 1,
 ) -> Fit:
-    """'needs 21.3 GiB, L4 has 22.5 × 0.9 = 20.3 GiB'; raises KeyError naming an unknown GPU."""
+    """'needs 21.3 GiB, L4 has 22.5 × 0.9 = 20.3 GiB'; raises KeyError naming an unknown GPU.
+
+    ``gpus``: GPUs per replica (tensor parallel: weights and KV spread over their memory)."""
     table = gpu_specs() if specs is None else specs
     spec = table.get(gpu)
     if spec is None:
         raise KeyError(f"GPU {gpu!r} is not in qtui/data/gpus.toml; known: {', '.join(table)}")
-    total = spec.memory_bytes
+    total = spec.memory_bytes * gpus
     has = total * fraction
     needs = weights_bytes + kv_bytes
     ok = needs <= has
+    who = gpu if gpus == 1 else f"{gpus} × {gpu}"
     text = (
-        f"needs {needs / GIB:.1f} GiB, {gpu} has {total / GIB:.1f} × {fraction:g} = "
+        f"needs {needs / GIB:.1f} GiB, {who} has {total / GIB:.1f} × {fraction:g} = "
         f"{has / GIB:.1f} GiB" + ("" if ok else f": {(needs - has) / GIB:.1f} GiB short")
     )
     return Fit(gpu, needs, has, ok, text)

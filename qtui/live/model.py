@@ -156,6 +156,7 @@ class EndpointView:
     go_reasons: tuple[str, ...] = ()
     capacity: str = ""  # qtui.evidence.capacity.capacity_text: the same words as the record
     knee: float | None = None  # the capacity's load level (a sweep's passing side): charts mark it
+    fit: str = ""  # the fit check on the GPU priced (qtui.decision.gpus), as the record says it
 
 
 @dataclass(frozen=True, slots=True)

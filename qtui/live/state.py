@@ -363,6 +363,7 @@ class ViewState:
                     go_reasons=judged.reasons,
                     capacity=capacity_text(judged.capacity),
                     knee=judged.capacity.level if judged.capacity.usable else None,
+                    fit=judged.on_gpu.fit_text if judged.on_gpu is not None else "",
                 )
             )
         peak = self.whatif.traffic.peak

@@ -130,9 +130,18 @@ def test_other_gpu_is_labelled_and_deltas_say_why(state: ViewState) -> None:
     assert state.apply(it.SetPriceTable("bf16", "two")) is None
     assert state.apply(it.SetGpu("bf16", "L4")) is None
     c = cost(state)
-    assert c.price_label == "two l (east) on-demand, as of 2026-02; capacity measured on H100"
-    # the measured capacity is kept: 12 replicas × $1.00 × 730 h = $8,760/month
-    assert c.monthly_usd == pytest.approx(8_760)
+    # decode share = 127 tok × 10 ms ÷ (100 ms + 1,270 ms) = 0.927; L4/H100 bandwidth
+    # 0.3 / 3.35 = 0.0896, bf16 TFLOPS 121 / 989.4 = 0.1223;
+    # factor = 1 / (0.927 / 0.0896 + 0.073 / 0.1223) = 0.0914
+    assert c.price_label == (
+        "two l (east) on-demand, as of 2026-02; capacity projected from H100: decode × 0.09 "
+        "(bandwidth), prefill × 0.12 (bf16 TFLOPS), 93% decode (from TTFT p95 100 ms, ITL p95 "
+        "10.0 ms × 127 tok at 1 users)"
+    )
+    snap = state.snapshot(RunView()).endpoint("bf16")
+    assert snap.capacity.startswith("0.183 req/s per replica (projected from H100:")
+    # 2 req/s × 0.0914 = 0.183 req/s; replicas = ⌈20 req/s × 1.2 ÷ 0.183⌉ = 132 → $96,360
+    assert c.replicas == 132 and c.monthly_usd == pytest.approx(132 * 730)
     assert c.vs_baseline == ""  # bf16 is the baseline
     assert cost(state, "fp8").vs_baseline == (
         "Δ $/1M output no load measured yet · break-even: no load measured yet · "

@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Digits
 
+from qtui.evidence.memory import concurrency_line
 from qtui.live import fmt
 from qtui.live.model import EndpointView, Snapshot
 from qtui.quality.floor import WORDS
@@ -38,6 +39,39 @@ def finance_row(e: EndpointView) -> dict[str, str]:
         "reduction": reduction,
         "verdict": verdict,
     }
+
+
+MEMORY_COLUMNS = (  # a second table: at 80 columns the first has no cell to spare
+    ("precision", "precision"),
+    ("kv", "KV tokens"),
+    ("conc", "max concurrent"),
+    ("weights", "weights"),
+)
+
+
+def memory_row(e: EndpointView) -> dict[str, str]:
+    """KV tokens the server states, max concurrent requests, weights (estimated, labelled)."""
+    w = e.memory.weights if e.memory is not None else None
+    return {
+        "precision": e.precision,
+        "kv": kv_tokens(e),
+        "conc": max_concurrent(e),
+        "weights": fmt.DASH if w is None or w.bytes is None else f"~{fmt.gib(w.bytes)} est.",
+    }
+
+
+def kv_tokens(e: EndpointView) -> str:
+    """The KV cache the server states, in tokens (— when it states none)."""
+    kv = e.memory.kv if e.memory is not None else None
+    return fmt.DASH if kv is None or kv.tokens is None else f"{kv.tokens / 1000:,.0f}k tok"
+
+
+def max_concurrent(e: EndpointView) -> str:
+    """Requests the KV cache holds at once at the workload's length and at max_model_len, in
+    the app column's words (``concurrency_line``)."""
+    if e.memory is None or not e.memory.kv.known:
+        return fmt.DASH if e.memory is None else f"? ({e.memory.kv.reason})"
+    return concurrency_line(e.memory, width=40)
 
 
 def verdict_word(e: EndpointView) -> str:
@@ -83,6 +117,12 @@ class FinanceView(Vertical):
         for key, label in COLUMNS:
             table.add_column(label, key=key)
         yield table
+        mem: DataTable[str] = DataTable(
+            cursor_type="none", show_cursor=False, cell_padding=1, classes="fin-memory"
+        )
+        for key, label in MEMORY_COLUMNS:
+            mem.add_column(label, key=key)
+        yield mem
         yield Cell(classes="fin-undecided")
         yield Cell(classes="fin-energy")
         yield Cell(classes="fin-caption")
@@ -96,16 +136,17 @@ class FinanceView(Vertical):
             f"[b]Precision comparison[/b] — {src}"
             + (" · [i]simulated endpoints[/i]" if sim else "")
         )
-        t = self.query_one(DataTable)
-        have = {str(k.value) for k in t.rows}
-        for e in snap.endpoints:
-            row = finance_row(e)
-            if e.name not in have:
-                t.add_row(*row.values(), key=e.name)
-                continue
-            for key, value in row.items():
-                if t.get_cell(e.name, key) != value:
-                    t.update_cell(e.name, key, value, update_width=True)
+        tables = list(self.query(DataTable))
+        for t, make in zip(tables, (finance_row, memory_row), strict=True):
+            have = {str(k.value) for k in t.rows}
+            for e in snap.endpoints:
+                row = make(e)
+                if e.name not in have:
+                    t.add_row(*row.values(), key=e.name)
+                    continue
+                for key, value in row.items():
+                    if t.get_cell(e.name, key) != value:
+                        t.update_cell(e.name, key, value, update_width=True)
         undecided = self.query_one(".fin-undecided", Cell)
         why = undecided_line(snap)
         undecided.set(why)
