@@ -262,7 +262,17 @@ class Load(Strict):
         None, gt=0, description="longest wait for the first token (default: timeout_s)"
     )
     processes: int | None = Field(
-        None, ge=1, le=256, description="load worker processes (default: chosen from the load)"
+        None,
+        ge=1,
+        le=256,
+        description="load worker processes (default: chosen from the load); with hosts = 'ray', "
+        "Ray actors (default: one per Ray node)",
+    )
+    hosts: Literal["local", "ray"] = Field(
+        "local", description="'ray': spread the load over a Ray cluster's nodes (qtui[ray])"
+    )
+    ray_address: str | None = Field(
+        None, description="the Ray cluster to join (default: RAY_ADDRESS, else `ray start`'s)"
     )
     isolate: Literal["auto", "always", "never"] = Field(
         "auto",

@@ -45,8 +45,10 @@ from qtui.evidence.levels import is_client_bound
 from qtui.evidence.records import RequestRecord, ServerSecond, Stats
 from qtui.evidence.sharing import GpuKey, Isolation
 from qtui.evidence.sharing import plan as isolation_plan
+from qtui.load import ray_pool
 from qtui.load.knee import KneeSearch, KneeStep, slo_ratio
 from qtui.load.procs import ProcessSender, ShardConfig, ShardPool
+from qtui.load.ray_pool import Host
 from qtui.load.scraper import ServerScraper
 from qtui.load.selfcheck import ClientHealth, LoopMonitor
 from qtui.load.sender import Bounds, LocalCounter, LocalSender, SharedCounter
@@ -380,6 +382,7 @@ class LoadRun:
         self.golden = golden
         self.processes_override = processes or profile.load.processes
         self.processes = 1  # decided in start(): 1 = this event loop, K > 1 = K worker processes
+        self.remote = False  # decided in start(): the workers are Ray actors ([load] hosts)
         self.pool: ShardPool | None = None
         self.worker_cpu_s = 0.0  # CPU seconds of the worker processes after start-up (wait())
         self.on_record, self.on_second = on_record, on_second
@@ -461,8 +464,12 @@ class LoadRun:
         await self._tokenize(infos)
         conc = int(self.peak_streams())
         self.processes = self._choose_processes()
+        hosts: tuple[list[Host], bool] | None = None
+        if self.remote:
+            hosts = await asyncio.to_thread(ray_pool.connect, self.load.ray_address)
+            self.processes = self.processes_override or len(hosts[0])
         counters: dict[str, Any] = {}
-        if self.processes > 1:
+        if self.processes > 1 and not self.remote:
             ctx = mp.get_context("spawn")
             counters = {e.name: ctx.Value("q", 0) for e in self.profile.endpoints}
         models: dict[str, str] = {}
@@ -488,7 +495,7 @@ class LoadRun:
                 self.profile.workload, self.base_dir, info.max_model_len, salt, self.golden,
                 pool=self.token_pool,
             )  # fmt: skip
-            if self.processes == 1:
+            if self.processes == 1 and not self.remote:
                 client = StreamClient(
                     e.name, self.urls[e.name], model, self.profile.workload.api, api_key(e),
                     self.load.timeout_s, max_connections=max(64, conc * 2),
@@ -501,7 +508,9 @@ class LoadRun:
                     self.arrival == "poisson", None, *think(self.profile.workload),
                 )  # fmt: skip
             self.eps[e.name] = ep
-        if self.processes > 1:
+        if hosts is not None:
+            await self._start_pool(infos, models, counters, conc, hosts)
+        elif self.processes > 1:
             await self._start_pool(infos, models, counters, conc)
         self._monitor.start()
         loop = asyncio.get_running_loop()
@@ -597,25 +606,37 @@ class LoadRun:
 
     def _choose_processes(self) -> int:
         if self.trace is not None:  # one loop keeps a trace's order and times
-            if (self.processes_override or 1) > 1:
+            if (self.processes_override or 1) > 1 or self.load.hosts == "ray":
                 self._event("warning", "a trace is replayed from one process")
             return 1
+        if self.load.hosts == "ray":
+            if self.golden is not None and not _picklable(self.golden):
+                self._event("warning", "load runs on this host: its golden source is local")
+                return self._choose_local()
+            self.remote = True
+            return 1
+        return self._choose_local()
+
+    def _choose_local(self) -> int:
         k = choose_processes(self.total_streams(), self.cpus, self.processes_override)
         if k > 1 and mp.current_process().daemon:
             self._event("warning", "load runs in one process: a daemon process cannot spawn")
             return 1
-        if k > 1 and self.golden is not None:
-            try:
-                pickle.dumps(self.golden)
-            except Exception:
-                self._event("warning", "load runs in one process: its golden source is local")
-                return 1
+        if k > 1 and self.golden is not None and not _picklable(self.golden):
+            self._event("warning", "load runs in one process: its golden source is local")
+            return 1
         return k
 
     async def _start_pool(
-        self, infos: list[ServerInfo], models: dict[str, str], counters: dict[str, Any], conc: int
+        self,
+        infos: list[ServerInfo],
+        models: dict[str, str],
+        counters: dict[str, Any],
+        conc: int,
+        hosts: tuple[list[Host], bool] | None = None,
     ) -> None:
-        """K worker processes share every endpoint's load; their records come back here."""
+        """K worker processes (or Ray actors) share every endpoint's load; their records come
+        back here."""
         k = self.processes
         names = list(self.eps)
         mml = {n: info.max_model_len for n, info in zip(names, infos, strict=True)}
@@ -636,16 +657,23 @@ class LoadRun:
                 self.golden,
                 counters,
                 self.token_pool,
+                stride=hosts is not None,
             )
             for i in range(k)
         ]
-        self.pool = ShardPool(configs, self._pool_record, self._event)
+        if hosts is not None:
+            self.pool = ray_pool.RayPool(configs, *hosts, self._pool_record, self._event)
+            for w in ray_pool.loopback_warnings(self.urls, hosts[0]):
+                self._event("warning", w)
+        else:
+            self.pool = ShardPool(configs, self._pool_record, self._event)
         for name, ep in self.eps.items():
-            ep.sender = ProcessSender(
-                self.pool, name, SharedCounter(counters[name], self.max_requests)
-            )
+            shared = counters.get(name)
+            counter = None if shared is None else SharedCounter(shared, self.max_requests)
+            ep.sender = ProcessSender(self.pool, name, counter)
         await self.pool.start()
-        self._event("note", f"load spread over {k} worker processes")
+        if hosts is None:
+            self._event("note", f"load spread over {k} worker processes")
 
     def _pool_record(self, rec: RequestRecord) -> None:
         ep = self.eps.get(rec.endpoint)
@@ -760,6 +788,14 @@ class LoadRun:
             r.summary = summary
             out[name] = r
         return out
+
+
+def _picklable(obj: Any) -> bool:
+    try:
+        pickle.dumps(obj)
+    except Exception:
+        return False
+    return True
 
 
 async def run_profile(profile: Profile, **kw: Any) -> dict[str, EndpointResult]:

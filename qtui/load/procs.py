@@ -11,7 +11,7 @@ request limit holds globally and no id repeats.
 
 Parent → child: ``("start", ep, level, by, bounds, offset_s)``, ``("level", ep, level)``,
 ``("stop", ep, cancel, grace_s, token)``, ``("quit",)``. Child → parent: ``("ready", cpu_s)``,
-``("up", records, chunks, in_flight, health)``, ``("exhausted", ep)``, ``("stopped", token)``,
+``("up", records, chunks, in_flight, health, sent)``, ``("exhausted", ep)``, ``("stopped", token)``,
 ``("error", text)``, ``("bye", cpu_s)``. A pipe keeps order, so a stop's records arrive before
 its acknowledgement.
 """
@@ -40,7 +40,7 @@ from qtui.config.profile import Profile
 from qtui.errors import QtuiError
 from qtui.evidence.records import RequestRecord
 from qtui.load.selfcheck import ClientHealth, LoopMonitor
-from qtui.load.sender import Bounds, LocalSender, SharedCounter
+from qtui.load.sender import Bounds, Counter, LocalSender, SharedCounter, StridedCounter
 from qtui.load.split import By, split_level, stagger
 from qtui.load.tokens import TokenPool
 from qtui.load.workload import GoldenFactory, make_source, think
@@ -67,12 +67,18 @@ class ShardConfig:
     golden: GoldenFactory | None = None
     counters: dict[str, Any] = field(default_factory=dict)  # endpoint → shared Value('q')
     pool: TokenPool | None = None  # exact-length prompts' token ids (qtui.load.tokens)
+    stride: bool = False  # no shared memory (other hosts): ids shard+1, shard+1+shards, …
 
 
 # ---------------------------------------------------------------------------------- child side
 def shard_main(cfg: ShardConfig, commands: Connection, out: Connection) -> None:
     """Entry point of a load worker process. Ctrl-C goes to the parent, which stops us."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    run_shard(cfg, commands, out)
+
+
+def run_shard(cfg: ShardConfig, commands: Connection, out: Connection) -> None:
+    """One worker's loop until "quit" (any thread: a worker process, or a Ray actor's)."""
     try:
         client_loop.run(_Shard(cfg, out).main(commands))  # uvloop where installed
     except Exception as exc:  # reported to the parent as one line; it decides what to do
@@ -104,8 +110,13 @@ class _Shard:
             cfg.golden, cfg.shard, cfg.shards, cfg.pool,
         )  # fmt: skip
         seed = [prof.workload.seed, 99, cfg.shard] if cfg.shard else [prof.workload.seed, 99]
+        counter: Counter = (
+            StridedCounter(cfg.shard, cfg.shards, cfg.limit)
+            if cfg.stride
+            else SharedCounter(cfg.counters[name], cfg.limit)
+        )
         return LocalSender(
-            name, client, source, SharedCounter(cfg.counters[name], cfg.limit), self._done,
+            name, client, source, counter, self._done,
             np.random.default_rng(seed), prof.load.arrival == "poisson",
             lambda: self._exhausted(name), *think(prof.workload),
         )  # fmt: skip
@@ -146,10 +157,11 @@ class _Shard:
         recs, self.pending = self.pending, []
         chunks = {n: s.chunks for n, s in self.senders.items()}
         in_flight = {n: s.in_flight for n, s in self.senders.items()}
-        state = (chunks, in_flight)
+        sent = {n: s.sent for n, s in self.senders.items()}
+        state = (chunks, in_flight, sent)
         if recs or health is not None or state != self.last:
             self.last = state
-            self._send("up", recs, chunks, in_flight, health)
+            self._send("up", recs, chunks, in_flight, health, sent)
 
     async def _beat(self) -> None:
         t0 = time.perf_counter()
@@ -200,6 +212,7 @@ class ShardPool:
         self.cmds: list[Connection] = []
         self.chunks: list[dict[str, int]] = [{} for _ in configs]
         self.in_flight: list[dict[str, int]] = [{} for _ in configs]
+        self.sent: list[dict[str, int]] = [{} for _ in configs]  # requests each one claimed
         self.cpu_s = [0.0] * self.k  # each process's CPU seconds, start-up included
         self.start_cpu_s = [0.0] * self.k  # of which start-up (imports, clients)
         self.errors: list[str] = []
@@ -265,10 +278,10 @@ class ShardPool:
 
     def _on_msg(self, i: int, msg: tuple[Any, ...]) -> None:
         match msg:
-            case ("up", recs, chunks, in_flight, health):
+            case ("up", recs, chunks, in_flight, health, sent):
                 for rec in recs:
                     self.on_record(rec)
-                self.chunks[i], self.in_flight[i] = chunks, in_flight
+                self.chunks[i], self.in_flight[i], self.sent[i] = chunks, in_flight, sent
                 if health is not None:
                     self._health.append(health)
             case ("exhausted", name):
@@ -336,12 +349,16 @@ class ShardPool:
         finally:
             del self._acks[token]
 
+    def started(self) -> int:
+        """Workers started so far (all of them, unless the start failed part way)."""
+        return len(self.procs)
+
     async def close(self) -> None:
         """Ask every process to finish (in-flight requests cancelled and recorded), then reap."""
         self._closing = True
-        for i in range(len(self.cmds)):
+        for i in range(self.started()):
             self.send(i, "quit")
-        live = [f for f in getattr(self, "_bye", [])[: len(self.procs)] if not f.done()]
+        live = [f for f in getattr(self, "_bye", [])[: self.started()] if not f.done()]
         if live:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(QUIT_TIMEOUT_S):
@@ -366,7 +383,7 @@ def _resolve(fut: asyncio.Future[None]) -> None:
 class ProcessSender:
     """One endpoint's load spread over a `ShardPool` (same interface as `LocalSender`)."""
 
-    def __init__(self, pool: ShardPool, endpoint: str, counter: SharedCounter) -> None:
+    def __init__(self, pool: ShardPool, endpoint: str, counter: SharedCounter | None) -> None:
         self.pool, self.endpoint, self.counter = pool, endpoint, counter
         self.level = 0.0
         self.by: By = "concurrency"
@@ -375,7 +392,11 @@ class ProcessSender:
 
     @property
     def sent(self) -> int:
-        return self.counter.value
+        """Requests numbered so far: the shared counter, or (no shared memory) each worker's
+        own count as it last reported it."""
+        if self.counter is not None:
+            return self.counter.value
+        return self.pool.total(self.pool.sent, self.endpoint)
 
     @property
     def chunks(self) -> int:

@@ -73,6 +73,27 @@ class SharedCounter:
         return int(self.shared.value)
 
 
+class StridedCounter:
+    """One worker's share of request numbers with no shared memory (workers on other hosts):
+    worker i of k claims i+1, i+1+k, i+1+2k, … up to the limit, so no id repeats and the k
+    shares add up to the limit exactly; a worker that stops early leaves its share unsent."""
+
+    def __init__(self, shard: int, shards: int, limit: int | None) -> None:
+        self.shard, self.shards, self.limit = shard, shards, limit
+        self._n = 0
+
+    def claim(self) -> int | None:
+        n = self.shard + 1 + self._n * self.shards
+        if self.limit is not None and n > self.limit:
+            return None
+        self._n += 1
+        return n
+
+    @property
+    def value(self) -> int:
+        return self._n
+
+
 @dataclass(frozen=True, slots=True)
 class Bounds:
     """One load step in ``time.perf_counter()`` seconds (CLOCK_MONOTONIC: the same in every
