@@ -165,6 +165,7 @@ def measured_table(d: Decision) -> Block:
         "ITL p95 (ms)",
         "e2e p50 (ms)",
         "e2e p95 (ms)",
+        "prefix-cache hits (%)",
         "GPU memory used (GiB)",
         "capacity",
     )
@@ -180,6 +181,7 @@ def measured_table(d: Decision) -> Block:
                 _num(s.rps, 2),
                 _num(s.out_tps),
                 *(_ms(s.p(m, q)) for m in ("ttft", "itl", "e2e") for q in ("p50", "p95")),
+                _num(None if s.prefix_hit_rate is None else s.prefix_hit_rate * 100),
                 _num(s.gpu_memory_used_gib),
                 capacity_text(r.capacity),
             )

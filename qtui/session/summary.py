@@ -39,6 +39,7 @@ class EndpointSummary:
     power_w: float | None = None
     quality_items: int = 0
     quality_passed: int = 0
+    prefix_hit_rate: float | None = None  # the server's prefix cache, token-weighted over the run
 
     @property
     def error_rate(self) -> float | None:
@@ -130,6 +131,31 @@ def _quality(s: Session) -> dict[str, tuple[int, int]]:
     return out
 
 
+def _prefix(s: Session) -> dict[str, float]:
+    """Each endpoint's prefix-cache hit rate over the run: its per-second rates (vLLM's
+    ``prefix_cache_hits`` / ``prefix_cache_queries``) weighted by the prompt tokens of each
+    second, so a busy second counts as its tokens do; seconds without either are left out."""
+    if "server_second" not in s.tables:
+        return {}
+    lf = s.tables["server_second"]
+    if not {"prefix_cache_hit_rate", "prompt_tps"} <= set(lf.collect_schema().names()):
+        return {}
+    df = (
+        lf.filter(
+            pl.col("prefix_cache_hit_rate").is_not_null()
+            & pl.col("prompt_tps").is_not_null()
+            & (pl.col("prompt_tps") > 0)
+        )
+        .group_by("endpoint")
+        .agg(
+            hits=(pl.col("prefix_cache_hit_rate") * pl.col("prompt_tps")).sum(),
+            tokens=pl.col("prompt_tps").sum(),
+        )
+        .collect()
+    )
+    return {r["endpoint"]: r["hits"] / r["tokens"] for r in df.iter_rows(named=True) if r["tokens"]}
+
+
 def _total(values: list[float | None] | None) -> float | None:
     """Sum of the known values; None when none is known."""
     known = [v for v in values or [] if v is not None]
@@ -138,7 +164,7 @@ def _total(values: list[float | None] | None) -> float | None:
 
 def summarize(s: Session) -> list[EndpointSummary]:
     """One row per endpoint, in profile order; the SLOs come from the recorded profile."""
-    reqs, gpus, quality = _requests(s), _gpu(s), _quality(s)
+    reqs, gpus, quality, prefix = _requests(s), _gpu(s), _quality(s), _prefix(s)
     eps = {e.name: e for e in s.profile.endpoints} if s.profile else {}
     rows = []
     for name in s.endpoints:
@@ -165,6 +191,7 @@ def summarize(s: Session) -> list[EndpointSummary]:
             gpu_memory_total_gib=g["total"] / GIB if g.get("total") is not None else None,
             gpu_util_pct=g.get("util"),
             power_w=_total(g.get("power")),
+            prefix_hit_rate=prefix.get(name),
         )
         row.quality_items, row.quality_passed = quality.get(name, (0, 0))
         rows.append(row)
