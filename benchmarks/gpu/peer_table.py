@@ -116,6 +116,30 @@ def windows_table(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def prefix_table(rows: list[dict[str, Any]]) -> list[str]:
+    """Shared-prefix rows (issue 21): each window's prefix-cache hit rate from vLLM's counters
+    (hits / queries between the scrapes around it) next to the client's and the server's TTFT."""
+    out = [
+        "| endpoint | streams | client | round | prefix-cache hits | TTFT p50 | TTFT p95 "
+        "| server TTFT p95 | out tok/s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        for w in r.get("windows") or []:
+            hit = (w.get("server") or {}).get("prefix_hit_rate")
+            if hit is None:
+                continue
+            res, srv = w.get("result") or {}, w.get("server") or {}
+            name = "vllm bench serve" if w["client"] == "peer" else "qtui"
+            tps = res.get("out_tps")
+            out.append(
+                f"| {r['endpoint']} | {r['level']} | {name} | {w['round']} | {hit * 100:.1f} % | "
+                f"{ms(res.get('ttft_p50'))} | {ms(res.get('ttft_p95'))} | "
+                f"{ms(srv.get('ttft_p95'))} | {'—' if tps is None else f'{tps:.0f}'} |"
+            )
+    return out
+
+
 def nvml_table(roots: list[Path]) -> list[str]:
     out = ["| read at | what | qtui (NVML) MiB | nvidia-smi MiB | diff |", "|---|---|---|---|---|"]
     for root in roots:
@@ -136,7 +160,10 @@ def nvml_table(roots: list[Path]) -> list[str]:
 
 def main(roots: list[Path]) -> None:
     rows = runs(roots)
-    tables = [latency_table(rows), client_table(rows), windows_table(rows), nvml_table(roots)]
+    tables = [
+        latency_table(rows), client_table(rows), windows_table(rows), prefix_table(rows),
+        nvml_table(roots),
+    ]  # fmt: skip
     print("\n\n".join("\n".join(t) for t in tables if len(t) > 2))
 
 

@@ -39,7 +39,7 @@ from qtui.config.profile import Profile
 from qtui.gpu.binding import EndpointBinding
 from qtui.gpu.nvml import NvmlSource
 from qtui.launch.vllm import launch_servers
-from qtui.metrics.vllm import VllmSnapshot, parse_vllm, window_quantiles
+from qtui.metrics.vllm import VllmSnapshot, parse_vllm, prefix_cache_hit_rate, window_quantiles
 
 MIB = 1024 * 1024
 
@@ -56,6 +56,7 @@ def hist(a: VllmSnapshot, b: VllmSnapshot) -> dict[str, Any]:
         out[f"{key}_p50"], out[f"{key}_p95"] = p50, p95
     gen = (b.generation_tokens or 0) - (a.generation_tokens or 0)
     out["generation_tokens"] = gen
+    out["prefix_hit_rate"] = prefix_cache_hit_rate(a, b)  # hits / queries over the window
     out["requests"] = sum(b.request_success.values()) - sum(a.request_success.values())
     return out
 
@@ -117,9 +118,7 @@ def peer_argv(
     return [
         "--backend", "vllm", "--base-url", url,
         "--endpoint", "/v1/completions", "--model", served, "--tokenizer", tokenizer,
-        "--dataset-name", "random",
-        "--random-input-len", str(prof.workload.input_tokens.mean),
-        "--random-output-len", str(prof.workload.output_tokens.mean),
+        *dataset_argv(prof),
         "--num-prompts", str(prompts), "--max-concurrency", str(level), "--ignore-eos",
         # the same request body as qtui's: greedy, and min_tokens so every request runs to
         # max_tokens (without --temperature vLLM bench leaves sampling to the server's default)
@@ -127,6 +126,26 @@ def peer_argv(
         "--extra-body", json.dumps({"min_tokens": prof.workload.output_tokens.mean}),
         "--percentile-metrics", "ttft,tpot,itl,e2el", "--metric-percentiles", "50,95",
         "--save-result", "--result-dir", str(out), "--result-filename", f"{tag}.json",
+    ]  # fmt: skip
+
+
+def dataset_argv(prof: Profile) -> list[str]:
+    """vLLM 0.26's dataset for the profile's workload: `random` (fixed lengths), or with
+    shared prefixes `prefix_repetition` (K prefixes of P tokens, a suffix of the input length:
+    qtui's `prefix_count` / `prefix_tokens`; vLLM 0.26 vllm/benchmarks/datasets/datasets.py)."""
+    w = prof.workload
+    if w.prefix_count and w.prefix_tokens:
+        return [
+            "--dataset-name", "prefix_repetition",
+            "--prefix-repetition-prefix-len", str(w.prefix_tokens),
+            "--prefix-repetition-suffix-len", str(w.input_tokens.mean),
+            "--prefix-repetition-num-prefixes", str(w.prefix_count),
+            "--prefix-repetition-output-len", str(w.output_tokens.mean),
+        ]  # fmt: skip
+    return [
+        "--dataset-name", "random",
+        "--random-input-len", str(w.input_tokens.mean),
+        "--random-output-len", str(w.output_tokens.mean),
     ]  # fmt: skip
 
 
@@ -273,6 +292,9 @@ def compare(
                 res = run_qtui(prof, args.profile, name, url, level, args.duration, args.out, tag)
                 if not prompts:  # the peer sends as many requests as qtui completed
                     prompts = max(level, round((res["requests"] or level) / level) * level)
+                    # prefix_repetition sends num_prompts // K per prefix: a multiple of K
+                    k = prof.workload.prefix_count or 1
+                    prompts = max(k, prompts // k * k)
                     row["prompts"] = prompts
             else:
                 res = run_peer(
