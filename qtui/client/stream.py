@@ -24,6 +24,7 @@ from qtui.client.wire import (
     StopReading,
     request_head,
 )
+from qtui.evidence.accounting import stop_detail
 from qtui.evidence.records import Phase, RequestRecord
 
 __all__ = ["Api", "Malformed", "Prompt", "StreamClient", "build_payload"]
@@ -36,8 +37,6 @@ Api = Literal["completions", "chat"]
 # VLLM_ENGINE_ITERATION_TIMEOUT_S (60 s) as a dead engine. 30 s is far beyond the first and
 # reports a silent server before the second. `[load] stall_timeout_s` changes it.
 STALL_TIMEOUT_S = 30.0
-# A request cancelled at qtui's stop whose stream had been silent this long says so
-SILENT_AT_STOP_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,11 +191,8 @@ class StreamClient:
         """'stopped by qtui', or with how long a stream that had begun answering was silent."""
         ex = self._open.pop(rec.request_id, None)
         if ex is None or not rec.chunk_times:
-            return "stopped by qtui"
-        silent = time.perf_counter() - p0 - ex.last
-        if silent < SILENT_AT_STOP_S:
-            return "stopped by qtui"
-        return f"stopped by qtui; silent for {silent:.0f} s"
+            return stop_detail(None)
+        return stop_detail(time.perf_counter() - p0 - ex.last, self.stall_timeout_s)
 
     async def _stream(
         self, rec: RequestRecord, body: bytes, p0: float, answer: list[str] | None = None

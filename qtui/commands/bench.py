@@ -23,9 +23,11 @@ from qtui.config.load import load_model
 from qtui.config.profile import Profile
 from qtui.engines.server import ServerProcess
 from qtui.errors import ClientBound, NothingCompleted, QtuiError
+from qtui.evidence.accounting import partial_text
 from qtui.evidence.capacity import capacity_text
 from qtui.evidence.records import RequestRecord, ServerSecond, Stats
 from qtui.launch.watch import ServerWatch
+from qtui.load.backoff import backing_text
 from qtui.load.engine import EndpointResult, LoadRun, Mode
 from qtui.load.selfcheck import ClientHealth
 from qtui.session.recorder import Recorder
@@ -121,11 +123,13 @@ def _progress(run: LoadRun, t0: float) -> str:
         err = sum(s.errors.values())
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(s.errors.items()) if n)
         ep = run.eps.get(name)
-        waiting = int(getattr(ep.sender, "backing_off", 0)) if ep is not None else 0
+        backing = backing_text(
+            s.backing_off, "req/s" if ep is not None and ep.by == "rate" else "users"
+        )
         parts.append(
             f"{name}: {s.rps:.1f} req/s {s.out_tps:.0f} tok/s ttft95 {ttft} "
             f"inflight {s.in_flight}{f' err {err} ({kinds})' if err else ''}"
-            f"{f' backing off ({waiting} users)' if waiting else ''}"
+            f"{f' {backing}' if backing else ''}"
         )
     bound = " [client-bound]" if run.health and run.health[-1].client_bound else ""
     return f"[{time.time() - t0:5.0f}s] " + " | ".join(parts) + bound
@@ -309,8 +313,10 @@ def decision_of(
         line = f"{name}: {s.requests if s else 0} requests"
         if s:
             line += f", {s.out_tps:.1f} out tok/s, error rate {s.error_rate:.1%}"
-            if s.cancelled:
-                line += f", {s.cancelled} cancelled at stop"
+        # requests open at the stop and partial tokens: the record's counts, in its words
+        for extra in (j.stopped, partial_text(j.partial_tokens)):
+            if extra:
+                line += f", {extra}"
         cap = capacity_text(j.capacity)
         line += f"; capacity {cap}; {j.finance.replicas.text} replica(s), {j.finance.monthly.text}"
         lines.append(f"{line}; {j.verdict}")
@@ -327,6 +333,9 @@ def decision_of(
             "decision_undecided": j.undecided,
             "verdict": j.verdict,  # the record's words: GO, NO-GO, NOT DECIDED (why)
             "reasons": list(j.reasons),
+            "cancelled_at_stop": j.cancelled,
+            "stopped": j.stopped,  # '1 cancelled at stop, 2 silent for up to 3 s'
+            "partial_tokens": j.partial_tokens,
         }
     prices = [n for n in d.notes if n.startswith("price table ")]  # unreadable, not installed
     lines += [f"note: {n}" for n in [*counted_usage_notes(d.session), *prices]]

@@ -47,6 +47,9 @@ class Judgement:
     noise_words: str = ""  # within / N % beyond the noise floor / noise floor unknown
     by_tag: tuple[tuple[str, str, str], ...] = ()  # (tag, quality verdict words, reason) per tag
     on_gpu: OnGpu | None = None  # the GPU priced: measured or projected capacity, the fit check
+    stopped: str = ""  # requests open at the stop (qtui.evidence.accounting.stop_text)
+    silent_at_stop: int = 0  # of the cancelled: silent when stopped
+    partial_tokens: int = 0  # streamed by requests that did not complete: never throughput
 
     @property
     def verdict(self) -> str:
@@ -204,6 +207,9 @@ def decide(evidence: Evidence, whatif: WhatIf) -> Outcome:
                 curve=m.curve,
                 error_rate=ev.counts.error_rate,
                 cancelled=ev.counts.cancelled,
+                stopped=ev.counts.stop_text,
+                silent_at_stop=ev.counts.silent,
+                partial_tokens=ev.counts.partial_tokens,
                 quality=quality.get("verdict"),
                 quality_reason=str(quality.get("verdict_reason") or ""),
                 finance=fin,

@@ -168,8 +168,11 @@ class Evidence:
         tokens = (num(rec, "out_tps") or 0.0) * (num(rec, "duration_s") or 1.0)
         ep.tokens.append((num(rec, "t") or 0.0, tokens))
         errors = {k[4:]: int(v) for k, v in rec.items() if k.startswith("err_") and v}
-        ep.counts = ep.counts.plus(int(num(rec, "requests") or 0), errors,
-                                   int(num(rec, "cancelled") or 0))  # fmt: skip
+        ep.counts = ep.counts.plus(
+            int(num(rec, "requests") or 0), errors, int(num(rec, "cancelled") or 0),
+            int(num(rec, "silent_at_stop") or 0), num(rec, "silent_max_s") or 0.0,
+            int(num(rec, "partial_tokens") or 0),
+        )  # fmt: skip
         ep.seconds += 1
         ep.client_bound_seconds += bool(rec.get("client_bound"))
         if self.measuring:

@@ -125,6 +125,11 @@ class Stats:
     in_flight: int = 0
     chunks_per_s: float = 0.0
     counted_usage: int = 0  # successes whose tokens were counted, not reported by the server
+    # of the cancelled: silent for SILENT_AT_STOP_S or more when stopped (qtui.evidence.accounting)
+    silent_at_stop: int = 0
+    silent_max_s: float = 0.0
+    partial_tokens: int = 0  # token chunks of requests that failed or were silent at stop
+    backing_off: int = 0  # users (closed loop; open loop: 1 while arrivals are held) backing off
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -135,7 +140,8 @@ class Stats:
             k: getattr(self, k)
             for k in ("endpoint", "t", "duration_s", "requests", "rps", "in_tps", "out_tps",
                       "prompt_tokens", "completion_tokens", "error_rate", "in_flight",
-                      "chunks_per_s", "cancelled", "counted_usage")
+                      "chunks_per_s", "cancelled", "counted_usage", "silent_at_stop",
+                      "silent_max_s", "partial_tokens", "backing_off")
         }  # fmt: skip
         for m in METRICS:
             ls: LatencyStats = getattr(self, m)

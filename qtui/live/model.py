@@ -144,6 +144,11 @@ class EndpointView:
     itl: Latency = Latency()
     e2e: Latency = Latency()
     error_rate: float | None = None
+    # requests open at a stop and partial tokens (qtui.evidence.accounting words), users waiting
+    # after consecutive failures of this endpoint (qtui.load.backoff)
+    stopped: str = ""
+    partial_tokens: int = 0
+    backing_off: str = ""
     quality: QualityView = QualityView()
     cost: CostView = CostView()
     energy: Energy = field(default_factory=lambda: Energy())

@@ -41,6 +41,7 @@ from qtui.live.model import (
     SweepPoint,
     baseline_first,
 )
+from qtui.load.backoff import backing_text
 from qtui.quality.floor import words
 
 HISTORY_S = 300  # seconds of per-second series kept for sparklines and charts
@@ -340,6 +341,11 @@ class ViewState:
                     itl=_latency(c, s, "itl", slo.itl_p95_ms),
                     e2e=_latency(c, s, "e2e", slo.e2e_p95_ms),
                     error_rate=_f(c, "error_rate"),
+                    stopped=ev.counts.stop_text,
+                    partial_tokens=ev.counts.partial_tokens,
+                    backing_off=backing_text(int(_f(c, "backing_off") or 0), self.evidence.unit)
+                    if _current(c, s)
+                    else "",
                     quality=quality,
                     cost=cost,
                     energy=self.energy(e.name),

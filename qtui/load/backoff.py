@@ -35,3 +35,11 @@ def backoff_s(
     if retry_after is not None:
         wait = max(wait, min(max(retry_after, 0.0), RETRY_AFTER_CAP_S))
     return wait
+
+
+def backing_text(n: int, unit: str) -> str:
+    """'backing off (N users)' (closed loop) or 'backing off (arrivals held)' (open loop, unit
+    req/s); '' when nobody waits. Every view says it in these words."""
+    if n <= 0:
+        return ""
+    return "backing off (arrivals held)" if unit == "req/s" else f"backing off ({n} users)"

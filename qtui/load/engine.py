@@ -760,7 +760,11 @@ class LoadRun:
             per_chunk = st.completion_tokens / done_chunks if done_chunks else 1.0
             # ... less the chunks of requests that failed this second (never throughput)
             chunks = delivered_chunks(chunks, recs)
-            st = replace(st, out_tps=chunks * per_chunk / dt if dt > 0 else 0.0)
+            st = replace(
+                st,
+                out_tps=chunks * per_chunk / dt if dt > 0 else 0.0,
+                backing_off=int(getattr(ep.sender, "backing_off", 0)),
+            )
             ep.cum.add(r for r in recs if r.phase == "measure")
             if name in self.waiting:  # idle until its turn on a shared GPU: not measured
                 self.latest[name] = st

@@ -11,9 +11,9 @@ request limit holds globally and no id repeats.
 
 Parent → child: ``("start", ep, level, by, bounds, offset_s)``, ``("level", ep, level)``,
 ``("stop", ep, cancel, grace_s, token)``, ``("quit",)``. Child → parent: ``("ready", cpu_s)``,
-``("up", records, chunks, in_flight, health, sent)``, ``("exhausted", ep)``, ``("stopped", token)``,
-``("error", text)``, ``("bye", cpu_s)``. A pipe keeps order, so a stop's records arrive before
-its acknowledgement.
+``("up", records, chunks, in_flight, health, sent, backing_off)``, ``("exhausted", ep)``,
+``("stopped", token)``, ``("error", text)``, ``("bye", cpu_s)``. A pipe keeps order, so a stop's
+records arrive before its acknowledgement.
 """
 
 from __future__ import annotations
@@ -158,10 +158,11 @@ class _Shard:
         chunks = {n: s.chunks for n, s in self.senders.items()}
         in_flight = {n: s.in_flight for n, s in self.senders.items()}
         sent = {n: s.sent for n, s in self.senders.items()}
-        state = (chunks, in_flight, sent)
+        backing = {n: int(getattr(s, "backing_off", 0)) for n, s in self.senders.items()}
+        state = (chunks, in_flight, sent, backing)
         if recs or health is not None or state != self.last:
             self.last = state
-            self._send("up", recs, chunks, in_flight, health, sent)
+            self._send("up", recs, chunks, in_flight, health, sent, backing)
 
     async def _beat(self) -> None:
         t0 = time.perf_counter()
@@ -213,6 +214,7 @@ class ShardPool:
         self.chunks: list[dict[str, int]] = [{} for _ in configs]
         self.in_flight: list[dict[str, int]] = [{} for _ in configs]
         self.sent: list[dict[str, int]] = [{} for _ in configs]  # requests each one claimed
+        self.backing: list[dict[str, int]] = [{} for _ in configs]  # users backing off
         self.cpu_s = [0.0] * self.k  # each process's CPU seconds, start-up included
         self.start_cpu_s = [0.0] * self.k  # of which start-up (imports, clients)
         self.errors: list[str] = []
@@ -278,10 +280,11 @@ class ShardPool:
 
     def _on_msg(self, i: int, msg: tuple[Any, ...]) -> None:
         match msg:
-            case ("up", recs, chunks, in_flight, health, sent):
+            case ("up", recs, chunks, in_flight, health, sent, backing):
                 for rec in recs:
                     self.on_record(rec)
                 self.chunks[i], self.in_flight[i], self.sent[i] = chunks, in_flight, sent
+                self.backing[i] = backing
                 if health is not None:
                     self._health.append(health)
             case ("exhausted", name):
@@ -306,7 +309,7 @@ class ShardPool:
 
     def _on_dead(self, i: int) -> None:
         self.dead.add(i)
-        self.in_flight[i] = {}
+        self.in_flight[i] = self.backing[i] = {}
         for acks in self._acks.values():
             if i in acks:
                 _resolve(acks[i])
@@ -405,6 +408,11 @@ class ProcessSender:
     @property
     def in_flight(self) -> int:
         return self.pool.total(self.pool.in_flight, self.endpoint)
+
+    @property
+    def backing_off(self) -> int:
+        """Users backing off in every worker process, as they last said (every 50 ms)."""
+        return self.pool.total(self.pool.backing, self.endpoint)
 
     def start(self, level: float, by: By, bounds: Bounds, offset_s: float = 0.0) -> None:
         self.level, self.by = level, by

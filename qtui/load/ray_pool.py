@@ -284,12 +284,12 @@ class RayPool(ShardPool):
     # ---- messages
     def _on_msg(self, i: int, msg: tuple[Any, ...]) -> None:
         match msg:
-            case ("up", recs, chunks, in_flight, health, sent):
+            case ("up", recs, chunks, in_flight, health, sent, backing):
                 off = self.clocks[i]
                 recs = [to_driver(r, off) for r in recs]
                 if health is not None:
                     health = dataclasses.replace(health, t=off.to_driver_wall(health.t))
-                super()._on_msg(i, ("up", recs, chunks, in_flight, health, sent))
+                super()._on_msg(i, ("up", recs, chunks, in_flight, health, sent, backing))
             case ("exhausted", name):
                 self._exhausted.setdefault(name, set()).add(i)
                 self._check_exhausted(name)

@@ -183,6 +183,12 @@ class LocalSender(SenderBase):
         self.workers: set[asyncio.Task[Any]] = set()
         self.arrivals: asyncio.Task[None] | None = None
         self.backing_off = 0  # users now waiting after consecutive failures ("backing off")
+        # open loop: the endpoint's consecutive failures; arrivals before resume_at (or while a
+        # probe after the wait is out) are held, not sent; ``held`` counts them
+        self.failures = 0
+        self.resume_at = 0.0
+        self.probing = False
+        self.held = 0
 
     # ---- requests
     def _claim(self) -> int | None:
@@ -209,6 +215,8 @@ class LocalSender(SenderBase):
         rec = await self.client.send(prompt, rid, phase, self.level, self.done, answer)
         if task is not None:
             self.tasks.discard(task)
+        if self.by == "rate":
+            self._arrival_outcome(rec)
         return rec
 
     @property
@@ -251,6 +259,20 @@ class LocalSender(SenderBase):
         source = self.source
         assert isinstance(source, ConversationSource)
         return source.next()
+
+    def _arrival_outcome(self, rec: RequestRecord) -> None:
+        """Open loop: a failure holds arrivals for the back-off wait; a success resumes them."""
+        if rec.error_class == "cancelled":
+            return
+        self.probing = False
+        if not is_error(rec.error_class):
+            self.failures, self.resume_at, self.backing_off = 0, 0.0, 0
+            return
+        self.failures += 1
+        self.backing_off = 1
+        asked = self.client.take_retry_after(rec.request_id)
+        wait = backoff_s(self.failures, float(self.rng.random()), retry_after=asked)
+        self.resume_at = max(self.resume_at, time.perf_counter() + wait)
 
     # ---- closed loop
     async def _worker(self, idx: int) -> None:
@@ -305,6 +327,9 @@ class LocalSender(SenderBase):
             delay = nxt - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
+            if self.failures and (self.probing or time.perf_counter() < self.resume_at):
+                self.held += 1  # backing off: one probe after each wait, not the whole rate
+                continue
             if turns:
                 if self.exhausted.is_set():
                     break
@@ -315,6 +340,7 @@ class LocalSender(SenderBase):
             n = self._claim()
             if n is None:
                 break
+            self.probing = self.failures > 0
             self.tasks.add(loop.create_task(self._one(n)))
 
     def _going(self) -> bool:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from qtui.evidence.accounting import is_error
+from qtui.evidence.accounting import is_partial, silent_at_stop_s
 from qtui.evidence.records import METRICS, PERCENTILES, LatencyStats, RequestRecord, Stats
 
 
@@ -36,13 +36,14 @@ def streamed_tokens(records: Iterable[RequestRecord], start: float, end: float) 
     contributes the chunks that arrived inside it: throughput is what the server delivered in
     the window, not what happened to finish in it (long requests would otherwise be undercounted).
     A chunk carries completion_tokens / chunks tokens when the server reported usage, else one.
-    Tokens of a request that failed (an error: stall, disconnect, ...) are not throughput: its
-    answer never arrived whole (`partial_tokens` counts them apart). Requests qtui cancelled at
-    its own stop are not failures: what the server delivered of them in the window counts.
+    Tokens of a request that failed (an error: stall, disconnect, ...) or was silent when qtui
+    stopped it are not throughput: its answer never arrived whole (`partial_tokens` counts them
+    apart). A request qtui cancelled at its stop while it streamed is not a failure: what the
+    server delivered of it in the window counts (qtui.evidence.accounting says why).
     """
     total = 0.0
     for r in records:
-        if not r.chunk_times or is_error(r.error_class):
+        if not r.chunk_times or is_partial(r.error_class, r.error_detail):
             continue
         times = np.asarray(r.chunk_times) + r.t_send
         inside = int(np.count_nonzero((times >= start) & (times < end)))
@@ -53,12 +54,22 @@ def streamed_tokens(records: Iterable[RequestRecord], start: float, end: float) 
 
 
 def partial_tokens(records: Iterable[RequestRecord]) -> int:
-    """Token chunks of failed requests: streamed, never counted as throughput or capacity."""
-    return sum(len(r.chunk_times) for r in records if is_error(r.error_class))
+    """Token chunks of requests that failed or were silent at stop: streamed, never counted as
+    throughput or capacity."""
+    return sum(len(r.chunk_times) for r in records if is_partial(r.error_class, r.error_detail))
+
+
+def stop_split(records: Iterable[RequestRecord]) -> tuple[int, float]:
+    """Of the requests qtui cancelled: how many had been silent at stop, and the longest (s)."""
+    silent = [
+        s for r in records if (s := silent_at_stop_s(r.error_class, r.error_detail)) is not None
+    ]
+    return len(silent), max(silent, default=0.0)
 
 
 def delivered_chunks(chunks: int, ended: Iterable[RequestRecord]) -> int:
-    """Token chunks of one second counted live, less those of requests that failed in it.
+    """Token chunks of one second counted live, less those of requests that failed (or were
+    silent at the stop) in it.
 
     The live count cannot know which streams will fail; a failed request's chunks are taken out
     in the second it ends (never below zero), so a server that cuts every stream shows none."""
@@ -74,6 +85,7 @@ def summarize(
     chunks: int = 0,
 ) -> Stats:
     """Exact statistics of the given finished records over an interval of duration_s seconds."""
+    records = records if isinstance(records, list) else list(records)
     ttft: list[float] = []
     tpot: list[float] = []
     e2e: list[float] = []
@@ -102,6 +114,7 @@ def summarize(
     n_err = sum(errors.values())
     d = duration_s if duration_s > 0 else math.inf
     itl = np.concatenate(itl_parts) if itl_parts else np.empty(0)
+    silent, silent_max = stop_split(records) if cancelled else (0, 0.0)
     return Stats(
         endpoint=endpoint,
         t=t_end,
@@ -122,6 +135,9 @@ def summarize(
         in_flight=in_flight,
         chunks_per_s=chunks / d,
         counted_usage=counted,
+        silent_at_stop=silent,
+        silent_max_s=silent_max,
+        partial_tokens=partial_tokens(records) if cancelled or n_err else 0,
     )
 
 
@@ -190,7 +206,8 @@ class Cumulative:
         self.endpoint = endpoint
         self.sketch = {m: LogHistogram(alpha) for m in METRICS}
         self.requests = self.prompt_tokens = self.completion_tokens = 0
-        self.cancelled = self.counted_usage = 0
+        self.cancelled = self.counted_usage = self.silent = self.partial_tokens = 0
+        self.silent_max_s = 0.0
         self.errors: dict[str, int] = {}
 
     def add(self, records: Iterable[RequestRecord]) -> None:
@@ -198,8 +215,13 @@ class Cumulative:
         vals: dict[str, list[float]] = {m: [] for m in METRICS}
         itl: list[np.ndarray] = []
         for r in records:
+            if is_partial(r.error_class, r.error_detail):
+                self.partial_tokens += len(r.chunk_times)
             if r.error_class == "cancelled":
                 self.cancelled += 1
+                if (silent := silent_at_stop_s(r.error_class, r.error_detail)) is not None:
+                    self.silent += 1
+                    self.silent_max_s = max(self.silent_max_s, silent)
             elif r.error_class != "none":
                 self.errors[r.error_class] = self.errors.get(r.error_class, 0) + 1
             else:
@@ -242,4 +264,7 @@ class Cumulative:
             error_rate=n_err / (self.requests + n_err) if self.requests + n_err else 0.0,
             in_flight=in_flight,
             counted_usage=self.counted_usage,
+            silent_at_stop=self.silent,
+            silent_max_s=self.silent_max_s,
+            partial_tokens=self.partial_tokens,
         )

@@ -17,6 +17,7 @@ from qtui.cost.whatif import WhatIf
 from qtui.decision.core import Judgement, Outcome
 from qtui.decision.core import decide as decide_outcome
 from qtui.errors import QtuiError
+from qtui.evidence.accounting import partial_text
 from qtui.evidence.accumulate import Evidence
 from qtui.evidence.capacity import Capacity
 from qtui.session.reader import Session
@@ -154,9 +155,11 @@ def decide(s: Session) -> Decision:
     for j in outcome.judgements:
         if j.cancelled:
             notes.append(
-                f"{j.name}: {j.cancelled} request(s) cancelled at stop (qtui's own stop; "
-                "not errors, in no rate)"
+                f"{j.name}: {j.stopped or f'{j.cancelled} cancelled at stop'} (requests open at "
+                "qtui's own stop; not errors, in no rate)"
             )
+        if j.partial_tokens:
+            notes.append(f"{j.name}: {partial_text(j.partial_tokens)}")
     return Decision(s, profile, outcome, rows, notes)
 
 

@@ -548,6 +548,8 @@ def summary_frame(d: Decision) -> pl.DataFrame:
                 "capacity_lower_bound": r.capacity.lower_bound,
                 "capacity_client_bound": r.capacity.client_bound,
                 "cancelled_at_stop": s.cancelled,
+                "silent_at_stop": r.judgement.silent_at_stop,
+                "partial_tokens": r.judgement.partial_tokens,
                 "capacity_output_tok_per_s_per_replica": v(fin.output_tps),
                 "gpu_memory_used_gib": s.gpu_memory_used_gib,
                 "quality_success_pct": None if q is None else q * 100,

@@ -147,6 +147,10 @@ def test_a_stalled_stream_is_an_error_with_its_reason(bench: dict[str, Any]) -> 
     )
     line = bench["lines"]["stall"]
     assert "error rate 100.0%" in line and "0 requests" in line
+    stopped = _requests(bench, "stall").filter(pl.col("error_detail").str.contains("silent for"))
+    if stopped.height:  # open at the stop, silent ≥ the stall limit (1 s): counted apart
+        assert f"{stopped.height} silent for" in line
+    assert "partial tokens (not throughput)" in line  # the stalled ones' two chunks each
     _nothing_lost(bench, "stall")
 
 
@@ -155,6 +159,8 @@ def test_tokens_of_failed_requests_are_not_throughput(bench: dict[str, Any]) -> 
     assert "0.0 out tok/s" in line and "error rate 100.0%" in line
     assert ROWS["onechunk"].received <= 2 * 8  # backed off, not 1,764 in a run
     assert set(_errors(bench, "onechunk")) == {"disconnect"}
+    chunks = _requests(bench, "onechunk").filter(pl.col("error_class") == "disconnect").height
+    assert f"{chunks} partial tokens (not throughput)" in line  # one chunk each, shown apart
     _nothing_lost(bench, "onechunk")
 
 

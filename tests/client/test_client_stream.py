@@ -286,9 +286,9 @@ async def test_first_token_wait_has_its_own_limit_and_is_not_a_stall() -> None:
 async def test_cancel_of_a_silent_stream_says_how_long_it_was_silent(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import qtui.client.stream as stream
+    import qtui.evidence.accounting as accounting
 
-    monkeypatch.setattr(stream, "SILENT_AT_STOP_S", 0.0)
+    monkeypatch.setattr(accounting, "SILENT_AT_STOP_S", 0.0)
     got = await _cancelled_while_stalled()
     assert got[0].error_class == "cancelled"
     assert got[0].error_detail.startswith("stopped by qtui; silent for ")

@@ -65,3 +65,26 @@ async def test_a_429_with_retry_after_is_waited_out(
     assert got[0].error_detail.startswith("HTTP 429 (Retry-After 7 s): ")
     assert asked == [7.0, 7.0]  # each wait was given the server's Retry-After
     assert client.retry_after == {}  # every one taken
+
+
+async def test_open_loop_arrivals_are_held_while_failing_then_resume(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(sender_mod, "backoff_s", lambda failures, u, **kw: 0.05)
+    got: list[RequestRecord] = []
+    b = Behaviour(fail_first=2)
+    async with FakeServer(b) as url:
+        client = StreamClient("e", url, "fake-model")
+        s = LocalSender(
+            "e", client, make_source(Workload(), tmp_path), LocalCounter(12), got.append,
+            np.random.default_rng(0), poisson=False,
+        )  # fmt: skip
+        s.start(200, "rate", Bounds(time.perf_counter(), float("inf")))
+        assert s.arrivals is not None
+        await asyncio.wait_for(s.arrivals, 30)  # ends at the request limit
+        await s.stop(cancel=False, grace_s=10)
+        await client.aclose()
+    errors = [r for r in got if r.error_class == "http"]
+    assert len(errors) == 2 and got[0].error_class == "http"  # one probe after each wait
+    assert s.held > 0  # arrivals due while backing off were not sent
+    assert len(got) == 12 and s.failures == 0 and s.backing_off == 0  # full rate again

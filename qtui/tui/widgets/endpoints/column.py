@@ -87,7 +87,7 @@ class EndpointColumn(Vertical):
         self._cell("cost-unit").set(L.cost_unit(e))
         self._cell("cost-month").set(L.cost_month(e))
         self._cell("energy").set(L.energy(e))
-        reason = f"[b]{e.status}[/b]: {escape(e.reason)}" if e.reason or dead else ""
+        reason = f"[b]{e.status}[/b]: {escape(e.reason)}" if e.reason or dead else L.load_notes(e)
         self._cell("reason").set(reason)
         spark = (e.history.out_tps[-HISTORY:], e.history.rps[-HISTORY:])
         if spark != self._spark:

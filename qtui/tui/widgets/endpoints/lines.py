@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.markup import escape
 
+from qtui.evidence.accounting import partial_text
 from qtui.evidence.memory import concurrency_line
 from qtui.live import fmt
 from qtui.live.model import EndpointView, Latency
@@ -89,6 +90,12 @@ def errors(e: EndpointView, max_rate: float) -> str:
     if e.error_rate is not None and e.error_rate > max_rate:
         return f"[b $error]{text}![/]"
     return text
+
+
+def load_notes(e: EndpointView) -> str:
+    """Backing off, requests open at a stop, partial tokens: the record's words ('' if none)."""
+    parts = [e.backing_off, e.stopped, partial_text(e.partial_tokens)]
+    return "; ".join(escape(p) for p in parts if p)
 
 
 def quality(e: EndpointView) -> str:
