@@ -307,7 +307,7 @@ class RayPool(ShardPool):
         if i in self.dead:
             return
         self.dead.add(i)
-        self.in_flight[i] = {}
+        self.in_flight[i] = self.backing[i] = {}
         for acks in self._acks.values():
             if i in acks:
                 _resolve(acks[i])
