@@ -134,6 +134,8 @@ class EndpointView:
     reason: str = ""
     gpu_mem: GpuMem = GpuMem()
     kv_usage: float | None = None
+    # the server's prefix-cache hit rate this second; None unless the workload shares prefixes
+    prefix_hit: float | None = None
     memory: Memory | None = None  # weights (estimated) and the KV cache the server states
     running: int | None = None
     waiting: int | None = None

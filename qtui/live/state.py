@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qtui.config.pricing import PriceTable
-from qtui.config.profile import Profile
+from qtui.config.profile import Profile, Workload
 from qtui.cost import WhatIf
 from qtui.cost.compare import FinanceRow
 from qtui.cost.figure import Figure
@@ -326,6 +326,7 @@ class ViewState:
                     if g
                     else GpuMem(detail=f"no telemetry ({spec.name if spec else e.gpu})"),
                     kv_usage=_f(s, "kv_cache_usage"),
+                    prefix_hit=_f(s, "prefix_cache_hit_rate") if shares_prefixes(wl) else None,
                     memory=memory(
                         s,
                         ep.model or e.model or (e.simulate.model if e.simulate else ""),
@@ -415,6 +416,12 @@ def _quality_figures(q: Mapping[str, Any]) -> dict[str, Any]:
         "flip_rate": _f(agree, "flip_rate"),
         "kl": _f(agree, "mean_kl"),
     }
+
+
+def shares_prefixes(w: Workload) -> bool:
+    """Requests share prompt prefixes (so the prefix-cache hit rate is worth showing): shared
+    system prefixes, a conversation's history, or a trace (its hash ids)."""
+    return w.prefix_count > 0 or w.multi_turn or w.kind == "trace"
 
 
 def _current(client: Mapping[str, Any], server: Mapping[str, Any]) -> bool:

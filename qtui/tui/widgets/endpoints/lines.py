@@ -86,9 +86,12 @@ def slo(e: EndpointView) -> str:
 
 
 def errors(e: EndpointView, max_rate: float) -> str:
+    """The error rate; with a prefix-sharing workload, the server's prefix-cache hit rate."""
     text = f"errors {fmt.pct(e.error_rate, 1)}"
     if e.error_rate is not None and e.error_rate > max_rate:
-        return f"[b $error]{text}![/]"
+        text = f"[b $error]{text}![/]"
+    if e.prefix_hit is not None:
+        text += f" · hit {fmt.pct(e.prefix_hit)}"
     return text
 
 
