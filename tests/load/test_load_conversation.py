@@ -125,3 +125,16 @@ async def test_worker_processes_run_their_own_conversations() -> None:
         by_conv.setdefault(r.conversation, []).append(r.turn)
     assert all(t == list(range(1, len(t) + 1)) for t in by_conv.values())
     assert sum(len(b["messages"]) > 1 for b in server.bodies) >= 4  # later turns carry history
+
+
+async def test_a_knee_search_judges_steps_of_conversation_turns() -> None:
+    server = ChatServer()
+    knee = {"search": "knee", "levels": [1, 2], "step_duration_s": 0.05, "max_steps": 3,
+            "min_requests": 20, "max_extend": 400}  # fmt: skip
+    recs: list[RequestRecord] = []
+    async with chat_server(server) as url:
+        lr = LoadRun(profile(mode="sweep", sweep=knee), {"e0": url}, on_record=recs.append,
+                     scrape=False)  # fmt: skip
+        res = (await lr.run())["e0"]
+    assert len(res.levels) == 3 and all(lv.stats.requests >= 20 for lv in res.levels)
+    assert {r.turn for r in recs} == {1, 2, 3}  # every step's requests are conversation turns
