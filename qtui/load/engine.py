@@ -541,7 +541,8 @@ class LoadRun:
                     )
                 )
             )
-        self.input_lengths, self.token_pool = input_lengths(w, pools)
+        texts = sum(it.prompt is not None for it in self.trace.items) if self.trace else 0
+        self.input_lengths, self.token_pool = input_lengths(w, pools, texts)
         self._event("tokens", self.input_lengths)
 
     def _read_trace(self, infos: list[ServerInfo]) -> None:

@@ -41,11 +41,12 @@ class TokenPool:
 
 
 def input_lengths(
-    w: Workload, pools: Sequence[tuple[int, ...] | None]
+    w: Workload, pools: Sequence[tuple[int, ...] | None], text_lines: int = 0
 ) -> tuple[str, TokenPool | None]:
     """What the record says about input lengths, and the pool to draw prompts from (None:
     text prompts, estimated). Exact needs token-id prompts (completions API), a synthetic or
-    trace workload without its own text, and the same non-empty ids from every endpoint."""
+    trace workload, and the same non-empty ids from every endpoint; ``text_lines`` trace lines
+    that carry their own prompt text are sent as text (said so)."""
     if w.kind not in ("synthetic", "trace") or w.multi_turn:
         return (CHAT if w.api == "chat" else TEXT), None
     if w.api == "chat":
@@ -56,6 +57,10 @@ def input_lengths(
         return DIFFERENT, None
     first = pools[0]
     assert first is not None
+    if text_lines:  # a trace's lines with their own prompt text are sent as that text
+        return f"{EXACT}, but for {text_lines} trace lines with prompt text (estimated)", TokenPool(
+            first
+        )
     return EXACT, TokenPool(first)
 
 

@@ -89,6 +89,9 @@ def test_which_workloads_get_exact_lengths() -> None:
     assert input_lengths(w, [(5, 6), (5, 7)]) == (DIFFERENT, None)
     assert input_lengths(Workload(api="chat"), [(5, 6)]) == (CHAT, None)
     assert input_lengths(Workload(kind="jsonl", prompts_file="p.jsonl"), [(5,)]) == (TEXT, None)
+    assert input_lengths(Workload(kind="trace", trace_file="t"), [(5,)], 3)[0] == (
+        "input lengths exact (server /tokenize), but for 3 trace lines with prompt text (estimated)"
+    )
     assert EXACT == "input lengths exact (server /tokenize)"
     assert NO_TOKENIZE == "input lengths estimated (no /tokenize)"
 
