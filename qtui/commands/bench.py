@@ -297,6 +297,7 @@ def decision_of(
     """What the run measured and the decision its session supports, in the record's words:
     the session is read back and judged exactly as `qtui report` and a replay judge it.
     Returns the lines printed and the ``decision`` written into summary.json."""
+    from qtui.decision.cheapest import option_record, option_text
     from qtui.evidence.turns import turn_text
     from qtui.session.decision import counted_usage_notes, decide
     from qtui.session.reader import load_session
@@ -337,6 +338,12 @@ def decision_of(
             "stopped": j.stopped,  # '1 cancelled at stop, 2 silent for up to 3 s'
             "partial_tokens": j.partial_tokens,
         }
+    for name, options in d.gpu_options.items():  # the seed's table: cheapest GPU first
+        priced = [o for o in options if o.monthly is not None and o.fits is not False]
+        if priced:
+            lines.append(f"{name}: cheapest GPUs: " + "; ".join(option_text(o) for o in priced[:3]))
+        if name in per:
+            per[name]["gpu_options"] = [option_record(o) for o in options]
     prices = [n for n in d.notes if n.startswith("price table ")]  # unreadable, not installed
     lines += [f"note: {n}" for n in [*counted_usage_notes(d.session), *prices]]
     for name, turns in session_turns(d.session).items():  # multi-turn conversations

@@ -168,11 +168,12 @@ def decide(evidence: Evidence, whatif: WhatIf) -> Outcome:
     profile = evidence.profile
     base = profile.baseline.name
     measures, caps, ons = [], {}, {}
+    measured = {e.name: evidence.capacity(e.name) for e in profile.endpoints}
     for e in profile.endpoints:
         if e.name not in whatif.endpoints:
             continue
         wi = whatif.endpoints[e.name]
-        ons[e.name] = on = on_gpu(evidence, e.name, wi.gpu, wi.gpus_per_replica)
+        ons[e.name] = on = on_gpu(evidence, e.name, wi.gpu, wi.gpus_per_replica, measured)
         cap = caps[e.name] = on.capacity
         watts, basis = evidence.power(e.name, cap.level)
         measures.append(

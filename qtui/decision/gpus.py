@@ -7,6 +7,7 @@ A measured figure always wins over a projection; every projected figure says
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from qtui.config.profile import Endpoint
@@ -124,12 +125,7 @@ def kv_dtype(evidence: Evidence, e: Endpoint) -> str:
     return e.simulate.kv_cache_dtype if e.simulate is not None else "auto"
 
 
-def fit_on(evidence: Evidence, name: str, gpu: str, cap: Capacity, gpus: int = 1) -> OnGpu:
-    """The fit check alone (capacity as given)."""
-    return _fit(evidence, name, OnGpu(gpu, cap, True, ""), gpus)
-
-
-def _fit(evidence: Evidence, name: str, on: OnGpu, gpus: int) -> OnGpu:
+def _fit(evidence: Evidence, name: str, on: OnGpu, gpus: int, measured_cap: Capacity) -> OnGpu:
     e = next(x for x in evidence.profile.endpoints if x.name == name)
     if on.gpu not in gpu_specs():
         return replace(on, fit_reason=f"GPU {on.gpu} is not in qtui/data/gpus.toml")
@@ -139,7 +135,6 @@ def _fit(evidence: Evidence, name: str, on: OnGpu, gpus: int) -> OnGpu:
     w = weights(shape, e.precision)
     if w.bytes is None:
         return replace(on, fit_reason=w.basis)
-    measured_cap = evidence.capacity(name)
     conc = slo_concurrency(measured_cap, evidence.points(name))
     if conc is None:
         return replace(on, fit_reason="no concurrency measured at the SLO")
@@ -150,20 +145,30 @@ def _fit(evidence: Evidence, name: str, on: OnGpu, gpus: int) -> OnGpu:
     return replace(on, fit=fit(on.gpu, w.bytes, kv, fraction, gpus=gpus))
 
 
-def on_gpu(evidence: Evidence, name: str, gpu: str, gpus: int = 1) -> OnGpu:
+def on_gpu(
+    evidence: Evidence,
+    name: str,
+    gpu: str,
+    gpus: int = 1,
+    caps: Mapping[str, Capacity] | None = None,
+) -> OnGpu:
     """The endpoint's precision on ``gpu``: measured there (this endpoint or another of the same
     precision) wins; else projected from where it was measured; then the fit check, and a
-    precision that does not fit has no capacity there."""
+    precision that does not fit has no capacity there. ``caps``: every endpoint's measured
+    capacity, when the caller has them already."""
     profile = evidence.profile
     e = next(x for x in profile.endpoints if x.name == name)
-    cap = evidence.capacity(name)
+    measured = (
+        caps if caps is not None else {x.name: evidence.capacity(x.name) for x in profile.endpoints}
+    )
+    cap = measured[name]
     specs = gpu_specs()
     same = [x for x in profile.endpoints if x.gpu == gpu and x.precision == e.precision]
     if e.gpu == gpu:
         on = OnGpu(gpu, cap, True, f"measured on {gpu}")
-    elif any(evidence.capacity(x.name).usable for x in same):
-        x = next(x for x in same if evidence.capacity(x.name).usable)
-        on = OnGpu(gpu, evidence.capacity(x.name), True, f"measured on {gpu} ({x.name})")
+    elif any(measured[x.name].usable for x in same):
+        x = next(x for x in same if measured[x.name].usable)
+        on = OnGpu(gpu, measured[x.name], True, f"measured on {gpu} ({x.name})")
     elif gpu not in specs or e.gpu not in specs:
         unknown = gpu if gpu not in specs else e.gpu
         why = f"GPU {unknown} is not in qtui/data/gpus.toml"
@@ -179,7 +184,7 @@ def on_gpu(evidence: Evidence, name: str, gpu: str, gpus: int = 1) -> OnGpu:
         else:
             pc = projected(cap, e.gpu, gpu, e.precision, share, why)
             on = OnGpu(gpu, pc, False, pc.source)
-    on = _fit(evidence, name, on, gpus)
+    on = _fit(evidence, name, on, gpus, cap)
     if on.fit is not None and not on.fit.fits and not on.measured:  # measured wins
         return replace(on, capacity=Capacity.none(f"{DOES_NOT_FIT} on {gpu}", on.fit.text))
     return on

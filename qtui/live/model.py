@@ -222,6 +222,23 @@ class CostInputs:
 
 
 @dataclass(frozen=True, slots=True)
+class GpuOptionView:
+    """One row of "cheapest GPU per precision" (qtui.decision.cheapest), as text with units."""
+
+    endpoint: str
+    precision: str
+    gpu: str
+    measured: bool
+    how: str  # "measured" or "projected from H100: …" (or why there is no capacity)
+    capacity: str  # capacity_text: the record's words
+    replicas: str
+    monthly_usd: float | None
+    monthly: str  # "$7,514/month" or why there is none
+    fits: bool | None
+    fit: str  # "needs 5.0 GiB, L4 has 22.4 × 0.9 = 20.1 GiB" or why unknown
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """One consistent picture of everything; ``seq`` grows whenever anything in it changed."""
 
@@ -234,6 +251,7 @@ class Snapshot:
     recommended: str | None = None  # the decision's recommendation (qtui.decision.recommend)
     recommendation: str = ""  # why, in the decision record's words
     savings_month_usd: float | None = None  # its saving against the baseline, $/month
+    gpu_options: tuple[GpuOptionView, ...] = ()  # cheapest GPU per precision, cheapest first
     noise_floor: str = ""  # the baseline's self-flip rate and self-KL (qtui.quality.noise)
 
     def endpoint(self, name: str) -> EndpointView:

@@ -20,6 +20,7 @@ from qtui.cost.overrides import whatif_table
 from qtui.cost.prices import PriceQuote, regions
 from qtui.data import gpu_specs
 from qtui.decision import Outcome, decide
+from qtui.decision.cheapest import GpuOption, gpu_options
 from qtui.evidence.accumulate import ENERGY_WINDOW_S, Evidence
 from qtui.evidence.capacity import capacity_text
 from qtui.evidence.levels import num as _f
@@ -33,6 +34,7 @@ from qtui.live.model import (
     EndpointView,
     Energy,
     GpuMem,
+    GpuOptionView,
     History,
     Latency,
     QualityView,
@@ -44,6 +46,7 @@ from qtui.live.model import (
 from qtui.load.backoff import backing_text
 from qtui.quality.floor import words
 
+GPU_OPTIONS_EVERY = 20  # snapshots (5 s at 4 Hz) between recomputing the GPU options
 HISTORY_S = 300  # seconds of per-second series kept for sparklines and charts
 CLIENT_STALE_S = 2.5  # client seconds older than the server's by this much: load has stopped
 MIN_RATE_WINDOW_S = 0.5  # a shorter (last, partial) second is not charted as a rate
@@ -81,6 +84,8 @@ class ViewState:
         self.eps: dict[str, _Ep] = {e.name: _Ep() for e in profile.endpoints}
         self.seq = 0
         self._outcome: tuple[int, Outcome] | None = None
+        self._gpus: tuple[tuple[str, int, int], tuple[GpuOptionView, ...]] | None = None
+        self._snaps = 0
 
     @property
     def level(self) -> float:
@@ -393,7 +398,28 @@ class ViewState:
             recommendation=outcome.why,
             savings_month_usd=outcome.savings.value,
             noise_floor=outcome.noise_floor,
+            gpu_options=self.gpu_options(),
         )
+
+    def gpu_options(self) -> tuple[GpuOptionView, ...]:
+        """Cheapest GPU per precision (``qtui.decision.cheapest``); recomputed when a what-if
+        changed or every ``GPU_OPTIONS_EVERY`` snapshots (15 GPU types × every endpoint)."""
+        self._snaps += 1
+        wi = repr(self.whatif.snapshot())
+        if self._gpus is not None:
+            (was_wi, was_seq, at), rows = self._gpus
+            empty = not any(r.monthly_usd is not None for r in rows)
+            due = self._snaps - at >= GPU_OPTIONS_EVERY or empty
+            if wi == was_wi and (was_seq == self.seq or not due):
+                return rows
+        rows = tuple(
+            option_view(o)
+            for e in self.profile.endpoints
+            if e.name in self.whatif.endpoints
+            for o in gpu_options(self.evidence, self.whatif, e.name)
+        )
+        self._gpus = ((wi, self.seq, self._snaps), rows)
+        return rows
 
 
 def _pair(v: Any, scale: float = 1.0) -> tuple[float, float] | None:
@@ -460,3 +486,21 @@ def _unit_costs(row: FinanceRow) -> str:
     mix = f" {blended.note}" if blended.ok and blended.note else ""
     per_request = req.text if req.ok else f"$/request: {req.reason}"
     return f"{show('input', inp)} · {per_request} · {show('blended', blended)}{mix}"
+
+
+def option_view(o: GpuOption) -> GpuOptionView:
+    """A GPU option as the view shows it, in the record's words."""
+    m = o.finance.monthly
+    return GpuOptionView(
+        endpoint=o.endpoint,
+        precision=o.precision,
+        gpu=o.gpu,
+        measured=o.on.measured,
+        how=o.how,
+        capacity=capacity_text(o.on.capacity),
+        replicas=o.finance.sizing.text,
+        monthly_usd=m.value,
+        monthly=m.text if m.value is not None else f"— ({m.reason})",
+        fits=o.fits,
+        fit=o.on.fit_text,
+    )

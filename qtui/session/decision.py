@@ -14,6 +14,7 @@ from qtui.config.profile import Profile
 from qtui.cost.compare import CostComparison, FinanceRow
 from qtui.cost.figure import Figure
 from qtui.cost.whatif import WhatIf
+from qtui.decision.cheapest import GpuOption, gpu_options
 from qtui.decision.core import Judgement, Outcome
 from qtui.decision.core import decide as decide_outcome
 from qtui.errors import QtuiError
@@ -63,6 +64,7 @@ class Decision:
     outcome: Outcome
     rows: list[EndpointDecision]
     notes: list[str] = field(default_factory=list)
+    gpu_options: dict[str, list[GpuOption]] = field(default_factory=dict)  # cheapest GPU first
 
     @property
     def baseline(self) -> str:
@@ -144,7 +146,8 @@ def decide(s: Session) -> Decision:
             notes.append(f"what-if applied: {change.key} = {change.value} (was {change.previous})")
         else:
             notes.append(f"recorded what-if {change.key} not applied: {change.reason}")
-    outcome = decide_outcome(session_evidence(s, profile), whatif)
+    evidence = session_evidence(s, profile)
+    outcome = decide_outcome(evidence, whatif)
     summaries = {x.endpoint: x for x in summarize(s)}
     rows = []
     for name, x in summaries.items():
@@ -160,7 +163,8 @@ def decide(s: Session) -> Decision:
             )
         if j.partial_tokens:
             notes.append(f"{j.name}: {partial_text(j.partial_tokens)}")
-    return Decision(s, profile, outcome, rows, notes)
+    options = {r.summary.endpoint: gpu_options(evidence, whatif, r.summary.endpoint) for r in rows}
+    return Decision(s, profile, outcome, rows, notes, options)
 
 
 def counted_usage_notes(s: Session) -> list[str]:

@@ -264,6 +264,37 @@ def memory_table(d: Decision) -> Block:
     return Block("table", header=header, rows=tuple(rows))
 
 
+def gpu_table(d: Decision) -> Block:
+    """Cheapest GPU per precision: every GPU type in qtui/data/gpus.toml, fitting and priced
+    first and cheapest first; measured rows marked; each projection with its basis; the fit
+    check (weights + KV for the SLO concurrency vs memory × the profile's fraction)."""
+    header = (
+        "endpoint",
+        "precision",
+        "GPU",
+        "capacity",
+        "replicas",
+        "monthly cost (USD/month)",
+        "fit check",
+    )
+    rows = []
+    for name, options in d.gpu_options.items():
+        for o in options:
+            m, reps = o.finance.monthly, o.finance.replicas
+            rows.append(
+                (
+                    name,
+                    o.precision,
+                    o.gpu + (" (measured)" if o.on.measured else ""),
+                    capacity_text(o.on.capacity),
+                    reps.text if reps.value is not None else f"— ({reps.reason})",
+                    _num(m.value, 0) if m.value is not None else f"— ({m.reason})",
+                    ("fits: " if o.fits else "") + o.on.fit_text,
+                )
+            )
+    return Block("table", header=header, rows=tuple(rows))
+
+
 def _series_chart(s: Session, column: str, title: str, unit: str, scale: float) -> str | None:
     if "client_second" not in s.tables:
         return None
@@ -391,6 +422,17 @@ def build_document(d: Decision) -> list[Block]:
         *turns_blocks(d),
         Block("h2", "Where the memory goes"),
         memory_table(d),
+        Block("h2", "Cheapest GPU per precision"),
+        Block(
+            "p",
+            "Each precision on every GPU type in qtui/data/gpus.toml at the traffic target, at "
+            "the cheapest price the loaded price tables give; a measured capacity wins, else "
+            "it is projected from the GPU it was measured on (decode by memory bandwidth, "
+            "prefill by dense TFLOPS at the precision, the decode share from the measured "
+            "TTFT and ITL; docs/memory.md). A precision that does not fit a GPU has no capacity "
+            "there.",
+        ),
+        gpu_table(d),
     ]
     charts = [
         bar_chart(

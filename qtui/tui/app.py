@@ -12,7 +12,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import Hit, Hits, Provider
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer
+from textual.widgets import ContentSwitcher, DataTable, Footer
 
 from qtui.errors import QtuiError
 from qtui.live import intents as it
@@ -24,6 +24,7 @@ from qtui.tui.widgets.charts.view import ChartsView
 from qtui.tui.widgets.cost.panel import CostPanel
 from qtui.tui.widgets.endpoints.board import EndpointBoard
 from qtui.tui.widgets.finance.view import FinanceView
+from qtui.tui.widgets.gpus.view import GpuView
 from qtui.tui.widgets.help.screen import HelpScreen
 from qtui.tui.widgets.quality.view import QualityBoard
 from qtui.tui.widgets.status.line import StatusLine
@@ -64,6 +65,7 @@ class QtuiApp(App[None]):
         Binding("f", "view('finance')", "Finance view"),
         Binding("c", "view('cost')", "Cost what-ifs"),
         Binding("g", "view('charts')", "Charts"),
+        Binding("G", "view('gpus')", "Cheapest GPU per precision", key_display="G"),
         Binding("v", "view('quality')", "Quality verdicts, noise floor, per tag", show=False),
         Binding("space", "toggle_load", "Start/stop load", key_display="space"),
         Binding("o", "cycle_mode", "Load mode"),
@@ -100,6 +102,7 @@ class QtuiApp(App[None]):
             yield CostPanel(id="cost")
             yield ChartsView(id="charts")
             yield QualityBoard(id="quality")
+            yield GpuView(id="gpus")
         yield Footer()
 
     async def on_mount(self) -> None:
@@ -110,6 +113,7 @@ class QtuiApp(App[None]):
         self._cost = self.query_one(CostPanel)
         self._charts = self.query_one(ChartsView)
         self._quality = self.query_one(QualityBoard)
+        self._gpus = self.query_one(GpuView)
         self._switcher = self.query_one(ContentSwitcher)
         await self.feed.start()
         self.tick(force=True)
@@ -147,6 +151,8 @@ class QtuiApp(App[None]):
             self._charts.show(snap)
         elif self.view == "quality":
             self._quality.show(snap)
+        elif self.view == "gpus":
+            self._gpus.show(snap)
         self.last_render_mono = time.monotonic()
 
     # --- intents -------------------------------------------------------------------------
@@ -181,6 +187,8 @@ class QtuiApp(App[None]):
         self._switcher.current = name
         if name == "cost":
             self._cost.table.focus()
+        elif name == "gpus":
+            self._gpus.query_one(DataTable).focus()
         self.tick(force=True)
 
     def action_help(self) -> None:

@@ -24,3 +24,17 @@ def test_record_states_the_kv_cache_each_server_logged() -> None:
     # 8e9 B / 2^30 = 7.45 GiB for all three (--kv-cache-memory 8000000000)
     assert {r[2] for r in rows.values()} == {"7.45"}
     assert rows["fp8"][8] == "0.13 (estimated: 0.1349 B params × 1 B (fp8))"
+
+
+def test_record_prices_every_gpu_measured_rows_marked_projections_with_their_basis() -> None:
+    from qtui.data import gpu_specs
+    from qtui.session.report import gpu_table
+
+    h100 = SESSION.with_name("h100-smollm2-bf16-fp8-nf4.qtsession")
+    rows = gpu_table(decide(load_session(h100))).rows
+    assert len(rows) == 3 * len(gpu_specs())  # three precisions × every GPU type
+    measured = [r for r in rows if r[2].endswith("(measured)")]
+    assert [r[2] for r in measured] == ["H100 (measured)"] * 3
+    projected = [r for r in rows if "projected from H100: decode × " in r[3]]
+    assert len(projected) == 3 * (len(gpu_specs()) - 1)
+    assert all(r[6].startswith(("fits: needs", "needs")) for r in rows)
