@@ -299,7 +299,7 @@ def decision_of(
     Returns the lines printed and the ``decision`` written into summary.json."""
     from qtui.decision.cheapest import option_record, option_text
     from qtui.evidence.turns import turn_text
-    from qtui.session.decision import counted_usage_notes, decide
+    from qtui.session.decision import counted_usage_notes, decide, outage_notes
     from qtui.session.reader import load_session
     from qtui.session.turns import session_turns
 
@@ -345,7 +345,8 @@ def decision_of(
         if name in per:
             per[name]["gpu_options"] = [option_record(o) for o in options]
     prices = [n for n in d.notes if n.startswith("price table ")]  # unreadable, not installed
-    lines += [f"note: {n}" for n in [*counted_usage_notes(d.session), *prices]]
+    said = [*counted_usage_notes(d.session), *outage_notes(d.session), *prices]
+    lines += [f"note: {n}" for n in said]
     for name, turns in session_turns(d.session).items():  # multi-turn conversations
         lines.append(f"{name}: {turn_text(turns)}")
         if name in per:

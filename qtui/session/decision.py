@@ -21,6 +21,7 @@ from qtui.errors import QtuiError
 from qtui.evidence.accounting import partial_text
 from qtui.evidence.accumulate import Evidence
 from qtui.evidence.capacity import Capacity
+from qtui.evidence.outages import outage_text, outages
 from qtui.session.reader import Session
 from qtui.session.summary import EndpointSummary, summarize
 from qtui.session.timeline import session_records
@@ -139,6 +140,7 @@ def decide(s: Session) -> Decision:
         if e.get("key") == "isolation" and isinstance(e.get("value"), dict)
     ]
     notes += counted_usage_notes(s)
+    notes += outage_notes(s)
     events = _whatif_events(s)
     whatif = WhatIf.from_profile(profile, _tables(s, profile, notes, events))
     for change in whatif.replay(events):
@@ -165,6 +167,19 @@ def decide(s: Session) -> Decision:
             notes.append(f"{j.name}: {partial_text(j.partial_tokens)}")
     options = {r.summary.endpoint: gpu_options(evidence, whatif, r.summary.endpoint) for r in rows}
     return Decision(s, profile, outcome, rows, notes, options)
+
+
+def outage_notes(s: Session) -> list[str]:
+    """One note per outage: a span in which an endpoint answered only errors, with its length
+    (qtui.evidence.outages)."""
+    req = s.frame("request")
+    if req.height == 0 or not {"t_send", "t_end", "error_class"} <= set(req.columns):
+        return []
+    notes = []
+    for (name,), part in req.group_by("endpoint", maintain_order=True):
+        rows = part.select("t_send", "t_end", "error_class").iter_rows()
+        notes += [outage_text(str(name), o) for o in outages(rows)]
+    return notes
 
 
 def counted_usage_notes(s: Session) -> list[str]:

@@ -34,6 +34,7 @@ class Bad:
     status: int = 429
     retry_after: str = "1"
     tokens: int = 4
+    token_delay_s: float = 0.0
     on_request: Callable[[int], None] | None = None  # called with each completion's number
     received: int = 0  # completion requests received
     stalled: asyncio.Event = field(default_factory=asyncio.Event)
@@ -99,6 +100,8 @@ def make_app(b: Bad) -> web.Application:
             return resp
         n = b.tokens
         for i in range(n):
+            if b.token_delay_s:
+                await asyncio.sleep(b.token_delay_s)
             if b.stream == "stall" and i == 2:
                 b.stalled.set()
                 await asyncio.Event().wait()  # forever, until the client goes away
@@ -191,3 +194,29 @@ def servers() -> Iterator[Servers]:
         yield s
     finally:
         s.close()
+
+
+def main() -> None:
+    """`python badhttp.py PORT`: a good server on PORT (a real process, to kill and restart);
+    prints one line per completion request it answers."""
+    import sys
+
+    port = int(sys.argv[1])
+
+    def said(n: int) -> None:
+        print(f"request {n}", flush=True)
+
+    async def serve() -> None:
+        runner = web.AppRunner(
+            make_app(Bad(on_request=said, token_delay_s=0.02)), handle_signals=True
+        )
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port, reuse_address=True).start()
+        print("ready", flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    main()
