@@ -13,7 +13,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 
@@ -189,6 +189,9 @@ class LocalSender(SenderBase):
         self.resume_at = 0.0
         self.probing = False
         self.held = 0
+        # decided once: isinstance against a runtime-checkable Protocol costs ~0.1 ms, too much
+        # to pay per request (benchmarks/results/load-cpu.md)
+        self._conversations = isinstance(source, ConversationSource)
 
     # ---- requests
     def _claim(self) -> int | None:
@@ -209,9 +212,7 @@ class LocalSender(SenderBase):
         task = asyncio.current_task()
         phase = self.bounds.phase(time.perf_counter())
         if prompt is None:
-            source = self.source
-            assert not isinstance(source, ConversationSource)
-            prompt = source.next()
+            prompt = cast(PromptSource, self.source).next()
         rec = await self.client.send(prompt, rid, phase, self.level, self.done, answer)
         if task is not None:
             self.tasks.discard(task)
@@ -221,7 +222,7 @@ class LocalSender(SenderBase):
 
     @property
     def conversations(self) -> bool:
-        return isinstance(self.source, ConversationSource)
+        return self._conversations
 
     def think(self) -> float:
         """The pause before a conversation's next turn (seconds)."""

@@ -41,6 +41,14 @@ def sample_lengths(d: LengthDist, rng: np.random.Generator, n: int) -> np.ndarra
     return np.maximum(1, np.rint(out)).astype(int)
 
 
+def sample_length(d: LengthDist, rng: np.random.Generator) -> int:
+    """One length, as ``sample_lengths(d, rng, 1)[0]`` (the same draws), without numpy arrays
+    for a fixed length (once per request: numpy's per-call cost is most of it)."""
+    if d.dist == "fixed" or d.spread == 0:
+        return max(1, d.mean)
+    return int(sample_lengths(d, rng, 1)[0])
+
+
 class SyntheticWorkload:
     """Random-word prompts of sampled token lengths; outputs fixed via ignore_eos + min_tokens.
 
@@ -66,8 +74,8 @@ class SyntheticWorkload:
 
     def next(self, shared_prefix: bool = True) -> Prompt:
         """The next prompt (``shared_prefix = False``: without one, a conversation's later turn)."""
-        n_in = int(sample_lengths(self.w.input_tokens, self.rng, 1)[0])
-        n_out = int(sample_lengths(self.w.output_tokens, self.rng, 1)[0])
+        n_in = sample_length(self.w.input_tokens, self.rng)
+        n_out = sample_length(self.w.output_tokens, self.rng)
         shared = self.w.prefix_tokens if self.w.prefix_count > 0 and shared_prefix else 0
         if self.max_len:
             n_out = min(n_out, max(1, self.max_len // 2))

@@ -5,7 +5,14 @@ import pytest
 
 from qtui.config.profile import LengthDist, Workload
 from qtui.errors import ConfigError
-from qtui.load.workload import JsonlWorkload, SyntheticWorkload, make_source, sample_lengths
+from qtui.load.tokens import TokenPool
+from qtui.load.workload import (
+    JsonlWorkload,
+    SyntheticWorkload,
+    make_source,
+    sample_length,
+    sample_lengths,
+)
 
 
 def test_length_laws() -> None:
@@ -15,6 +22,34 @@ def test_length_laws() -> None:
     assert u.min() >= 80 and u.max() <= 120 and abs(u.mean() - 100) < 2
     n = sample_lengths(LengthDist(mean=5, dist="normal", spread=50), rng, 500)
     assert n.min() >= 1
+
+
+@pytest.mark.parametrize(
+    "d",
+    [
+        LengthDist(mean=7),
+        LengthDist(mean=7, dist="uniform", spread=0.0),
+        LengthDist(mean=100, dist="uniform", spread=0.2),
+        LengthDist(mean=5, dist="normal", spread=50),
+    ],
+)
+def test_one_length_is_the_same_draw_as_an_array_of_one(d: LengthDist) -> None:
+    """The per-request fast path (no numpy for a fixed length) changes no prompt: the same
+    values, and the generator left in the same state."""
+    a, b = np.random.default_rng(3), np.random.default_rng(3)
+    assert [sample_length(d, a) for _ in range(200)] == [
+        int(sample_lengths(d, b, 1)[0]) for _ in range(200)
+    ]
+    assert a.random() == b.random()
+
+
+def test_token_ids_are_drawn_as_one_step_per_token_would() -> None:
+    pool = TokenPool(tuple(range(1000, 1300, 3)))
+    a, b = np.random.default_rng(5), np.random.default_rng(5)
+    for n in (0, 1, 57, 300):
+        picks = b.integers(len(pool.ids), size=n)
+        assert pool.sample(a, n) == tuple(pool.ids[int(i)] for i in picks)
+    assert pool == TokenPool(tuple(range(1000, 1300, 3)))  # the cached array is not compared
 
 
 def test_synthetic_prompts_are_seeded_and_fit_the_model() -> None:
