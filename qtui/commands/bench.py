@@ -71,6 +71,8 @@ class _Collector:
     def event(self, kind: str, msg: str, key: str = "message") -> None:
         if kind == "tokens":  # the load engine's word on input lengths (qtui.load.tokens)
             kind, key = "load", "input_lengths"
+        elif kind == "file":  # the workload's file by its content
+            kind, key = "load", "workload_file"
         self.events.append(self.rec.event(kind, key, msg))
         print(f"qtui: {kind}: {msg}", file=sys.stderr)
 

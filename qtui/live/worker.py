@@ -321,6 +321,8 @@ class LiveWorker:
             self._say(msg)
         elif kind == "tokens":  # input lengths exact or estimated: the record says which
             self._event("load", "input_lengths", msg)
+        elif kind == "file":  # the workload's file by its content
+            self._event("load", "workload_file", msg)
 
     async def _finish_load(self, run: Any) -> None:
         results = await run.wait()

@@ -462,6 +462,7 @@ class LoadRun:
         infos = await asyncio.gather(*(self._discover(e) for e in self.profile.endpoints))
         self._read_trace(infos)
         await self._tokenize(infos)
+        await self._name_file()
         conc = int(self.peak_streams())
         self.processes = self._choose_processes()
         hosts: tuple[list[Host], bool] | None = None
@@ -523,6 +524,17 @@ class LoadRun:
         if any(g.shared for g in self.isolation.groups) or any(len(ln) > 1 for ln in lanes):
             self._event("note", self.isolation.text)
         self._tasks = [loop.create_task(self._lane(ln)) for ln in lanes if ln]
+
+    async def _name_file(self) -> None:
+        """The workload's file by its content (event ``file``): a replay can check it has the
+        same trace, conversations or prompts."""
+        w = self.profile.workload
+        name = {"trace": w.trace_file, "sharegpt": w.conversations_file, "jsonl": w.prompts_file}
+        rel = name.get(w.kind)
+        if rel:
+            digest = await asyncio.to_thread(file_sha256, self.base_dir / rel)
+            if digest:
+                self._event("file", f"{w.kind} file {rel}: sha256 {digest}")
 
     async def _tokenize(self, infos: list[ServerInfo]) -> None:
         """Exact input lengths where every endpoint's ``/tokenize`` gives the same ids
@@ -801,6 +813,20 @@ def _picklable(obj: Any) -> bool:
     except Exception:
         return False
     return True
+
+
+def file_sha256(path: Path) -> str | None:
+    """The file's SHA-256 (hex), or None when it cannot be read."""
+    import hashlib
+
+    h = hashlib.sha256()
+    try:
+        with path.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError:
+        return None
+    return h.hexdigest()
 
 
 async def run_profile(profile: Profile, **kw: Any) -> dict[str, EndpointResult]:

@@ -340,11 +340,12 @@ def workload_lines(s: Session, wl: Workload) -> list[str]:
 
 
 def input_lengths_lines(s: Session) -> list[str]:
-    """What the load engine said of input lengths (exact from /tokenize, or estimated), each
-    different statement once in the order made; none in sessions from before it said."""
+    """What the load engine said of input lengths (exact from /tokenize, or estimated) and of
+    the workload's file (its SHA-256), each different statement once in the order made; none
+    in sessions from before it said."""
     said: list[str] = []
     for e in s.docs("event"):
-        if e.get("kind") == "load" and e.get("key") == "input_lengths":
+        if e.get("kind") == "load" and e.get("key") in ("input_lengths", "workload_file"):
             v = str(e.get("value"))
             if v not in said:
                 said.append(v)

@@ -3,6 +3,7 @@ recorded answers' lengths, bad input naming file, line and field; sent over a re
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -104,8 +105,13 @@ async def test_a_sharegpt_file_is_sent_turn_by_turn_with_the_answers(tmp_path: P
     )
     server = ChatServer()
     recs: list[RequestRecord] = []
+    said: list[tuple[str, str]] = []
     async with chat_server(server) as url:
-        await LoadRun(prof, {"e0": url}, on_record=recs.append, base_dir=tmp_path).run()
+        lr = LoadRun(prof, {"e0": url}, on_record=recs.append, base_dir=tmp_path,
+                     on_event=lambda k, m: said.append((k, m)))  # fmt: skip
+        await lr.run()
+    digest = hashlib.sha256((tmp_path / "sg.json").read_bytes()).hexdigest()
+    assert ("file", f"sharegpt file sg.json: sha256 {digest}") in said  # recorded: replayable
     msgs = [b["messages"] for b in server.bodies]
     assert msgs[1] == [
         {"role": "user", "content": "Hi there"},
