@@ -19,6 +19,7 @@ from typing import Any
 from qtui.config.catalog import list_price_tables, load_price_table
 from qtui.config.pricing import PriceTable
 from qtui.errors import QtuiError
+from qtui.evidence.turns import turn_text
 from qtui.live import intents as it
 from qtui.live.model import ReplayView, RunView, Snapshot
 from qtui.live.state import ViewState
@@ -26,6 +27,7 @@ from qtui.session.reader import Session
 from qtui.session.review import FALLBACK_DIR, write_review
 from qtui.session.review_draft import ReviewDraft
 from qtui.session.timeline import KINDS, session_records
+from qtui.session.turns import session_turns
 
 MIN_SPEED, MAX_SPEED = 1.0, 60.0
 
@@ -50,6 +52,8 @@ class ReplayFeed:
         self.profile = session.profile
         self.clock = clock
         self.notes: list[str] = list(session.warnings)
+        # multi-turn conversations: each endpoint's TTFT by turn, in the record's words
+        self.notes += [f"{n}: {turn_text(t)}" for n, t in session_turns(session).items()]
         self.tables: dict[str, PriceTable] = {}
         for name in sorted(
             {self.profile.cost.price_table}

@@ -12,6 +12,7 @@ import pytest
 from qtui.commands.bench import run
 from qtui.errors import ClientBound
 from qtui.evidence.turns import ttft_by_turn, turn_text
+from qtui.live.replay import ReplayFeed
 from qtui.session import load_session
 from qtui.session.report import write_report
 from qtui.session.turns import session_turns
@@ -95,3 +96,5 @@ def test_bench_records_and_reports_ttft_per_turn(
     assert f"fp8: {turn_text(turns['fp8'])}" in text
     assert "synthetic conversations of 3 turns" in text
     json.dumps(summary)  # summary.json's content stays JSON
+    notes = ReplayFeed(load_session(path)).notes  # the app replaying it says the same
+    assert f"bf16: {turn_text(turns['bf16'])}" in notes
