@@ -19,6 +19,7 @@ from typing import Any, cast
 import polars as pl
 
 from qtui.client import loop as client_loop
+from qtui.commands.bench_progress import LiveProgress
 from qtui.config.load import load_model
 from qtui.config.profile import Profile
 from qtui.engines.server import ServerProcess
@@ -143,14 +144,15 @@ async def _bench(run: LoadRun, show: bool, rec: Recorder) -> dict[str, EndpointR
 
     tty = sys.stderr.isatty()
     last_plain = [-math.inf]
+    live: LiveProgress | None = None
 
     def tick(s: Stats) -> None:
         if user_second:
             user_second(s)
         if not show or s.endpoint != next(iter(run.eps)):
             return
-        if tty:  # one line, repainted
-            print("\r" + _progress(run, t0)[:200].ljust(120), end="", file=sys.stderr, flush=True)
+        if live is not None:  # a terminal: rich's live display, repainted
+            live.update()
         elif plain_due(time.time(), last_plain[0]):  # a pipe or a log: whole lines, steadily
             last_plain[0] = time.time()
             print(_progress(run, t0), file=sys.stderr, flush=True)
@@ -160,12 +162,17 @@ async def _bench(run: LoadRun, show: bool, rec: Recorder) -> dict[str, EndpointR
     for name, ep in run.eps.items():
         if ep.result.info is not None:
             rec.discovery(name, ep.result.info)
+    if show and tty:
+        live = LiveProgress(run)
+        live.start()
     try:
         res = await run.wait()
     except asyncio.CancelledError:
         res = await run.stop()
-    if show and tty:
-        print(file=sys.stderr)
+    finally:
+        if live is not None:
+            live.update()
+            live.stop()
     return res
 
 
