@@ -31,7 +31,7 @@ from qtui.quality.floor import FLOOR_HINT
 from qtui.session.decision import Decision, decide
 from qtui.session.reader import Session, load_session
 from qtui.session.svg import bar_chart, line_chart
-from qtui.session.turns import session_turns
+from qtui.session.turns import session_turns, session_turns_by_level
 from qtui.session.workloads import clock, workload_spans
 
 
@@ -200,7 +200,7 @@ def turns_blocks(d: Decision) -> list[Block]:
         for name, ts in turns.items()
         for t in ts
     )
-    return [
+    blocks = [
         Block("h2", "TTFT per turn position"),
         Block(
             "p",
@@ -210,6 +210,18 @@ def turns_blocks(d: Decision) -> list[Block]:
         Block("table", header=header, rows=rows),
         Block("ul", items=tuple(f"{name}: {turn_text(ts)}" for name, ts in turns.items())),
     ]
+    by_level = session_turns_by_level(d.session)
+    if len({lv for _, lv in by_level}) > 1:  # a sweep: turn 1 vs later turns at each step
+        blocks.append(
+            Block(
+                "ul",
+                items=tuple(
+                    f"{name} at level {lv:g}: {turn_text(ts)}"
+                    for (name, lv), ts in by_level.items()
+                ),
+            )
+        )
+    return blocks
 
 
 def memory_table(d: Decision) -> Block:
