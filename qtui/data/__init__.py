@@ -20,6 +20,7 @@ class GpuSpec:
     fp8_dense_tflops: float | None = None
     int8_dense_tops: float | None = None
     tdp_w: float | None = None
+    compute_capability: float | None = None  # CUDA compute capability (9.0 Hopper, 8.0 A100)
     memory_type: str = ""
     source_url: str = ""
     evidence: str = ""

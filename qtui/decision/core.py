@@ -11,7 +11,7 @@ from qtui.cost.compare import CostComparison, EndpointMeasure, FinanceRow, build
 from qtui.cost.figure import PERCENT, USD_MONTH, Figure
 from qtui.cost.formulas import reduction_pct
 from qtui.cost.whatif import WhatIf
-from qtui.decision.gpus import DOES_NOT_FIT, OnGpu, on_gpu
+from qtui.decision.gpus import DOES_NOT_FIT, NOT_SUPPORTED, OnGpu, on_gpu
 from qtui.evidence.accumulate import Evidence
 from qtui.evidence.capacity import Capacity, capacity_text
 from qtui.evidence.levels import LevelPoint
@@ -92,7 +92,7 @@ def judge(
     ok = True
     if cap.usable:
         reasons.append(f"meets every latency SLO: {capacity_text(cap)}")
-    elif (cap.reason or "").startswith(DOES_NOT_FIT):
+    elif (cap.reason or "").startswith((DOES_NOT_FIT, NOT_SUPPORTED)):
         ok = False
         reasons.append(f"{cap.reason}: {cap.detail}")
     else:

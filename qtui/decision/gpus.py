@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from qtui.config.profile import Endpoint
-from qtui.cost.projection import project
+from qtui.cost.projection import fp8_fallback, project
 from qtui.data import gpu_specs
 from qtui.evidence.accumulate import Evidence
 from qtui.evidence.capacity import Capacity
@@ -26,6 +26,7 @@ from qtui.evidence.memory import (
 )
 
 DOES_NOT_FIT = "does not fit"
+NOT_SUPPORTED = "not supported"  # the serving engine refuses the precision on that GPU
 VLLM_DEFAULT_FRACTION = 0.9  # vLLM's --gpu-memory-utilization default
 
 
@@ -174,6 +175,9 @@ def on_gpu(
         why = f"GPU {unknown} is not in qtui/data/gpus.toml"
         on = OnGpu(gpu, Capacity.none(f"cannot project from {e.gpu}", why), False,
                    f"not projected from {e.gpu} ({why})")  # fmt: skip
+    elif not (fb := fp8_fallback(specs[gpu], e.precision))[0]:
+        on = OnGpu(gpu, Capacity.none(f"{NOT_SUPPORTED} on {gpu}", fb[1]), False,
+                   f"not projected from {e.gpu} ({fb[1]})")  # fmt: skip
     elif not cap.usable:
         on = OnGpu(gpu, cap, False, f"not projected from {e.gpu} ({cap.reason})")
     else:

@@ -34,3 +34,22 @@ def test_unknown_gpu_and_bad_share() -> None:
         project(1.0, "H100", "T9", "bf16", 0.5)
     with pytest.raises(ValueError, match="decode_share"):
         project(1.0, "H100", "H200", "bf16", 1.5)
+
+
+def test_fp8_follows_vllms_rule_native_marlin_or_refused() -> None:
+    from qtui.cost.projection import fp8_fallback
+
+    g = gpu_specs()
+    # vLLM fp8.py: use_marlin = not has_device_capability(89); Fp8Config min capability 80
+    assert fp8_fallback(g["L4"], "fp8") == (True, "")  # Ada 8.9: native FP8
+    assert fp8_fallback(g["A100-80GB"], "fp8") == (
+        True, "fp8 as weight-only Marlin W8A16 (compute 8 < 8.9)"
+    )  # fmt: skip
+    assert fp8_fallback(g["T4"], "fp8") == (
+        False, "vLLM's fp8 needs compute capability ≥ 8; T4 has 7.5"
+    )  # fmt: skip
+    assert fp8_fallback(g["T4"], "int8") == (True, "")
+    p = project(10.0, "H100", "A10G", "fp8", 0.5)
+    assert "prefill × 0.06 (bf16 TFLOPS: fp8 as weight-only Marlin W8A16 (compute 8.6" in p.basis
+    with pytest.raises(ValueError, match=r"T4 has 7\.5"):
+        project(10.0, "H100", "T4", "fp8", 0.5)

@@ -107,3 +107,12 @@ def test_projection_with_the_measured_decode_share_against_the_simulator(target:
     assert share is not None
     got = projected(cap, "H100", target, "bf16", share, why).rps
     assert got == pytest.approx(_sim(target).rps, rel=0.15)
+
+
+def test_fp8_on_t4_is_refused_as_vllm_refuses_it() -> None:
+    ev = _evidence()
+    t4 = on_gpu(ev, "fp8", "T4")
+    assert t4.capacity.reason == "not supported on T4"
+    assert t4.capacity.detail == "vLLM's fp8 needs compute capability ≥ 8; T4 has 7.5"
+    a10 = on_gpu(ev, "fp8", "A10G")  # weight-only Marlin: projected at the bf16 rate
+    assert "Marlin W8A16" in a10.basis and a10.capacity.usable
