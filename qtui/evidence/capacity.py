@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from qtui.config.profile import Slo
-from qtui.evidence.levels import Bracket, LatencyMetric, LevelPoint, bracket
+from qtui.evidence.levels import Bracket, LatencyMetric, LevelPoint, bracket, sustained
 from qtui.evidence.slo import breaches
 
 NO_LOAD = "no load measured yet"
@@ -106,7 +106,7 @@ def _num(x: float, digits: int) -> str:
 
 def capacity(points: Sequence[LevelPoint], slo: Slo, latency: LatencyMetric = "e2e") -> Capacity:
     """A sweep's capacity when there are sweep levels; else a held load's, as a lower bound."""
-    swept = sorted((p for p in points if not p.held), key=lambda p: p.level)
+    swept = sorted((sustained(p) for p in points if not p.held), key=lambda p: p.level)
     if swept:
         return _from_sweep(swept, slo, latency)
     held = sorted((p for p in points if p.held), key=lambda p: p.level)

@@ -6,9 +6,10 @@ median of the per-second client windows measured at one concurrency or rate). Pu
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 LatencyMetric = Literal["ttft", "itl", "e2e"]
@@ -57,6 +58,24 @@ class LevelPoint:
     def label(self) -> str:
         """'8 users' or '2.5 req/s'."""
         return f"{self.level:g} {self.unit}"
+
+
+def sustained(p: LevelPoint) -> LevelPoint:
+    """A rate step's req/s as the rate it was offered, its token rates scaled alike.
+
+    An open loop's delivered req/s is its Poisson arrivals counted over a short window: at 100
+    requests it reads ±10 % (1/√n) around the offered rate, either way
+    (benchmarks/results/rate-bias.md), while the failing side of a rate bracket is the offered
+    rate. A step that met every SLO served the rate offered, so that is its figure, as the
+    failing side's is. A step that delivered well below it (beyond 4/√n: the server fell
+    behind) keeps what it delivered."""
+    if p.unit != "req/s" or p.held or p.rps <= 0 or p.level <= 0:
+        return p
+    n = max(1, p.requests or 1)
+    if p.rps < p.level * (1 - 4 / math.sqrt(n)):
+        return p
+    k = p.level / p.rps
+    return replace(p, rps=p.level, input_tps=p.input_tps * k, output_tps=p.output_tps * k)
 
 
 def sweep_point(row: Mapping[str, Any], unit: str = "users") -> LevelPoint:

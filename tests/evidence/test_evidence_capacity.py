@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from levelpoints import SWEEP, pt
 
 from qtui.config.profile import Slo
@@ -134,3 +135,17 @@ def test_a_sweep_past_saturation_keeps_its_best_passing_rate() -> None:
     cap = capacity([pt(32, 30.0, 0.1, 2.0), pt(128, 76.8, 0.3, 3.0), pt(256, 51.2, 0.4, 4.0)], SLO)
     assert cap.rps == 76.8 and cap.level == 128 and cap.lower_bound
     assert capacity_text(cap).startswith("≥ 76.8 req/s per replica (load level 128;")
+
+
+def test_a_rate_step_that_passed_is_the_rate_offered() -> None:
+    """Poisson arrivals over a short step read ±10 % around the offered rate (1/√100): the
+    passing side is the rate offered, as the failing side is; token rates scale alike. The
+    bench's run: 9.82 offered, 9.65 delivered, then 10.8 failed → ±4.8 %, as the search saw."""
+    ok = LevelPoint(9.82, 9.65, 9.65 * 256, 9.65 * 32, 0.4, None, 2.0, 0.0, requests=102,
+                    unit="req/s")  # fmt: skip
+    bad = LevelPoint(10.8, 9.6, 1, 1, 0.9, None, 2.0, 0.0, requests=115, unit="req/s")
+    cap = capacity([ok, bad], SLO)
+    assert cap.rps == 9.82 and cap.output_tps == pytest.approx(9.82 * 32)
+    assert cap.bracket is not None and round(cap.bracket.precision, 4) == 0.0475
+    behind = LevelPoint(9.82, 5.0, 1, 5.0 * 32, 0.4, None, 2.0, 0.0, requests=102, unit="req/s")
+    assert capacity([behind, bad], SLO).rps == 5.0  # 5 < 9.82 × (1 − 4/√102): fell behind
