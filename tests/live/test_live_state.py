@@ -92,3 +92,18 @@ def test_a_runs_last_partial_second_is_not_charted_as_a_rate() -> None:
                                "out_tps": 7900.0})  # fmt: skip
     view = next(v for v in s.snapshot(RunView()).endpoints if v.name == "fp8")
     assert view.history.out_tps[-2:] == (3900.0, 3900.0)
+
+
+def test_backing_off_and_requests_open_at_the_stop_reach_the_column() -> None:
+    s = state()
+    s.ingest("client_second", {"endpoint": "bf16", "t": 1.0, "duration_s": 1.0,
+                               "err_http": 3, "backing_off": 2})  # fmt: skip
+    view = next(v for v in s.snapshot(RunView()).endpoints if v.name == "bf16")
+    assert view.backing_off == "backing off (2 users)"  # closed loop: the demo's mode
+    s.ingest("client_second", {"endpoint": "bf16", "t": 2.0, "duration_s": 1.0, "cancelled": 3,
+                               "silent_at_stop": 2, "silent_max_s": 4.0,
+                               "partial_tokens": 5})  # fmt: skip
+    view = next(v for v in s.snapshot(RunView()).endpoints if v.name == "bf16")
+    assert view.backing_off == ""  # nobody waits in the last second
+    assert view.stopped == "1 cancelled at stop, 2 silent for up to 4 s"
+    assert view.partial_tokens == 5
