@@ -321,8 +321,10 @@ def decision_of(
         r = results.get(name)
         s = r.summary if r else None
         line = f"{name}: {s.requests if s else 0} requests"
-        if s:
-            line += f", {s.out_tps:.1f} out tok/s, error rate {s.error_rate:.1%}"
+        if s:  # no request ended (all open at the stop): no error rate, not 0 %
+            ended = s.requests + sum(s.errors.values())
+            rate = f"{s.error_rate:.1%}" if ended else "— (no request ended)"
+            line += f", {s.out_tps:.1f} out tok/s, error rate {rate}"
         # requests open at the stop and partial tokens: the record's counts, in its words
         for extra in (j.stopped, partial_text(j.partial_tokens)):
             if extra:

@@ -33,7 +33,7 @@ def test_a_server_silent_at_the_stop_is_visible_in_a_short_run(tmp_path: Path) -
         res = CliRunner().invoke(cli, ["bench", str(prof), "--out", str(out)])
     assert res.exit_code == 4, res.output
     line = next(ln for ln in res.stdout.splitlines() if ln.startswith("stall: "))
-    assert line.startswith("stall: 0 requests, 0.0 out tok/s")
+    assert line.startswith("stall: 0 requests, 0.0 out tok/s, error rate — (no request ended)")
     assert "2 silent for" in line and "cancelled at stop" not in line
     assert "4 partial tokens (not throughput)" in line  # two chunks each, shown apart
     req = load_session(next(out.glob("*.qtsession"))).frame("request")
