@@ -13,6 +13,9 @@
 #   tui            down, then `qtui run PROFILE --launch` on an 80x24 pty (tui_pty.py): start-up
 #                  progress, load, golden set, each view, quit; then no server may be left.
 #                  ATTACH=1: `qtui run PROFILE` against hold.py's servers, as if started by hand
+#   quality        issue 18: write the profile's generated golden set (1,000 items, seed 18), then
+#                  qtui bench PROFILE --quality against hold.py's servers (the baseline twice: the
+#                  noise floor) and qtui report on its session; wall time printed
 # Results go to $OUT (at most 8 files), bulky ones as one tarball. See benchmarks/gpu/README.md.
 set -uo pipefail
 step=$1; shift
@@ -93,6 +96,17 @@ tui)  # ATTACH=1: attach to hold.py's servers (started outside qtui, as by hand)
   pgrep -af "vllm|qtui" | grep -v pgrep | tee /root/run/tui/procs-after.txt
   cp /root/run/tui/tui.qtsession "$OUT/" 2>/dev/null; cp -r qtui-out/logs /root/run/tui/ 2>/dev/null
   tar czf "$OUT/tui-run.tar.gz" --exclude='*.qtsession' -C /root/run tui 2>/dev/null
+  ls -la "$OUT" ;;
+quality)  # PROFILE=profiles/h200-smollm2-quality.toml, after `up --parallel` with the same PROFILE
+  [ -f /root/run/servers.json ] || bash "$0" up --parallel
+  python3 -m qtui golden generate -n "${N:-1000}" --seed 18 -o "profiles/golden/generated-${N:-1000}.jsonl" || exit 1
+  rm -rf /root/run/quality; start=$SECONDS
+  timeout -s INT "${LIMIT:-500}" python3 -m qtui bench "$PROFILE" --quality --out /root/run/quality 2>&1 \
+    | tee /root/run-quality.log | grep -v '^\[' | tail -60
+  echo "qtui bench --quality wall time: $((SECONDS - start)) s"
+  python3 -m qtui report /root/run/quality/*.qtsession --out /root/run/quality/report 2>&1 | tail -3
+  cp /root/run/quality/*.qtsession /root/run/quality/summary.json /root/run/quality/report/*.md "$OUT/" 2>/dev/null
+  tar czf "$OUT/quality-run.tar.gz" --exclude='*.qtsession' --exclude='requests.*' -C /root/run quality /root/run-quality.log 2>/dev/null
   ls -la "$OUT" ;;
 *) echo "unknown step $step"; exit 2 ;;
 esac
