@@ -107,6 +107,17 @@ def run(**kw: Any) -> None:
     help="Load worker processes (default: [load] processes, else chosen from the load).",
 )
 @click.option("--quality", is_flag=True, help="Also run the golden set and agreement checks.")
+@click.option(
+    "--lmeval",
+    metavar="TASK",
+    help="Run this lm-evaluation-harness task instead of the golden set (qtui[lmeval]).",
+)
+@click.option(
+    "--lmeval-include",
+    type=click.Path(path_type=Path),
+    help="Directory of your own lm-eval task YAMLs (with --lmeval).",
+)
+@click.option("--lmeval-limit", type=click.IntRange(1), help="At most N documents of the task.")
 @click.option("--launch", is_flag=True, help="Start the profile's vLLM servers first (qtui[vllm]).")
 def bench(**kw: Any) -> None:
     """Run PROFILE headless: load, measurements, JSON/CSV results and a session file."""

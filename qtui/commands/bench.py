@@ -372,22 +372,30 @@ def decision_of(
 
 def _quality(
     prof: Profile,
-    items: list[Any],
+    items: Any,  # the golden items, or an LmevalRun
     served: Served,
     results: dict[str, EndpointResult],
     rec: Recorder,
 ) -> dict[str, Any]:
-    from qtui.quality.headless import quality_table, run_profile_quality
+    from qtui.quality.headless import quality_table, run_profile_quality, targets
+    from qtui.quality.lmeval import LmevalRun, run_profile_lmeval
 
     models = {n: (r.info.model_id if r.info else None) for n, r in results.items()}
-    print(
-        f"quality: {len(items)} golden items on {len(served.urls)} endpoints"
-        f" ({prof.baseline.name} twice: its own flips are the noise floor)",
-        file=sys.stderr,
-    )
-    _, summary = client_loop.run(
-        run_profile_quality(prof, items, served.urls, models, rec.quality_item, baseline_twice=True)
-    )
+    twice = f" ({prof.baseline.name} twice: its own flips are the noise floor)"
+    if isinstance(items, LmevalRun):
+        print(f"quality: lm-eval task {items.task} on {len(served.urls)} endpoints{twice}",
+              file=sys.stderr)  # fmt: skip
+        run = run_profile_lmeval(
+            prof, items.task, targets(prof, served.urls, models), include=items.include,
+            limit=items.limit, on_record=rec.quality_item,
+        )  # fmt: skip
+    else:
+        print(f"quality: {len(items)} golden items on {len(served.urls)} endpoints{twice}",
+              file=sys.stderr)  # fmt: skip
+        run = run_profile_quality(
+            prof, items, served.urls, models, rec.quality_item, baseline_twice=True
+        )
+    _, summary = client_loop.run(run)
     data = rec.quality_summary(summary.to_dict())
     for line in quality_table(summary):
         print(line)
@@ -407,11 +415,20 @@ def run(
     show_progress: bool = True,
     session: Path | None = None,
     processes: int | None = None,
+    lmeval: str | None = None,
+    lmeval_include: Path | None = None,
+    lmeval_limit: int | None = None,
 ) -> dict[str, Any]:
-    """Load (and with ``quality`` the golden set) on every endpoint; files into ``out``."""
+    """Load (and with ``quality`` the golden set, with ``lmeval`` an lm-evaluation-harness
+    task instead) on every endpoint; files into ``out``."""
     prof = load_model(profile, Profile)
-    items = None
-    if quality:
+    items: Any = None
+    if lmeval:
+        from qtui.quality.lmeval import LmevalRun
+
+        items = LmevalRun(lmeval, lmeval_include, lmeval_limit)
+        items.prepare()  # not installed, or an unknown task: one line, before any request
+    elif quality:
         from qtui.quality.headless import golden_items
 
         items = golden_items(prof, profile)  # a bad golden set stops here, before any request
@@ -427,7 +444,7 @@ def _run_served(
     profile: Path,
     out: Path,
     served: Served,
-    items: list[Any] | None,
+    items: Any,  # golden items, an LmevalRun, or None (no quality run)
     session: Path | None,
     mode: str | None,
     level: float | None,
