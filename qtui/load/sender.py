@@ -10,6 +10,7 @@ and ids stay unique.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -179,6 +180,7 @@ class LocalSender(SenderBase):
         self.offset_s = 0.0
         self.sending = False
         self.exhausted = asyncio.Event()
+        self.stopping = asyncio.Event()  # set by stop(): a conversation's think time ends
         self.tasks: set[asyncio.Task[RequestRecord]] = set()
         self.workers: set[asyncio.Task[Any]] = set()
         self.arrivals: asyncio.Task[None] | None = None
@@ -239,7 +241,8 @@ class LocalSender(SenderBase):
         cid, rec = 0, None
         for k, turn in enumerate(conv.turns, 1):
             if k > 1 and (pause := self.think()) > 0:
-                await asyncio.sleep(pause)
+                with contextlib.suppress(TimeoutError):  # thinking, unless the load stops
+                    await asyncio.wait_for(self.stopping.wait(), pause)
             if not going() or (n := self._claim()) is None:
                 break
             cid = cid or n
@@ -356,6 +359,7 @@ class LocalSender(SenderBase):
     def start(self, level: float, by: By, bounds: Bounds, offset_s: float = 0.0) -> None:
         """Start sending at ``level`` (users or req/s); call from the event loop."""
         self.level, self.by, self.bounds, self.offset_s = level, by, bounds, offset_s
+        self.stopping.clear()
         self.sending = True
         if by == "concurrency":
             self._spawn_workers()
@@ -365,6 +369,7 @@ class LocalSender(SenderBase):
     async def stop(self, cancel: bool, grace_s: float) -> None:
         """Stop new sends; cancel in-flight requests, or let them finish within grace_s.
         On return every request sent has gone to ``done``."""
+        self.stopping.set()
         self.sending = False
         if self.arrivals:
             self.arrivals.cancel()

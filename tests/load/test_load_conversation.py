@@ -3,6 +3,7 @@ actual answers; think time, open loop, a failed turn, a sweep (issue 21)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from chatserver import ChatServer, chat_server
@@ -138,3 +139,13 @@ async def test_a_knee_search_judges_steps_of_conversation_turns() -> None:
         res = (await lr.run())["e0"]
     assert len(res.levels) == 3 and all(lv.stats.requests >= 20 for lv in res.levels)
     assert {r.turn for r in recs} == {1, 2, 3}  # every step's requests are conversation turns
+
+
+async def test_a_sweep_steps_end_does_not_wait_out_a_think_time() -> None:
+    """A step that drains (a sweep's) ends a conversation's think time at once: with an hour
+    of thinking the run still ends (the wait_for is a guard against hanging, not a timing)."""
+    server = ChatServer()
+    sweep = {"levels": [1.0], "step_duration_s": 0.3}
+    prof = profile({"turns": 2, "think_time_s": 3600.0}, mode="sweep", sweep=sweep)
+    recs = await asyncio.wait_for(run(prof, server), timeout=600)
+    assert [r.turn for r in recs] == [1]  # the second turn was never sent
