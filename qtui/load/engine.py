@@ -147,6 +147,7 @@ class _Endpoint:
         self.step_ok = 0  # successful measured requests of the step so far
         self.step_target = 0  # a knee step is judged once this many have completed
         self.enough = asyncio.Event()
+        self.held_said = 0  # arrivals held while backing off, already reported
 
     @property
     def sent(self) -> int:
@@ -226,6 +227,15 @@ class _Endpoint:
         self.step_all = []
         self.step_target = 0
         self.result.sent = self.sent
+        held = int(getattr(self.sender, "held", 0))
+        if held > self.held_said:  # open loop: arrivals not sent while the endpoint failed
+            msg = (
+                f"{self.ep.name}: {held - self.held_said} arrivals not sent while backing off "
+                f"(open loop; the endpoint was failing)"
+            )
+            self.held_said = held
+            self.result.warnings.append(msg)
+            self.run._event("warning", msg)
         broken = breaches(stats, self.run.profile.slo)
         if min_requests and self.step_ok < min_requests:
             broken.append(
