@@ -61,6 +61,7 @@ from qtui.metrics.stats import Cumulative, delivered_chunks, streamed_tokens, su
 
 Mode = Literal["concurrency", "rate", "sweep"]
 DEAD = ("connect", "disconnect", "malformed")  # a step of only these: the endpoint failed
+TOO_FEW = "too few requests to judge"  # a knee step short of min_requests at max_extend
 
 
 @dataclass(slots=True)
@@ -239,8 +240,7 @@ class _Endpoint:
         broken = breaches(stats, self.run.profile.slo)
         if min_requests and self.step_ok < min_requests:
             broken.append(
-                f"too few requests to judge: {self.step_ok} < {min_requests} in "
-                f"{t_sent - self.step_start:.0f} s"
+                f"{TOO_FEW}: {self.step_ok} < {min_requests} in {t_sent - self.step_start:.0f} s"
             )
         self.extended_s = max(0.0, t_sent - self.step_start - duration)
         sharing |= set(self.run.loaded_with(self.ep.name))
@@ -275,6 +275,9 @@ class _Endpoint:
             if client_bound:  # the client's limit is not the server's capacity: no verdict
                 self._client_stop(search, level, unit, bound, seconds)
                 break
+            if lv.breaches and all(b.startswith(TOO_FEW) for b in lv.breaches):
+                self._short_stop(search, lv.breaches[0], level, unit)  # no breach seen: no verdict
+                break
             self.result.levels.append(
                 KneeStep(
                     lv.level,
@@ -292,6 +295,18 @@ class _Endpoint:
             pt = point(lv.stats, level, client_bound=client_bound, unit=unit)
             search.record(level, lv.ok, slo_ratio(pt, slo))
             self.run._event("note", f"{self.ep.name}: knee search {search.progress()}")
+
+    def _short_stop(self, search: KneeSearch, short: str, level: float, unit: str) -> None:
+        """A knee step that never reached ``min_requests`` and broke no SLO with what it had is
+        not judged (a breach it saw would fail it): the search stops there, keeps its bracket,
+        and says what to raise."""
+        why = f"at {level:g} {unit}, {short.removeprefix(TOO_FEW + ': ')}, no SLO broken so far"
+        hint = "; raise [load] sweep max_extend or step_duration_s"
+        msg = f"{self.ep.name}: knee search {search.fail(why, TOO_FEW)}{hint}"
+        r = self.result
+        r.failed, r.failed_text, r.failed_what = why, msg, TOO_FEW
+        r.warnings.append(msg)
+        self.run._event("warning", msg)
 
     def _client_stop(
         self, search: KneeSearch, level: float, unit: str, bound: int, seconds: int

@@ -37,7 +37,7 @@ MIN_REQUESTS_WHY = (
 GUARD = 0.25  # an interpolated level stays this fraction of the bracket (log scale) from its ends
 Stop = Literal[
     "", "converged", "adjacent", "budget", "never-met", "never-broke", "halted", "failed",
-    "client-bound",
+    "client-bound", "short",
 ]  # fmt: skip
 
 
@@ -177,7 +177,11 @@ class KneeSearch:
         """The endpoint failed mid-search, or the client was the limit (``what``; no step
         verdict): stop, keep the bracket so far, say so: 'stopped at step 4 of ≤ 12: endpoint
         failed (...); kept: bracket 16–32 (±33.3 %)'."""
-        self.stop = "client-bound" if what == "client-bound" else "failed"
+        stops: dict[str, Stop] = {
+            "client-bound": "client-bound",
+            "too few requests to judge": "short",
+        }
+        self.stop = stops.get(what, "failed")
         self.failed_why = why
         kept = self.progress().partition(", ")[2] or "no bracket yet"
         head = f"stopped at step {self.steps + 1} of ≤ {self.max_steps}"

@@ -249,3 +249,20 @@ async def test_a_client_bound_step_stops_the_search_instead_of_judging() -> None
         capacity_text(ev.capacity("e0"))
         == f"— (client-bound: mid-search ({res.failed}); no step before it)"
     )
+
+
+async def test_a_step_too_short_to_judge_is_no_verdict() -> None:
+    """Slow answers (0.05 s a token, 4 tokens): one user cannot complete 20 requests in the
+    0.1 s a step may run (max_extend 2); no SLO broken by what did complete, so the step is no
+    breach — the search stops there and says what to raise, instead of walking down."""
+    p = knee_profile(max_extend=2)
+    async with FakeServer(Behaviour(token_delay_s=0.05)) as url:
+        res = (await LoadRun(p, {"e0": url}, scrape=False).run())["e0"]
+    assert res.levels == [] and res.failed_what == "too few requests to judge"
+    assert res.failed_text.startswith(
+        "e0: knee search stopped at step 1 of ≤ 3: too few requests to judge (at 1 users, "
+    )
+    assert res.failed_text.endswith(
+        "no SLO broken so far); kept: no bracket yet; raise [load] sweep max_extend or"
+        " step_duration_s"
+    )
