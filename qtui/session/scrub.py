@@ -50,7 +50,8 @@ def scrub(value: Any, secrets: frozenset[str] = frozenset()) -> Any:
         out: dict[str, Any] = {}
         for k, v in value.items():
             key = str(k)
-            if is_secret_key(key) and v not in (None, "", [], {}):
+            # a number is no credential: a logprob keyed by the token " token" is data
+            if is_secret_key(key) and v not in (None, "", [], {}) and not _number(v):
                 out[key] = REDACTED
             else:
                 out[key] = scrub(v, secrets)
@@ -60,6 +61,10 @@ def scrub(value: Any, secrets: frozenset[str] = frozenset()) -> Any:
     if value is None or isinstance(value, bool | int | float):
         return value
     return scrub(to_plain(value), secrets)
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
 
 
 def to_plain(value: Any) -> Any:

@@ -78,3 +78,13 @@ def test_bearer_tokens_are_scrubbed_without_knowing_the_key() -> None:
 )  # fmt: skip
 def test_secret_key_names(key: str, secret: bool) -> None:
     assert is_secret_key(key) is secret
+
+
+def test_logprobs_keyed_by_secret_looking_tokens_are_kept() -> None:
+    """Top logprobs are keyed by token text: " token" or "password" hold numbers, not secrets
+    (issue 18: the agreement's KL needs them); a string under such a key is still redacted."""
+    from qtui.session.scrub import REDACTED, scrub
+
+    top = [{" token": -1.25, "password": -3.0, "x": -0.1}]
+    assert scrub({"top_logprobs": top}) == {"top_logprobs": top}
+    assert scrub({"token": "abc12345"}) == {"token": REDACTED}
