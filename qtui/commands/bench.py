@@ -26,6 +26,7 @@ from qtui.engines.server import ServerProcess
 from qtui.errors import ClientBound, NothingCompleted, QtuiError
 from qtui.evidence.accounting import partial_text
 from qtui.evidence.capacity import capacity_text
+from qtui.evidence.memory import stated_weights
 from qtui.evidence.records import RequestRecord, ServerSecond, Stats
 from qtui.launch.watch import ServerWatch
 from qtui.load.backoff import backing_text
@@ -468,6 +469,16 @@ def _run_served(
     col.rec.writer = writer
     for ev in col.events:
         writer.append("event", dict(ev))
+    for name, server in served.servers.items():  # the weights each launched server logged
+        w = (
+            stated_weights(server.log_path.read_text(errors="replace"))
+            if server.log_path.exists()
+            else None
+        )
+        if w is not None:
+            col.rec.event(
+                "launch", "weights", {"endpoint": name, "bytes": w.bytes, "basis": w.basis}
+            )
     sampler = _gpu_sampler(used, served, col)
     lr = LoadRun(
         used,

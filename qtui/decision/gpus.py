@@ -20,6 +20,7 @@ from qtui.evidence.memory import (
     Fit,
     fit,
     kv_bytes_needed,
+    recorded_weights,
     shape_for,
     weights,
     workload_context,
@@ -133,7 +134,10 @@ def _fit(evidence: Evidence, name: str, on: OnGpu, gpus: int, measured_cap: Capa
     shape = shape_for(_model(evidence, e))
     if shape is None:
         return replace(on, fit_reason="model not in qtui/data/models.toml")
-    w = weights(shape, e.precision)
+    stated = evidence.eps[name].weights
+    w = recorded_weights([{"kind": "launch", "key": "weights", "value": stated}], name) or weights(
+        shape, e.precision
+    )
     if w.bytes is None:
         return replace(on, fit_reason=w.basis)
     conc = slo_concurrency(measured_cap, evidence.points(name))

@@ -81,6 +81,7 @@ class EndpointEvidence:
     failed_what: str = ENDPOINT_FAILED  # ... or the client was the limit (``CLIENT_STOPPED``)
     server: dict[str, Any] = field(default_factory=dict)  # latest server_second stating its KV
     model: str = ""  # the served model id, as discovered
+    weights: dict[str, Any] = field(default_factory=dict)  # launch/weights event: server's log
     preemptions: float = 0.0  # vllm:num_preemptions_total over the session (rate × seconds)
     peak_kv_usage: float | None = None  # highest KV-cache use (0-1) the server reported
     _server_t: float | None = None
@@ -146,6 +147,11 @@ class Evidence:
             self._gpu(self.eps[name], rec)
 
     def _event(self, rec: Mapping[str, Any]) -> None:
+        value = rec.get("value")
+        if rec.get("kind") == "launch" and rec.get("key") == "weights":
+            if isinstance(value, Mapping) and value.get("endpoint") in self.eps:
+                self.eps[value["endpoint"]].weights = dict(value)
+            return
         if rec.get("kind") != "load":
             return
         key, value = rec.get("key"), rec.get("value")

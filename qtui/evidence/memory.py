@@ -7,6 +7,7 @@ model's parameters × bytes per weight of the precision and say so.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -160,6 +161,45 @@ def weights(shape: ModelShape | None, precision: str) -> Weights:
     )
 
 
+MODEL_LOADING = re.compile(r"Model loading took ([0-9.]+) GiB")
+
+
+def stated_weights(log_text: str) -> Weights | None:
+    """The weights vLLM's own launch log states ("Model loading took 0.26 GiB"), or None."""
+    found = MODEL_LOADING.findall(log_text)
+    if not found:
+        return None
+    gib = float(found[-1])
+    return Weights(gib * GIB, f"server's log: Model loading took {found[-1]} GiB")
+
+
+def recorded_weights(events: Sequence[Mapping[str, Any]], endpoint: str) -> Weights | None:
+    """The ``launch``/``weights`` event qtui recorded for a server it started, or None."""
+    for e in reversed(events):
+        v = e.get("value")
+        if (e.get("kind"), e.get("key")) != ("launch", "weights") or not isinstance(v, Mapping):
+            continue
+        if v.get("endpoint") == endpoint and isinstance(v.get("bytes"), int | float):
+            return Weights(float(v["bytes"]), str(v.get("basis") or "server's log"))
+    return None
+
+
+def preemptions(rows: Sequence[Mapping[str, Any]], endpoint: str) -> float | None:
+    """vllm:num_preemptions_total over the session: Σ preemptions/s × the seconds between
+    server readings (None when the server never reported the counter)."""
+    total, seen, last = 0.0, False, None
+    for r in rows:
+        if r.get("endpoint") != endpoint:
+            continue
+        t, rate = r.get("t"), r.get("preemptions_per_s")
+        if isinstance(rate, int | float) and isinstance(t, int | float) and last is not None:
+            total += rate * (t - last)
+            seen = True
+        if isinstance(t, int | float):
+            last = t
+    return total if seen else None
+
+
 def kv_cache(server: Mapping[str, Any] | None) -> KvCache:
     """The KV cache from a server_second record; unknown with the reason when not stated."""
     if not server:
@@ -186,9 +226,14 @@ def kv_cache(server: Mapping[str, Any] | None) -> KvCache:
 
 
 def memory(
-    server: Mapping[str, Any] | None, model: str, precision: str, context: Context | None = None
+    server: Mapping[str, Any] | None,
+    model: str,
+    precision: str,
+    context: Context | None = None,
+    stated: Weights | None = None,
 ) -> Memory:
-    return Memory(weights(shape_for(model), precision), kv_cache(server), context)
+    """The server's own weights figure (``stated``) wins over the estimate."""
+    return Memory(stated or weights(shape_for(model), precision), kv_cache(server), context)
 
 
 def tokens_text(n: float) -> str:
@@ -225,7 +270,8 @@ def memory_line(mem: Memory) -> str:
     """One line (fits an 80x24 column): KV tokens, dtype, max concurrency, weights."""
     kv = mem.kv
     w = mem.weights
-    wt = f"wts ~{w.bytes / GIB:.2f} GiB est." if w.bytes is not None else "wts ?"
+    est = " est." if w.basis.startswith("estimated") else ""
+    wt = f"wts ~{w.bytes / GIB:.2f} GiB{est}" if w.bytes is not None else "wts ?"
     if not kv.known:
         return f"KV ? ({kv.reason}) · {wt}"
     dtype = "model dtype" if kv.dtype in (None, "auto") else kv.dtype

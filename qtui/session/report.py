@@ -24,6 +24,8 @@ from qtui.evidence.memory import (
     measured_context,
     memory,
     peak_kv_usage,
+    preemptions,
+    recorded_weights,
     workload_context,
 )
 from qtui.evidence.turns import turn_text
@@ -235,8 +237,10 @@ def memory_table(d: Decision) -> Block:
         "max concurrent (requests of the workload's length)",
         "max concurrent (requests of max_model_len)",
         "peak KV use (%)",
+        "preemptions",
         "weights (GiB)",
     )
+    events = d.session.docs("event")
     rows_ss = d.session.frame("server_second").to_dicts()
     cols = ("endpoint", "prompt_tokens", "completion_tokens", "error_class")
     rows_rq = d.session.table("request").select(cols).collect().to_dicts()
@@ -249,7 +253,11 @@ def memory_table(d: Decision) -> Block:
     for r in d.rows:
         name = r.summary.endpoint
         ctx = measured_context(rows_rq, name) or profile_ctx
-        m = memory(latest_stated(rows_ss, name), models.get(name) or "", r.summary.precision, ctx)
+        stated = recorded_weights(events, name)
+        m = memory(
+            latest_stated(rows_ss, name), models.get(name) or "", r.summary.precision, ctx, stated
+        )
+        pre = preemptions(rows_ss, name)
         kv, w = m.kv, m.weights
         peak = peak_kv_usage(rows_ss, name)
         mml = m.max_model_len
@@ -266,6 +274,7 @@ def memory_table(d: Decision) -> Block:
                 if kv.max_concurrency is None or mml is None
                 else f"{kv.max_concurrency:,.1f} at {mml:,.0f} tok",
                 _num(None if peak is None else peak * 100, 1),
+                "— (not reported)" if pre is None else f"{pre:,.0f}",
                 (
                     f"{w.bytes / GIB:.2f} ({w.basis})"
                     if w.bytes is not None

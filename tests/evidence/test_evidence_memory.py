@@ -120,3 +120,27 @@ def test_concurrency_at_the_workloads_length_and_at_max_model_len() -> None:
     assert (tokens_text(640), tokens_text(2048), tokens_text(131_072), tokens_text(1500)) == (
         "640", "2k", "128k", "1.5k"
     )  # fmt: skip
+
+
+def test_server_log_weights_and_preemptions_over_the_session() -> None:
+    from qtui.evidence.memory import preemptions, recorded_weights, stated_weights
+
+    log = (H200.parent / "vllm-h200" / "server-log-lines.txt").read_text()
+    w = stated_weights(log)  # the last "Model loading took" line: 0.18 GiB
+    assert w is not None and w.bytes == pytest.approx(0.18 * GIB)
+    assert w.basis == "server's log: Model loading took 0.18 GiB"
+    assert stated_weights("no such line") is None
+    ev = [
+        {"kind": "launch", "key": "weights", "value": {"endpoint": "a", "bytes": 1.0, "basis": "b"}}
+    ]
+    assert recorded_weights(ev, "a") == type(w)(1.0, "b") and recorded_weights(ev, "x") is None
+    m = memory(None, "SmolLM2-135M", "fp8", stated=w)
+    assert memory_line(m).endswith("wts ~0.18 GiB")  # the server's figure says no "est."
+    rows = [
+        {"endpoint": "a", "t": 10.0, "preemptions_per_s": None},
+        {"endpoint": "a", "t": 11.0, "preemptions_per_s": 2.0},
+        {"endpoint": "a", "t": 13.0, "preemptions_per_s": 0.5},
+        {"endpoint": "b", "t": 14.0, "preemptions_per_s": 9.0},
+    ]
+    assert preemptions(rows, "a") == 2.0 * 1 + 0.5 * 2  # 3 preemptions
+    assert preemptions(rows, "b") is None

@@ -104,6 +104,7 @@ def run(argv: list[str]) -> int:
     assert argv[0] == "serve", argv
     model, port, served = argv[1], int(arg(argv, "--port")), arg(argv, "--served-model-name")
     print("INFO Loading weights took 0.01 seconds", flush=True)
+    print("INFO [model_runner.py:305] Model loading took 0.26 GiB and 3.7 seconds", flush=True)
     if model == "broken":
         print("ValueError: Free memory on device is less than desired", flush=True)
         return 1

@@ -44,6 +44,14 @@ def test_bench_launches_measures_and_stops(
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"http://127.0.0.1:{port}/health")
     assert json.loads((tmp_path / "out" / "summary.json").read_text())["endpoints"]
+    from qtui.evidence.memory import GIB, recorded_weights
+    from qtui.session.reader import load_session
+
+    (spath,) = (tmp_path / "out").glob("*.qtsession")
+    events = load_session(spath).docs("event")
+    w = recorded_weights(events, "fp8")  # the server's own figure, from its launch log
+    assert w is not None and w.bytes == pytest.approx(0.26 * GIB)
+    assert w.basis == "server's log: Model loading took 0.26 GiB"
 
 
 def _crash_profile(tmp_path: Path, fake_vllm: Path, crash_model: str) -> Path:
