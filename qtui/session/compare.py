@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from qtui.quality.noise import again_name
 from qtui.session.reader import Session
 from qtui.session.summary import EndpointSummary, summarize
 
@@ -65,7 +66,10 @@ def merge_sessions(
     if len(sessions) == 1:
         return sessions[0]
     first = sessions[0]
-    renames = endpoint_names(sessions, always_label)
+    renames = [
+        {**m, **{again_name(k): again_name(v) for k, v in m.items()}}  # second passes follow
+        for m in endpoint_names(sessions, always_label)
+    ]
     t_first = _start(first)
     tables: dict[str, list[pl.LazyFrame]] = {}
     documents: dict[str, list[dict[str, object]]] = {}

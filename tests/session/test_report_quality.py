@@ -36,3 +36,17 @@ def test_record_without_a_golden_run_has_no_quality_section(synth_path: Path) ->
     """The shared synthetic session has items but no second pass: the floor is 'not measured'."""
     md = to_markdown(build_document(decide(load_session(synth_path))))
     assert "noise floor: not measured (bf16 answered the golden set once" in md
+
+
+def test_sessions_compared_keep_the_first_baselines_noise_floor(tmp_path: Path) -> None:
+    """In a comparison every endpoint is renamed label/name; its second pass follows."""
+    from qtui.session.compare import merge_sessions
+
+    a = load_session(write_quality_session(tmp_path / "last.qtsession"))
+    b = load_session(write_quality_session(tmp_path / "today.qtsession"))
+    d = decide(merge_sessions([a, b]))
+    assert d.baseline == "last/bf16"
+    assert d.outcome.noise_floor == (
+        "noise floor: last/bf16 vs itself 2.0% flips (95% up to 3.9%) on 400 items"
+    )
+    assert d.outcome.get("today/int8").noise_words == "8.0% beyond the noise floor"
