@@ -11,7 +11,7 @@ request limit holds globally and no id repeats.
 
 Parent → child: ``("start", ep, level, by, bounds, offset_s)``, ``("level", ep, level)``,
 ``("stop", ep, cancel, grace_s, token)``, ``("quit",)``. Child → parent: ``("ready", cpu_s)``,
-``("up", records, chunks, in_flight, health, sent, backing_off)``, ``("exhausted", ep)``,
+``("up", records, chunks, in_flight, health, sent, backing_off, held)``, ``("exhausted", ep)``,
 ``("stopped", token)``, ``("error", text)``, ``("bye", cpu_s)``. A pipe keeps order, so a stop's
 records arrive before its acknowledgement.
 """
@@ -159,10 +159,11 @@ class _Shard:
         in_flight = {n: s.in_flight for n, s in self.senders.items()}
         sent = {n: s.sent for n, s in self.senders.items()}
         backing = {n: int(getattr(s, "backing_off", 0)) for n, s in self.senders.items()}
-        state = (chunks, in_flight, sent, backing)
+        held = {n: int(getattr(s, "held", 0)) for n, s in self.senders.items()}
+        state = (chunks, in_flight, sent, backing, held)
         if recs or health is not None or state != self.last:
             self.last = state
-            self._send("up", recs, chunks, in_flight, health, sent, backing)
+            self._send("up", recs, chunks, in_flight, health, sent, backing, held)
 
     async def _beat(self) -> None:
         t0 = time.perf_counter()
@@ -215,6 +216,7 @@ class ShardPool:
         self.in_flight: list[dict[str, int]] = [{} for _ in configs]
         self.sent: list[dict[str, int]] = [{} for _ in configs]  # requests each one claimed
         self.backing: list[dict[str, int]] = [{} for _ in configs]  # users backing off
+        self.held: list[dict[str, int]] = [{} for _ in configs]  # arrivals held (open loop)
         self.cpu_s = [0.0] * self.k  # each process's CPU seconds, start-up included
         self.start_cpu_s = [0.0] * self.k  # of which start-up (imports, clients)
         self.errors: list[str] = []
@@ -280,11 +282,11 @@ class ShardPool:
 
     def _on_msg(self, i: int, msg: tuple[Any, ...]) -> None:
         match msg:
-            case ("up", recs, chunks, in_flight, health, sent, backing):
+            case ("up", recs, chunks, in_flight, health, sent, backing, held):
                 for rec in recs:
                     self.on_record(rec)
                 self.chunks[i], self.in_flight[i], self.sent[i] = chunks, in_flight, sent
-                self.backing[i] = backing
+                self.backing[i], self.held[i] = backing, held
                 if health is not None:
                     self._health.append(health)
             case ("exhausted", name):
@@ -413,6 +415,11 @@ class ProcessSender:
     def backing_off(self) -> int:
         """Users backing off in every worker process, as they last said (every 50 ms)."""
         return self.pool.total(self.pool.backing, self.endpoint)
+
+    @property
+    def held(self) -> int:
+        """Open-loop arrivals not sent while backing off, over every worker process."""
+        return self.pool.total(self.pool.held, self.endpoint)
 
     def start(self, level: float, by: By, bounds: Bounds, offset_s: float = 0.0) -> None:
         self.level, self.by = level, by

@@ -284,12 +284,13 @@ class RayPool(ShardPool):
     # ---- messages
     def _on_msg(self, i: int, msg: tuple[Any, ...]) -> None:
         match msg:
-            case ("up", recs, chunks, in_flight, health, sent, backing):
+            case ("up", recs, chunks, in_flight, health, sent, backing, held):
                 off = self.clocks[i]
                 recs = [to_driver(r, off) for r in recs]
                 if health is not None:
                     health = dataclasses.replace(health, t=off.to_driver_wall(health.t))
-                super()._on_msg(i, ("up", recs, chunks, in_flight, health, sent, backing))
+                msg = ("up", recs, chunks, in_flight, health, sent, backing, held)
+                super()._on_msg(i, msg)
             case ("exhausted", name):
                 self._exhausted.setdefault(name, set()).add(i)
                 self._check_exhausted(name)

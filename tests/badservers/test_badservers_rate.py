@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pytest
 from badhttp import Bad, servers
 from click.testing import CliRunner
 
@@ -17,7 +18,8 @@ RATE = 40.0
 DURATION_S = 3.0
 
 
-def test_a_failing_endpoint_is_not_hammered_in_open_loop(tmp_path: Path) -> None:
+@pytest.mark.parametrize("processes", [1, 2], ids=["one-loop", "worker-processes"])
+def test_a_failing_endpoint_is_not_hammered_in_open_loop(tmp_path: Path, processes: int) -> None:
     bad = Bad(stream="http500")
     with servers() as s:
         urls = {"good": s.start(Bad()), "err500": s.start(bad)}
@@ -33,10 +35,11 @@ def test_a_failing_endpoint_is_not_hammered_in_open_loop(tmp_path: Path) -> None
             + f"duration_s = {DURATION_S}\n"
         )
         out = tmp_path / "out"
-        res = CliRunner().invoke(cli, ["bench", str(prof), "--out", str(out)])
+        args = ["bench", str(prof), "--out", str(out), "--processes", str(processes)]
+        res = CliRunner().invoke(cli, args)
     assert res.exit_code == 4, res.output
     # waits of 0.125–0.25, 0.25–0.5, 0.5–1, 1–2 s… after each failed probe: a handful, not 120
-    assert 2 <= bad.received <= 12, bad.received
+    assert 2 <= bad.received <= 12 * processes, bad.received  # each process backs off
     req = load_session(next(out.glob("*.qtsession"))).frame("request")
     assert req.filter(pl.col("endpoint") == "err500").height == bad.received  # all recorded
     good = req.filter((pl.col("endpoint") == "good") & (pl.col("error_class") == "none"))
