@@ -38,9 +38,9 @@ def fp8_fallback(gpu: GpuSpec, precision: str) -> tuple[bool, str]:
         return True, ""
     if cc < FP8_MIN_CC:
         return False, (
-            f"vLLM's fp8 needs compute capability ≥ {FP8_MIN_CC:g}; {gpu.key} has {cc:g}"
+            f"vLLM's fp8 needs compute capability ≥ {FP8_MIN_CC:.1f}; {gpu.key} has {cc:.1f}"
         )
-    return True, f"fp8 as weight-only Marlin W8A16 (compute {cc:g} < {FP8_NATIVE_CC:g})"
+    return True, f"fp8 as weight-only Marlin W8A16 (compute {cc:.1f} < {FP8_NATIVE_CC:.1f})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,10 +43,10 @@ def test_fp8_follows_vllms_rule_native_marlin_or_refused() -> None:
     # vLLM fp8.py: use_marlin = not has_device_capability(89); Fp8Config min capability 80
     assert fp8_fallback(g["L4"], "fp8") == (True, "")  # Ada 8.9: native FP8
     assert fp8_fallback(g["A100-80GB"], "fp8") == (
-        True, "fp8 as weight-only Marlin W8A16 (compute 8 < 8.9)"
+        True, "fp8 as weight-only Marlin W8A16 (compute 8.0 < 8.9)"
     )  # fmt: skip
     assert fp8_fallback(g["T4"], "fp8") == (
-        False, "vLLM's fp8 needs compute capability ≥ 8; T4 has 7.5"
+        False, "vLLM's fp8 needs compute capability ≥ 8.0; T4 has 7.5"
     )  # fmt: skip
     assert fp8_fallback(g["T4"], "int8") == (True, "")
     p = project(10.0, "H100", "A10G", "fp8", 0.5)

@@ -113,6 +113,6 @@ def test_fp8_on_t4_is_refused_as_vllm_refuses_it() -> None:
     ev = _evidence()
     t4 = on_gpu(ev, "fp8", "T4")
     assert t4.capacity.reason == "not supported on T4"
-    assert t4.capacity.detail == "vLLM's fp8 needs compute capability ≥ 8; T4 has 7.5"
+    assert t4.capacity.detail == "vLLM's fp8 needs compute capability ≥ 8.0; T4 has 7.5"
     a10 = on_gpu(ev, "fp8", "A10G")  # weight-only Marlin: projected at the bf16 rate
     assert "Marlin W8A16" in a10.basis and a10.capacity.usable

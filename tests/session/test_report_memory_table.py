@@ -41,5 +41,5 @@ def test_record_prices_every_gpu_measured_rows_marked_projections_with_their_bas
     # fp8 on T4 (compute 7.5): vLLM refuses fp8 below 8.0, so it is not projected there
     assert len(projected) == 3 * (len(gpu_specs()) - 1) - 1
     t4 = next(r for r in rows if r[1] == "fp8" and r[2] == "T4")
-    assert t4[3] == "— (not supported on T4: vLLM's fp8 needs compute capability ≥ 8; T4 has 7.5)"
+    assert t4[3] == "— (not supported on T4: vLLM's fp8 needs compute capability ≥ 8.0; T4 has 7.5)"
     assert all(r[6].startswith(("fits: needs", "needs")) for r in rows)
