@@ -51,6 +51,7 @@ class FakeFeed:
     steps: int = 30
     auto: bool = False
     dead: tuple[str, ...] = ()
+    failing: tuple[str, ...] = ()  # endpoints whose users back off (every request fails)
     _seq: int = 0
     _t: int = 0
     _mode: str = "concurrency"
@@ -205,6 +206,8 @@ class FakeFeed:
             simulated=True,
             baseline=i == 0,
             status="ok",
+            backing_off="backing off (2 users)" if name in self.failing else "",
+            stopped="2 silent for 4 s" if name in self.failing else "",
             gpu_mem=GpuMem(used=72 * GIB, total=80 * GIB, reserved=0.6 * GIB, source="dcgm"),
             kv_usage=min(0.99, load / (64 * speed)),
             memory=Memory(

@@ -143,3 +143,14 @@ async def test_refresh_keeps_running_under_help_screen(fake: FakeFeed, app: Qtui
         assert app.snap is not None and app.snap.seq == fake.snapshot().seq
         await pilot.press("escape", "right_square_bracket")
         assert "32 users" in app.query_one(StatusLine).text
+
+
+async def test_a_failing_endpoint_says_backing_off_at_80x24() -> None:
+    app = QtuiApp(FakeFeed(failing=("fp8",)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        text = _cell(app, "fp8", "reason")
+        assert text.startswith("backing off (2 users); 2 silent for 4 s")
+        assert _cell(app, "bf16", "reason") == ""
+        cell = app.query_one("#ep-fp8 .reason", Cell)
+        assert cell.region.height >= 1 and cell.region.bottom <= 24  # on screen
