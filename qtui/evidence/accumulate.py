@@ -20,6 +20,7 @@ from qtui.evidence.capacity import ENDPOINT_FAILED, Capacity, capacity, failed_c
 from qtui.evidence.levels import LevelPoint, held_point, num, sweep_point
 from qtui.evidence.records import QualityRecord
 from qtui.evidence.sharing import Isolation, sharing_label
+from qtui.quality.agreement import PairCache
 from qtui.quality.noise import again_name, floor_line
 from qtui.quality.summary import summarize
 
@@ -103,6 +104,7 @@ class Evidence:
         self._judged: tuple[int, dict[str, dict[str, Any]], dict[str, Any]] = (0, {}, {})
         self._again = again_name(profile.baseline.name)  # the baseline's second pass
         self._noise: dict[str, Any] = {}  # the recorded summary's noise floor
+        self._pairs: PairCache = {}  # agreement per pair of the items above (kept alive here)
         self.isolation: Isolation | None = None  # the run's ``load``/``isolation`` event
 
     @property
@@ -304,7 +306,7 @@ class Evidence:
         if self._judged[0] != len(self._items):
             floor = self.profile.slo.quality
             doc = summarize(self._items, list(self.eps), self.profile.baseline.name,
-                            floor).to_dict()  # fmt: skip
+                            floor, self._pairs).to_dict()  # fmt: skip
             rows = {r["endpoint"]: r for r in doc["endpoints"] if r["items"]}
             self._judged = (len(self._items), rows, doc)
         return self._judged[1], self._judged[2]

@@ -67,7 +67,36 @@ class Agreement:
         return None if rate is None else 1.0 - rate
 
 
-def agreement(endpoint: str, baseline: str, records: Sequence[QualityRecord]) -> Agreement:
+PairCache = dict[tuple[int, int], tuple[bool, int | None, float, int]]
+"""Per pair of records (by identity): match, first divergence, KL sum, KL positions. A caller
+that keeps its records alive (the evidence) passes one, so a growing run's agreement costs only
+its new pairs."""
+
+
+def _pair(a: QualityRecord, b: QualityRecord) -> tuple[bool, int | None, float, int]:
+    match = a.output_text == b.output_text
+    if not a.tokens or not b.tokens:
+        return match, None, 0.0, 0
+    d = first_divergence(a.tokens, b.tokens)
+    # the contexts are identical up to and including position d; later positions differ
+    last = min(len(a.top_logprobs), len(b.top_logprobs)) - 1
+    if d is not None:
+        last = min(last, d)
+    kl_sum, kl_n = 0.0, 0
+    for pos in range(last + 1):
+        pa, pb = a.top_logprobs[pos], b.top_logprobs[pos]
+        if pa and pb:
+            kl_sum += topk_kl(pa, pb)
+            kl_n += 1
+    return match, d, kl_sum, kl_n
+
+
+def agreement(
+    endpoint: str,
+    baseline: str,
+    records: Sequence[QualityRecord],
+    cache: PairCache | None = None,
+) -> Agreement:
     """Compare `endpoint` with `baseline` on every item both answered."""
     base = {r.item_id: r for r in records if r.endpoint == baseline and r.answered}
     mine = {r.item_id: r for r in records if r.endpoint == endpoint and r.answered}
@@ -78,21 +107,19 @@ def agreement(endpoint: str, baseline: str, records: Sequence[QualityRecord]) ->
     kl_n = 0
     for item_id in common:
         a, b = base[item_id], mine[item_id]
-        matches += a.output_text == b.output_text
-        if not a.tokens or not b.tokens:
-            continue
-        d = first_divergence(a.tokens, b.tokens)
+        key = (id(a), id(b))
+        if cache is None:
+            got = _pair(a, b)
+        elif key in cache:
+            got = cache[key]
+        else:
+            got = cache[key] = _pair(a, b)
+        match, d, s, n = got
+        matches += match
         if d is not None:
             divergences.append(d)
-        # the contexts are identical up to and including position d; later positions differ
-        last = min(len(a.top_logprobs), len(b.top_logprobs)) - 1
-        if d is not None:
-            last = min(last, d)
-        for pos in range(last + 1):
-            pa, pb = a.top_logprobs[pos], b.top_logprobs[pos]
-            if pa and pb:
-                kl_sum += topk_kl(pa, pb)
-                kl_n += 1
+        kl_sum += s
+        kl_n += n
     return Agreement(
         endpoint=endpoint,
         baseline=baseline,

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qtui.evidence.records import QualityRecord
-from qtui.quality.agreement import Agreement, agreement
+from qtui.quality.agreement import Agreement, PairCache, agreement
 from qtui.quality.scores import wilson_interval
 
 AGAIN = "~again"
@@ -48,12 +48,14 @@ class NoiseFloor:
         return None if ci is None else ci[1]
 
 
-def noise_floor(baseline: str, records: Sequence[QualityRecord]) -> NoiseFloor | None:
+def noise_floor(
+    baseline: str, records: Sequence[QualityRecord], cache: PairCache | None = None
+) -> NoiseFloor | None:
     """The baseline's second pass against its first; None when it was not asked twice."""
     again = again_name(baseline)
     if not any(r.endpoint == again for r in records):
         return None
-    return NoiseFloor(baseline, agreement(again, baseline, records))
+    return NoiseFloor(baseline, agreement(again, baseline, records, cache))
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 from qtui.config.profile import QualityFloor
 from qtui.evidence.records import QualityRecord
-from qtui.quality.agreement import Agreement, agreement
+from qtui.quality.agreement import Agreement, PairCache, agreement
 from qtui.quality.floor import Verdict, verdict
 from qtui.quality.noise import NoiseFloor, beyond_noise, floor_line, noise_floor, noise_words
 from qtui.quality.scores import EndpointScore, Paired, compare, score_endpoint
@@ -99,8 +99,10 @@ def summarize(
     endpoints: Sequence[str],
     baseline: str,
     floor: QualityFloor,
+    cache: PairCache | None = None,
 ) -> QualitySummary:
-    """Scores, paired test, agreement and verdict for every endpoint, baseline first-class."""
+    """Scores, paired test, agreement and verdict for every endpoint, baseline first-class.
+    ``cache``: kept by a caller that judges a growing run again and again (the evidence)."""
     rows: list[EndpointQuality] = []
     for name in endpoints:
         score = score_endpoint(name, records)
@@ -113,13 +115,13 @@ def summarize(
                 score,
                 verdict(score, floor, paired),
                 paired,
-                agreement(name, baseline, records),
+                agreement(name, baseline, records, cache),
             )
         )
     return QualitySummary(
         baseline,
         rows,
-        noise_floor(baseline, records),
+        noise_floor(baseline, records, cache),
         tag_verdicts(records, endpoints, baseline, floor),
     )
 

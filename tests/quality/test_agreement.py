@@ -74,3 +74,20 @@ def test_agreement_with_nothing_paired() -> None:
     ag = agreement("fp8", "bf16", [])
     assert ag.pairs == 0 and ag.match_rate is None and ag.flip_rate is None
     assert ag.mean_kl is None and ag.mean_first_divergence is None
+
+
+def test_a_pair_cache_gives_the_same_agreement_and_is_filled_once() -> None:
+    """The evidence judges a growing run again and again: pairs already compared are reused."""
+    from qtui.evidence.records import QualityRecord
+    from qtui.quality.agreement import PairCache, agreement
+
+    def rec(ep: str, i: int, tok: str) -> QualityRecord:
+        return QualityRecord(ep, f"i{i}", True, "ok", output_text=tok, tokens=[tok],
+                             top_logprobs=[{tok: -0.1, "z": -2.5}])  # fmt: skip
+
+    recs = [rec("bf16", i, "a") for i in range(3)] + [rec("fp8", i, "ab"[i % 2]) for i in range(3)]
+    cache: PairCache = {}
+    first = agreement("fp8", "bf16", recs, cache)
+    assert len(cache) == 3 and first == agreement("fp8", "bf16", recs)
+    cache[next(iter(cache))] = (False, 0, 9.0, 1)  # a cached pair is not computed again
+    assert agreement("fp8", "bf16", recs, cache).mean_kl != first.mean_kl
