@@ -84,6 +84,7 @@ class EndpointEvidence:
     model: str = ""  # the served model id, as discovered
     weights: dict[str, Any] = field(default_factory=dict)  # launch/weights event: server's log
     preemptions: float = 0.0  # vllm:num_preemptions_total over the session (rate × seconds)
+    preemptions_seen: bool = False  # the server reports the counter
     peak_kv_usage: float | None = None  # highest KV-cache use (0-1) the server reported
     _server_t: float | None = None
 
@@ -192,6 +193,7 @@ class Evidence:
         rate = num(rec, "preemptions_per_s")
         if rate is not None and t is not None and ep._server_t is not None and t > ep._server_t:
             ep.preemptions += rate * (t - ep._server_t)
+            ep.preemptions_seen = True
         if t is not None:
             ep._server_t = t
         use = num(rec, "kv_cache_usage")

@@ -210,6 +210,8 @@ class FakeFeed:
             stopped="2 silent for 4 s" if name in self.failing else "",
             gpu_mem=GpuMem(used=72 * GIB, total=80 * GIB, reserved=0.6 * GIB, source="dcgm"),
             kv_usage=min(0.99, load / (64 * speed)),
+            peak_kv_usage=min(0.99, load / (64 * speed)),
+            preemptions=0.0,
             memory=Memory(
                 weights(shape_for("llama-3.1-8b"), prec),
                 KvCache(tokens=int(400_000 * speed), max_concurrency=400_000 * speed / 131_072),

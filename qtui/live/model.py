@@ -137,6 +137,8 @@ class EndpointView:
     # the server's prefix-cache hit rate this second; None unless the workload shares prefixes
     prefix_hit: float | None = None
     memory: Memory | None = None  # weights (estimated) and the KV cache the server states
+    peak_kv_usage: float | None = None  # highest KV-cache use (0-1) the server reported so far
+    preemptions: float | None = None  # vllm:num_preemptions_total so far (None: not reported)
     running: int | None = None
     waiting: int | None = None
     server_metrics: bool = True  # False: the server has no /metrics (KV and queue unknown)

@@ -338,6 +338,8 @@ class ViewState:
                         e.precision,
                         context,
                     ),
+                    peak_kv_usage=ev.peak_kv_usage,
+                    preemptions=ev.preemptions if ev.preemptions_seen else None,
                     running=None if (v := _f(s, "running")) is None else int(v),
                     waiting=None if (v := _f(s, "waiting")) is None else int(v),
                     server_metrics=s.get("status") != "not_exposed",

@@ -95,3 +95,16 @@ def test_power_at_the_held_capacity_level(profile: Profile) -> None:
     assert ev.power(name, 8.0) == (400.0, "at load level 8")
     watts, basis = ev.power(name, 2.0)
     assert watts == 400.0 and basis == "mean of the last 60 s; none measured at load level 2"
+
+
+def test_server_seconds_give_peak_kv_use_and_preemptions() -> None:
+    from qtui.session.synth import synth_profile
+
+    ev = Evidence(synth_profile(2))
+    for t, use, rate in ((1.0, 0.1, None), (2.0, 0.6, 2.0), (4.0, 0.3, 0.5)):
+        ev.ingest("server_second", {"endpoint": "bf16", "t": t, "kv_cache_usage": use,
+                                    "preemptions_per_s": rate})  # fmt: skip
+    ep = ev.eps["bf16"]
+    # 2 /s × 1 s + 0.5 /s × 2 s = 3 preemptions; the highest use 60 %
+    assert (ep.peak_kv_usage, ep.preemptions, ep.preemptions_seen) == (0.6, 3.0, True)
+    assert not ev.eps["fp8"].preemptions_seen

@@ -27,3 +27,12 @@ async def test_kv_tokens_and_max_concurrent_fit_80x24() -> None:
             assert table.virtual_size.width <= table.size.width  # no column off screen
         text = "\n".join(_screen_text(app))
         assert "KV tokens" in text and "max concurrent" in text and "go/no-go" in text
+
+
+async def test_peak_kv_use_and_preemptions_under_load_on_one_line() -> None:
+    app = QtuiApp(FakeFeed(n=3))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f")
+        await pilot.pause()
+        text = "\n".join(_screen_text(app))
+        assert "peak KV use / preemptions under load: bf16 " in text

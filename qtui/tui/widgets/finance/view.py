@@ -96,6 +96,16 @@ def undecided_line(snap: Snapshot) -> str:
     return "NOT DECIDED, so not recommended: " + " · ".join(parts) if parts else ""
 
 
+def load_memory_line(snap: Snapshot) -> str:
+    """Peak KV-cache use and preemptions under the load so far, per precision."""
+    parts = []
+    for e in snap.endpoints:
+        peak = fmt.pct(e.peak_kv_usage)
+        pre = fmt.DASH if e.preemptions is None else f"{e.preemptions:,.0f}"
+        parts.append(f"{e.precision} {peak} / {pre}")
+    return "peak KV use / preemptions under load: " + " · ".join(parts)
+
+
 def energy_line(snap: Snapshot) -> str:
     """Electricity per month at measured GPU power, per precision with its power and basis."""
     parts = []
@@ -124,6 +134,7 @@ class FinanceView(Vertical):
             mem.add_column(label, key=key)
         yield mem
         yield Cell(classes="fin-undecided")
+        yield Cell(classes="fin-load-memory")
         yield Cell(classes="fin-energy")
         yield Cell(classes="fin-caption")
         yield Digits("", classes="fin-digits")
@@ -151,6 +162,7 @@ class FinanceView(Vertical):
         why = undecided_line(snap)
         undecided.set(why)
         undecided.display = bool(why)
+        self.query_one(".fin-load-memory", Cell).set(load_memory_line(snap))
         self.query_one(".fin-energy", Cell).set(energy_line(snap))
         caption = self.query_one(".fin-caption", Cell)
         digits = self.query_one(Digits)
