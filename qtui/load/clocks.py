@@ -7,7 +7,9 @@ the worker's reading as made halfway through the round trip, the offsets (worker
 known to within half the round trip: the worker answered somewhere inside it. Of several pings
 the one with the shortest round trip is kept (the tightest bound). Step bounds go out shifted
 by the monotonic offset; records come back shifted by the wall offset, so every record sits in
-the driver's windows as a local worker's would.
+the driver's windows as a local worker's would. Two hosts' clocks drift apart (tens of ppm
+between NTP corrections), so the driver pings again every `REALIGN_S` and takes the new
+estimate unless its round trip was much longer than the best seen (`realigned`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qtui.evidence.records import RequestRecord
+
+REALIGN_S = 30.0  # how often the driver pings each worker again
+WORSE = 2.0  # a new estimate is taken unless its bound is past WORSE × the best bound seen
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +60,12 @@ def offset(pings: Sequence[Ping]) -> ClockOffset:
     rtt = max(0.0, p.perf1 - p.perf0)
     mid = p.perf0 + rtt / 2
     return ClockOffset(p.remote_perf - mid, p.remote_wall - (p.wall0 + rtt / 2), rtt / 2)
+
+
+def realigned(current: ClockOffset, new: ClockOffset, best_bound_s: float) -> ClockOffset:
+    """The offsets to use after a new round of pings: the new ones (they follow the drift)
+    unless that round was slowed (a bound past WORSE × the best seen: keep the current)."""
+    return new if new.bound_s <= WORSE * best_bound_s else current
 
 
 def to_driver(rec: RequestRecord, off: ClockOffset) -> RequestRecord:

@@ -11,11 +11,12 @@ through two actor methods: ``command`` (sent in order, one at a time, each ackno
 ``pull`` (the messages the worker sent in the last ≤ 50 ms). `RayPool` is a `ShardPool`: the
 records land in the same windows, step statistics and session as worker processes' do.
 
-Clocks (`qtui.load.clocks`): before any load, the driver pings each actor 16 times and keeps
-the shortest round trip; step bounds go out on the actor's monotonic clock and records come
-back on the driver's wall clock, each known within half that round trip (the run's note says
-the worst such bound). Request numbers need no shared memory: actor i of k numbers its requests
-i+1, i+1+k, … (`StridedCounter`), so ids never repeat and ``max_requests`` adds up.
+Clocks (`qtui.load.clocks`): before any load, the driver pings each actor 16 times and keeps the
+shortest round trip; step bounds go out on the actor's monotonic clock and records come back on
+the driver's wall clock, each known within half that round trip (the run's note says the worst
+such bound); it pings again (8 times) every 30 s to follow the clocks' drift. Request numbers
+need no shared memory: actor i of k numbers its requests i+1, i+1+k, … (`StridedCounter`), so
+ids never repeat and ``max_requests`` adds up.
 
 A host that drops out (its node gone, its actor dead) is named in one warning line; what it had
 pulled back is kept, its requests in flight (and its last ≤ 50 ms of records) are lost, and the
@@ -39,7 +40,7 @@ from urllib.parse import urlsplit
 
 from qtui.errors import QtuiError
 from qtui.evidence.records import RequestRecord
-from qtui.load.clocks import ClockOffset, Ping, offset, to_driver
+from qtui.load.clocks import REALIGN_S, ClockOffset, Ping, offset, realigned, to_driver
 from qtui.load.procs import FLUSH_S, START_TIMEOUT_S, ShardConfig, ShardPool, run_shard
 from qtui.load.sender import Bounds
 
@@ -181,6 +182,8 @@ class RayPool(ShardPool):
         self._queues: list[queue.Queue[tuple[Any, ...] | None]] = []
         self._exhausted: dict[str, set[int]] = {}
         self._why: dict[int, str] = {}
+        self._best: list[float] = []  # each actor's best alignment bound so far (s)
+        self._stop = threading.Event()
 
     @property
     def skew_bound_s(self) -> float:
@@ -229,12 +232,13 @@ class RayPool(ShardPool):
             raise QtuiError(f"load workers on Ray did not start: {_first_line(exc)}") from None
         self.hosts = [Host(n, ip, hn) for n, ip, hn in placed]
         self.clocks = [self._align(a) for a in self.actors]
+        self._best = [c.bound_s for c in self.clocks]
 
     @staticmethod
-    def _align(actor: Any) -> ClockOffset:
+    def _align(actor: Any, n: int = PINGS) -> ClockOffset:
         ray = _ray()
         pings = []
-        for _ in range(PINGS):
+        for _ in range(n):
             p0 = time.perf_counter()
             w0 = time.time()
             rp, rw = ray.get(actor.clock.remote(), timeout=30)
@@ -250,6 +254,9 @@ class RayPool(ShardPool):
         threading.Thread(
             target=self._puller, args=(i,), name=f"qtui-ray-pull-{i}", daemon=True
         ).start()
+        threading.Thread(
+            target=self._realign, args=(i,), name=f"qtui-ray-clock-{i}", daemon=True
+        ).start()
 
     # ---- threads (blocking Ray calls off the event loop)
     def _commands(self, i: int, q: queue.Queue[tuple[Any, ...] | None]) -> None:
@@ -260,6 +267,16 @@ class RayPool(ShardPool):
             except Exception as exc:  # the puller reports the death
                 self._why.setdefault(i, _first_line(exc))
                 return
+
+    def _realign(self, i: int) -> None:
+        """Ping again every REALIGN_S: the hosts' clocks drift apart."""
+        while not self._stop.wait(REALIGN_S) and i not in self.dead:
+            try:
+                new = self._align(self.actors[i], PINGS // 2)
+            except Exception:  # the puller reports a dead actor
+                return
+            self.clocks[i] = realigned(self.clocks[i], new, self._best[i])
+            self._best[i] = min(self._best[i], new.bound_s)
 
     def _puller(self, i: int) -> None:
         ray = _ray()
@@ -341,6 +358,7 @@ class RayPool(ShardPool):
         self._queues[i].put(msg)
 
     def _reap(self) -> None:
+        self._stop.set()
         for q in self._queues:
             q.put(None)
         ray = _ray()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qtui.evidence.records import RequestRecord
-from qtui.load.clocks import Ping, offset, to_driver
+from qtui.load.clocks import ClockOffset, Ping, offset, realigned, to_driver
 from qtui.load.sender import StridedCounter
 
 
@@ -41,3 +41,11 @@ def test_strided_counters_share_the_limit_with_no_repeat() -> None:
     assert [c.value for c in counters] == [4, 3, 3]
     free = StridedCounter(1, 2, None)
     assert [free.claim() for _ in range(3)] == [2, 4, 6]
+
+
+def test_a_new_round_of_pings_is_taken_unless_it_was_slowed() -> None:
+    current = ClockOffset(1.0, 2.0, 0.001)
+    drifted = ClockOffset(1.0002, 2.0002, 0.0015)  # bound 1.5 ms ≤ 2 × best 1 ms: taken
+    slowed = ClockOffset(1.01, 2.01, 0.0025)  # 2.5 ms > 2 ms: a congested round, kept out
+    assert realigned(current, drifted, 0.001) is drifted
+    assert realigned(current, slowed, 0.001) is current
