@@ -183,6 +183,7 @@ class RayPool(ShardPool):
         self._exhausted: dict[str, set[int]] = {}
         self._why: dict[int, str] = {}
         self._best: list[float] = []  # each actor's best alignment bound so far (s)
+        self.realigns = 0  # rounds of pings after the first (all actors)
         self._stop = threading.Event()
 
     @property
@@ -277,6 +278,7 @@ class RayPool(ShardPool):
                 return
             self.clocks[i] = realigned(self.clocks[i], new, self._best[i])
             self._best[i] = min(self._best[i], new.bound_s)
+            self.realigns += 1
 
     def _puller(self, i: int) -> None:
         ray = _ray()
