@@ -35,7 +35,7 @@ def _check_url(value: str) -> str:
 def _check_gpu(value: str) -> str:
     if value not in gpu_specs() and value != "cpu":
         known = ", ".join([*gpu_specs(), "cpu"])
-        raise ValueError(f"unknown GPU type {value!r}; known: {known}")
+        raise ValueError(f"unknown GPU type {value!r} (not in qtui/data/gpus.toml); known: {known}")
     return value
 
 

@@ -324,7 +324,10 @@ class WhatIf:
         elif fld == "gpu":
             gpu = str(value).strip()
             if gpu not in gpu_specs():
-                raise BadValue(f"unknown GPU type {gpu!r}; known: {', '.join(gpu_specs())}")
+                raise BadValue(
+                    f"unknown GPU type {gpu!r} (not in qtui/data/gpus.toml); "
+                    f"known: {', '.join(gpu_specs())}"
+                )
             candidate = replace(ep, gpu=gpu)
         elif fld == "price_table":
             table = str(value).strip()

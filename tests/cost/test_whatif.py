@@ -64,7 +64,7 @@ def test_unchanged_value_emits_nothing(state: WhatIf, events: list[dict[str, Any
         ("hours_per_month", 745, "≤ 744"),
         ("hours_per_month", 0, "> 0"),
         ("endpoints.bf16.gpu", "T4", "GPU type T4 is not in price table t"),
-        ("endpoints.bf16.gpu", "Z80", "unknown GPU type 'Z80'"),
+        ("endpoints.bf16.gpu", "Z80", "unknown GPU type 'Z80' (not in qtui/data/gpus.toml)"),
         ("endpoints.bf16.price_table", "u", "GPU type H100 is not in price table u"),
         ("endpoints.bf16.price_table", "nope", "price table 'nope' not loaded"),
         ("endpoints.bf16.pricing", "spot", "no price for H100 in table t/spot"),
