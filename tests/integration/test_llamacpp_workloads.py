@@ -1,5 +1,8 @@
 """Trace replay, shared prefixes and multi-turn conversations against the real llama.cpp server
-(issue 21): every workload runs on a real engine, not only on the simulator."""
+(issue 21): every workload runs on a real engine, not only on the simulator.
+
+Written while the engine could not be built here (issue 21's session): first run with the
+integration suite, `python -m pytest -q tests/integration/test_llamacpp_workloads.py`."""
 
 from __future__ import annotations
 
@@ -88,7 +91,8 @@ async def test_a_conversation_resends_its_history_over_chat(
     recs, said = await drive(prof, tmp_path, max_requests=4)
     assert all(r.ok for r in recs), [r.error_detail for r in recs]
     assert [(r.turn, r.conversation) for r in recs] == [(1, 1), (2, 1), (1, 3), (2, 3)]
-    assert [r.completion_tokens for r in recs] == [6] * 4
+    # (min_tokens is honoured on /v1/completions, as the campaign checks; on chat only the limit)
+    assert all(1 <= (r.completion_tokens or 0) <= 6 for r in recs)
     # turn 2's estimate counts turn 1's message and its answer: more than turn 1's
     assert recs[1].prompt_tokens is not None and recs[0].prompt_tokens is not None
     assert recs[1].prompt_tokens > recs[0].prompt_tokens + 6
