@@ -9,11 +9,13 @@ harness is imported only when a task runs. docs/golden-set.md ("lm-evaluation-ha
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import functools
 import importlib.util
+import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -134,7 +136,7 @@ def evaluate(
     """Run ``task`` on one endpoint through ``local-completions``; its samples (blocking)."""
     import lm_eval
 
-    model_args = {
+    model_args: dict[str, Any] = {
         "model": target.model,
         "base_url": target.url_for("completions"),
         "tokenizer_backend": None,  # no tokenizer download: the server counts its own tokens
@@ -144,7 +146,31 @@ def evaluate(
         "timeout": timeout_s,
         "seed": seed,
     }
-    res = lm_eval.simple_evaluate(
+    if target.api_key:  # sent as the harness's request header; its model-args log is silenced
+        model_args["header"] = {"Authorization": f"Bearer {target.api_key}"}
+    with _quiet_harness():
+        res = _simple_evaluate(lm_eval, task, manager, model_args, limit, seed)
+    if not res or task not in (res.get("samples") or {}):
+        raise ConfigError(f"lm-eval task {task!r}: the harness returned no samples")
+    return list(res["samples"][task])
+
+
+@contextlib.contextmanager
+def _quiet_harness() -> Iterator[None]:
+    """The harness logs its model arguments at INFO (a key among them): WARNING and up only."""
+    log = logging.getLogger("lm_eval")
+    level = log.level
+    log.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
+def _simple_evaluate(
+    lm_eval: Any, task: str, manager: Any, model_args: dict[str, Any], limit: int | None, seed: int
+) -> Any:
+    return lm_eval.simple_evaluate(
         model=LOCAL_MODEL,
         model_args=model_args,
         tasks=[task],
@@ -156,9 +182,6 @@ def evaluate(
         torch_random_seed=seed,
         fewshot_random_seed=seed,
     )
-    if not res or task not in (res.get("samples") or {}):
-        raise ConfigError(f"lm-eval task {task!r}: the harness returned no samples")
-    return list(res["samples"][task])
 
 
 async def run_profile_lmeval(

@@ -16,6 +16,7 @@ from qtui.cli import cli
 from qtui.quality.lmeval import records_of
 from qtui.session import load_session
 
+SECRET = "sk-lmeval-test-0123456789"
 CITIES = [("France", "Paris"), ("Japan", "Tokyo"), ("Kenya", "Nairobi"), ("Peru", "Lima"),
           ("Norway", "Oslo"), ("Egypt", "Cairo"), ("Chile", "Santiago"), ("Spain", "Madrid"),
           ("Italy", "Rome"), ("Ghana", "Accra"), ("Cuba", "Havana"),
@@ -51,6 +52,7 @@ baseline = "bf16"
 [[endpoints]]
 name = "bf16"
 precision = "bf16"
+api_key_env = "QTUI_LMEVAL_TEST_KEY"
 [endpoints.simulate]
 model = "llama-3.1-8b"
 
@@ -123,9 +125,12 @@ def test_bench_runs_a_local_task_on_every_endpoint(tmp_path: Path, offline: None
     pytest.importorskip("lm_eval", reason="the qtui[lmeval] extra is not installed")
     prof, tasks = _files(tmp_path)
     out = tmp_path / "out"
-    res = CliRunner().invoke(cli, ["bench", str(prof), "--out", str(out), "--lmeval",
-                                   "qtui_capitals", "--lmeval-include", str(tasks)])  # fmt: skip
+    res = CliRunner(env={"QTUI_LMEVAL_TEST_KEY": SECRET}).invoke(
+        cli, ["bench", str(prof), "--out", str(out), "--lmeval", "qtui_capitals",
+              "--lmeval-include", str(tasks)],
+    )  # fmt: skip
     assert res.exit_code == 0, res.output
+    assert SECRET not in res.output  # the key goes in the harness's header, never in its log
     summary = json.loads((out / "summary.json").read_text())
     q = {e["endpoint"]: e for e in summary["quality"]["endpoints"]}
     assert q["bf16"]["items"] == q["int4"]["items"] == len(CITIES)
@@ -138,6 +143,7 @@ def test_bench_runs_a_local_task_on_every_endpoint(tmp_path: Path, offline: None
     assert items.height == 3 * len(CITIES)  # bf16, int4, bf16 again
     assert set(items["item_id"].to_list()) == {f"qtui_capitals/{i}" for i in range(len(CITIES))}
     assert "noise floor: bf16 vs itself" in res.output
+    assert all(SECRET.encode() not in p.read_bytes() for p in out.rglob("*") if p.is_file())
 
 
 def test_an_unknown_task_is_one_line_naming_it(tmp_path: Path, offline: None) -> None:
