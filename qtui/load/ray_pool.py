@@ -337,10 +337,18 @@ class RayPool(ShardPool):
             self._ready[i].set_exception(QtuiError(f"load worker on Ray: {why}"))
         elif not self._closing:
             why = self._why.get(i, "its worker ended")
+            cfg = self.configs[i]
+            unsent = 0
+            if cfg.limit is not None:  # its share of max_requests it never numbered
+                share = len(range(cfg.shard + 1, cfg.limit + 1, cfg.shards))
+                unsent = sum(share - n for n in self.sent[i].values()) + share * (
+                    len(cfg.urls) - len(self.sent[i])
+                )
+            left = f"; ~{unsent} requests of its max_requests share go unsent" if unsent else ""
             self.on_event(
                 "warning",
                 f"load host {self.hosts[i].name()} dropped out ({why[:120]}); its records so "
-                "far are kept, its requests in flight are lost, the other hosts go on",
+                f"far are kept, its requests in flight are lost, the other hosts go on{left}",
             )
         for name in self._exhausted:
             self._check_exhausted(name)
