@@ -26,8 +26,8 @@ from qtui.engines.server import ServerProcess
 from qtui.errors import ClientBound, NothingCompleted, QtuiError
 from qtui.evidence.accounting import partial_text
 from qtui.evidence.capacity import capacity_text
-from qtui.evidence.memory import stated_weights
 from qtui.evidence.records import RequestRecord, ServerSecond, Stats
+from qtui.launch.logs import launch_weights
 from qtui.launch.watch import ServerWatch
 from qtui.load.backoff import backing_text
 from qtui.load.engine import EndpointResult, LoadRun, Mode
@@ -469,16 +469,8 @@ def _run_served(
     col.rec.writer = writer
     for ev in col.events:
         writer.append("event", dict(ev))
-    for name, server in served.servers.items():  # the weights each launched server logged
-        w = (
-            stated_weights(server.log_path.read_text(errors="replace"))
-            if server.log_path.exists()
-            else None
-        )
-        if w is not None:
-            col.rec.event(
-                "launch", "weights", {"endpoint": name, "bytes": w.bytes, "basis": w.basis}
-            )
+    for value in launch_weights(served.servers):  # the weights each launched server logged
+        col.rec.event("launch", "weights", value)
     sampler = _gpu_sampler(used, served, col)
     lr = LoadRun(
         used,

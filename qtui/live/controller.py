@@ -22,6 +22,7 @@ from qtui.config.describe import workload_text
 from qtui.config.pricing import PriceTable
 from qtui.config.profile import Profile
 from qtui.engines.server import ServerProcess
+from qtui.launch.logs import launch_weights
 from qtui.launch.watch import ServerWatch
 from qtui.live import intents as it
 from qtui.live import ladder
@@ -106,6 +107,7 @@ class LiveFeed:
             workload=profile.workload.kind,
         )
         self._watch = ServerWatch(servers or {}, self._server_exited)
+        self._servers = dict(servers or {})
         self._proc: Any = None
         self._cmd: Connection | None = None
         self._reader: threading.Thread | None = None
@@ -229,6 +231,11 @@ class LiveFeed:
         )
         self._reader.start()
         self._watch.start()
+        for value in await asyncio.to_thread(launch_weights, self._servers):
+            ev = {"t": time.time(), "kind": "launch", "key": "weights", "value": value}
+            with self._lock:
+                self.state.ingest("event", ev)
+            self._tell("event", ev)
 
     async def stop(self) -> None:
         """Stop load, quality, scraping and sampling; then finalise the session file."""

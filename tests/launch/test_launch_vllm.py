@@ -52,6 +52,18 @@ def test_servers_start_in_turn_answer_and_stop(fake_vllm: Path, tmp_path: Path) 
             assert httpx.get(f"{urls[name]}/health").status_code == 200
             models = httpx.get(f"{urls[name]}/v1/models").json()["data"]
             assert models[0]["id"] == name
+        from qtui.evidence.memory import GIB
+        from qtui.launch.logs import launch_weights
+
+        # each server's own log: "Model loading took 0.26 GiB" (healthy means it has loaded)
+        assert launch_weights(up.servers) == [
+            {
+                "endpoint": n,
+                "bytes": 0.26 * GIB,
+                "basis": "server's log: Model loading took 0.26 GiB",
+            }
+            for n in ("bf16", "fp8")
+        ]
     fp8_log = (tmp_path / "logs" / "fp8.log").read_text()
     assert "--gpu-memory-utilization 0.4 --served-model-name fp8 --dtype bfloat16" in fp8_log
     assert "CUDA_VISIBLE_DEVICES: 1" in fp8_log
