@@ -77,8 +77,9 @@ def connect(address: str | None) -> tuple[list[Host], bool]:
     if not ray.is_initialized():
         addr = address or os.environ.get("RAY_ADDRESS") or "auto"
         try:
+            _reachable(addr)  # Ray itself retries an unreachable address for minutes
             ray.init(address=addr, logging_level="WARNING", log_to_driver=False)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
+        except (ConnectionError, RuntimeError, ValueError, OSError) as exc:
             raise QtuiError(
                 f"[load] hosts = 'ray': no Ray cluster at {addr} ({_first_line(exc)}); start "
                 "one with `ray start --head` or set [load] ray_address"
@@ -97,6 +98,18 @@ def connect(address: str | None) -> tuple[list[Host], bool]:
             ray.shutdown()
         raise QtuiError("[load] hosts = 'ray': the Ray cluster has no alive node with a free CPU")
     return hosts, joined
+
+
+def _reachable(addr: str, timeout_s: float = 5.0) -> None:
+    """A HOST:PORT cluster address must accept a TCP connection (OSError if not); "auto" and
+    ray:// client addresses are left to Ray."""
+    if addr == "auto" or "://" in addr:
+        return
+    host, _, port = addr.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"not HOST:PORT: {addr!r}")
+    with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
+        pass
 
 
 def loopback_warnings(urls: dict[str, str], hosts: list[Host]) -> list[str]:

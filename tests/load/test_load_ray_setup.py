@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 
 import pytest
@@ -17,6 +18,21 @@ def test_without_ray_installed_the_run_says_what_to_install(
     with pytest.raises(QtuiError) as err:
         connect(None)
     assert str(err.value) == INSTALL == "[load] hosts = 'ray' needs Ray: pip install 'qtui[ray]'"
+
+
+@pytest.mark.parametrize("bad", ["refused", "no-port"])
+def test_an_unreachable_cluster_address_is_one_line_at_once(bad: str) -> None:
+    pytest.importorskip("ray")
+    with socket.socket() as s:  # a port where nothing listens
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    addr = f"127.0.0.1:{port}" if bad == "refused" else "10.0.0.9"
+    with pytest.raises(QtuiError) as err:
+        connect(addr)
+    msg = str(err.value)
+    assert msg.startswith(f"[load] hosts = 'ray': no Ray cluster at {addr} (")
+    assert msg.endswith("start one with `ray start --head` or set [load] ray_address")
+    assert "\n" not in msg
 
 
 def test_a_loopback_endpoint_is_warned_about_only_with_several_machines() -> None:
