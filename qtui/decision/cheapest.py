@@ -56,8 +56,11 @@ def cheapest_price(whatif: WhatIf, gpu: str, category: str, discount: float) -> 
 
 def gpu_options(evidence: Evidence, whatif: WhatIf, name: str) -> list[GpuOption]:
     """Every GPU type for one endpoint's precision: fitting and priced first, cheapest first;
-    then the ones without a price; then those that do not fit (each with its shortfall)."""
+    then the ones without a price; then those that do not fit (each with its shortfall). None
+    for an endpoint measured on something not in qtui/data/gpus.toml (a CPU)."""
     e = next(x for x in evidence.profile.endpoints if x.name == name)
+    if e.gpu not in gpu_specs():  # measured on a CPU: nothing to project from
+        return []
     ep = whatif.endpoints[name]
     out = []
     caps = {x.name: evidence.capacity(x.name) for x in evidence.profile.endpoints}

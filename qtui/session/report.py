@@ -454,7 +454,9 @@ def build_document(d: Decision) -> list[Block]:
             "TTFT and ITL; docs/memory.md). A precision that does not fit a GPU has no capacity "
             "there.",
         ),
-        gpu_table(d),
+        gpu_table(d)
+        if any(d.gpu_options.values())
+        else Block("p", "No precision was measured on a GPU in qtui/data/gpus.toml."),
     ]
     charts = [
         bar_chart(

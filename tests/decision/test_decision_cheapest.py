@@ -59,3 +59,17 @@ def test_every_gpu_cheapest_first_measured_marked_too_small_last() -> None:
         1 for o in opts if o.fits is False
     )
     assert t4.on.fit_text.endswith("1.6 GiB short")
+
+
+def test_an_endpoint_measured_on_a_cpu_has_no_gpu_options() -> None:
+    from pathlib import Path
+
+    from qtui.session.decision import decide
+    from qtui.session.reader import load_session
+    from qtui.session.report import build_document
+
+    s = Path(__file__).parents[2] / "sessions" / "llamacpp-smollm2.qtsession"
+    d = decide(load_session(s))
+    assert d.gpu_options and not any(d.gpu_options.values())
+    texts = [b.text for b in build_document(d)]
+    assert "No precision was measured on a GPU in qtui/data/gpus.toml." in texts
