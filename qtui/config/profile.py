@@ -182,6 +182,19 @@ class Workload(Strict):
     )
 
     @property
+    def mean_input_tokens(self) -> float:
+        """A synthetic request's mean prompt length as the profile states it: the shared prefix
+        (when set) and the input; in a conversation of N turns also the history turn k resends,
+        (k - 1) × (input + output), so the mean over the turns adds (N - 1) / 2 × (in + out).
+        Other kinds: the input mean (their files' lengths are measured, not stated)."""
+        n_in = float(self.input_tokens.mean)
+        if self.kind != "synthetic":
+            return n_in
+        shared = float(self.prefix_tokens) if self.prefix_count > 0 else 0.0
+        history = (self.turns - 1) / 2 * (n_in + self.output_tokens.mean)
+        return shared + n_in + history
+
+    @property
     def multi_turn(self) -> bool:
         """Requests are turns of conversations (each resends the history), not single prompts."""
         return self.kind == "sharegpt" or (self.kind == "synthetic" and self.turns > 1)

@@ -144,7 +144,7 @@ def _fit(evidence: Evidence, name: str, on: OnGpu, gpus: int, measured_cap: Capa
     if conc is None:
         return replace(on, fit_reason="no concurrency measured at the SLO")
     wl = evidence.profile.workload
-    ctx = workload_context(wl.input_tokens.mean, wl.output_tokens.mean)
+    ctx = workload_context(wl.mean_input_tokens, wl.output_tokens.mean)
     kv = kv_bytes_needed(shape, conc, ctx.tokens, kv_dtype(evidence, e))
     fraction, _ = memory_fraction(e)
     return replace(on, fit=fit(on.gpu, w.bytes, kv, fraction, gpus=gpus))

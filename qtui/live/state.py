@@ -238,7 +238,7 @@ class ViewState:
         comp = outcome.comparison
         slo = self.profile.slo
         wl = self.profile.workload
-        context = workload_context(wl.input_tokens.mean, wl.output_tokens.mean)
+        context = workload_context(wl.mean_input_tokens, wl.output_tokens.mean)
         views = []
         for e in self.profile.endpoints:
             ep, ev = self.eps[e.name], self.evidence.eps[e.name]

@@ -245,7 +245,7 @@ def memory_table(d: Decision) -> Block:
     cols = ("endpoint", "prompt_tokens", "completion_tokens", "error_class")
     rows_rq = d.session.table("request").select(cols).collect().to_dicts()
     wl = d.profile.workload
-    profile_ctx = workload_context(wl.input_tokens.mean, wl.output_tokens.mean)
+    profile_ctx = workload_context(wl.mean_input_tokens, wl.output_tokens.mean)
     models = {
         e.name: e.model or (e.simulate.model if e.simulate else "") for e in d.profile.endpoints
     }

@@ -153,3 +153,15 @@ def test_workload_trace_and_prefix_settings() -> None:
         Workload(prefix_count=4)
     with pytest.raises(ValueError, match="speed"):
         Workload(kind="trace", trace_file="x", speed=0)
+
+
+def test_a_requests_mean_prompt_counts_the_prefix_and_the_history() -> None:
+    from qtui.config.profile import LengthDist, Workload
+
+    assert Workload(input_tokens=LengthDist(mean=512)).mean_input_tokens == 512
+    w = Workload(
+        api="chat", turns=4, prefix_count=2, prefix_tokens=100,
+        input_tokens=LengthDist(mean=256), output_tokens=LengthDist(mean=64),
+    )  # fmt: skip
+    # 100 shared + 256 + the mean history over turns 1..4: (0 + 1 + 2 + 3) / 4 × 320 = 480
+    assert w.mean_input_tokens == 100 + 256 + 480
