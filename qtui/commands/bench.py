@@ -526,6 +526,7 @@ def _run_served(
         "warmup_s": prof.load.warmup_s,
         "cooldown_s": prof.load.cooldown_s,
         "load_processes": lr.processes,
+        "load_hosts": lr.load_hosts(),  # [load] hosts = "ray": hosts, clock bound, drop-outs
         "session": str(spath),
     }
     if quality_doc is not None:

@@ -713,6 +713,11 @@ class LoadRun:
         if hosts is None:
             self._event("note", f"load spread over {k} worker processes")
 
+    def load_hosts(self) -> dict[str, Any] | None:
+        """With ``[load] hosts = "ray"``: the hosts, the clock alignment bound and the hosts
+        that dropped out (`RayPool.summary`); None when the load ran on this host."""
+        return self.pool.summary() if isinstance(self.pool, ray_pool.RayPool) else None
+
     def _pool_record(self, rec: RequestRecord) -> None:
         ep = self.eps.get(rec.endpoint)
         if ep is not None:

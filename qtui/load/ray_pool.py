@@ -197,7 +197,16 @@ class RayPool(ShardPool):
         self._why: dict[int, str] = {}
         self._best: list[float] = []  # each actor's best alignment bound so far (s)
         self.realigns = 0  # rounds of pings after the first (all actors)
+        self.dropped: list[str] = []  # hosts that dropped out, by name
         self._stop = threading.Event()
+
+    def summary(self) -> dict[str, Any]:
+        """Where the load came from, for a run's summary: hosts, clock bound, drop-outs."""
+        return {
+            "hosts": [h.name() for h in self.hosts],
+            "clock_bound_ms": round(self.skew_bound_s * 1e3, 3),
+            "dropped": list(self.dropped),
+        }
 
     @property
     def skew_bound_s(self) -> float:
@@ -358,6 +367,7 @@ class RayPool(ShardPool):
                     len(cfg.urls) - len(self.sent[i])
                 )
             left = f"; ~{unsent} requests of its max_requests share go unsent" if unsent else ""
+            self.dropped.append(self.hosts[i].name())
             self.on_event(
                 "warning",
                 f"load host {self.hosts[i].name()} dropped out ({why[:120]}); its records so "

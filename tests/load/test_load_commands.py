@@ -89,7 +89,7 @@ def test_bench_spreads_load_over_worker_processes(
     res = CliRunner().invoke(cli, args)
     assert res.exit_code == 0, res.output
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["load_processes"] == 2
+    assert summary["load_processes"] == 2 and summary["load_hosts"] is None
     recs = pl.read_parquet(out / "requests.parquet")
     assert recs.height == 10 and recs["request_id"].n_unique() == 10
     assert recs["completion_tokens"].sum() == b.served["generation"] == 40

@@ -96,6 +96,9 @@ async def test_two_hosts_serve_exactly_what_the_server_counted(
     for c in pool.clocks:
         assert abs(c.perf_s) <= c.bound_s and abs(c.wall_s) <= c.bound_s + 1e-3
     assert pool.realigns > 0
+    hosts = run.load_hosts()
+    assert hosts is not None and len(hosts["hosts"]) == 2 and hosts["dropped"] == []
+    assert 0 < hosts["clock_bound_ms"] == round(pool.skew_bound_s * 1e3, 3)
     assert any("2 Ray actors on 2 hosts; clocks aligned within ±" in m for m in events), events
     # no loss, no double count: 30 distinct requests numbered 1..30 across the hosts
     assert len(recs) == 30 and all(r.ok for r in recs), [r.error_detail for r in recs]
@@ -135,6 +138,7 @@ async def test_a_host_that_drops_out_is_named_and_the_other_goes_on(
     res = (await asyncio.wait_for(run.wait(), 180))["bf16"]
     dropped = [m for m in events if "dropped out" in m]
     assert len(dropped) == 1 and victim.node_id[:8] in dropped[0], events
+    assert (run.load_hosts() or {})["dropped"] == [victim.name()]
     assert "the other hosts go on; ~" in dropped[0]  # its unsent share of the 20 even ids
     unsent = int(dropped[0].split("; ~")[1].split()[0])
     assert 0 < unsent <= 20 - len(kept)
