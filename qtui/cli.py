@@ -118,6 +118,11 @@ def run(**kw: Any) -> None:
     help="Directory of your own lm-eval task YAMLs (with --lmeval).",
 )
 @click.option("--lmeval-limit", type=click.IntRange(1), help="At most N documents of the task.")
+@click.option(
+    "--lmeval-tokenizer",
+    metavar="NAME",
+    help="Hugging Face tokenizer for log-likelihood (multiple-choice) tasks (with --lmeval).",
+)
 @click.option("--launch", is_flag=True, help="Start the profile's vLLM servers first (qtui[vllm]).")
 def bench(**kw: Any) -> None:
     """Run PROFILE headless: load, measurements, JSON/CSV results and a session file."""

@@ -388,7 +388,7 @@ def _quality(
               file=sys.stderr)  # fmt: skip
         run = run_profile_lmeval(
             prof, items.task, targets(prof, served.urls, models), include=items.include,
-            limit=items.limit, on_record=rec.quality_item,
+            limit=items.limit, tokenizer=items.tokenizer, on_record=rec.quality_item,
         )  # fmt: skip
     else:
         print(f"quality: {len(items)} golden items on {len(served.urls)} endpoints{twice}",
@@ -419,6 +419,7 @@ def run(
     lmeval: str | None = None,
     lmeval_include: Path | None = None,
     lmeval_limit: int | None = None,
+    lmeval_tokenizer: str | None = None,
 ) -> dict[str, Any]:
     """Load (and with ``quality`` the golden set, with ``lmeval`` an lm-evaluation-harness
     task instead) on every endpoint; files into ``out``."""
@@ -427,7 +428,7 @@ def run(
     if lmeval:
         from qtui.quality.lmeval import LmevalRun
 
-        items = LmevalRun(lmeval, lmeval_include, lmeval_limit)
+        items = LmevalRun(lmeval, lmeval_include, lmeval_limit, lmeval_tokenizer)
         items.prepare()  # not installed, or an unknown task: one line, before any request
     elif quality:
         from qtui.quality.headless import golden_items

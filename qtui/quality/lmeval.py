@@ -38,6 +38,7 @@ class LmevalRun:
     task: str
     include: Path | None = None  # a directory of the user's task YAMLs
     limit: int | None = None  # at most this many documents (all when None)
+    tokenizer: str | None = None  # a Hugging Face tokenizer, for log-likelihood tasks
 
     def prepare(self) -> None:
         """Before any request: the extra is installed and the task exists (one line if not)."""
@@ -132,24 +133,37 @@ def evaluate(
     num_concurrent: int = 4,
     seed: int = 0,
     timeout_s: float = 120.0,
+    tokenizer: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Run ``task`` on one endpoint through ``local-completions``; its samples (blocking)."""
+    """Run ``task`` on one endpoint through ``local-completions``; its samples (blocking).
+    Without ``tokenizer`` nothing is downloaded (generation tasks); log-likelihood tasks
+    (multiple choice) need one, and a server that returns prompt logprobs."""
     import lm_eval
 
     model_args: dict[str, Any] = {
         "model": target.model,
         "base_url": target.url_for("completions"),
-        "tokenizer_backend": None,  # no tokenizer download: the server counts its own tokens
+        "tokenizer_backend": "huggingface" if tokenizer else None,
         "tokenized_requests": False,
         "num_concurrent": num_concurrent,
         "max_retries": 3,
         "timeout": timeout_s,
         "seed": seed,
     }
+    if tokenizer:
+        model_args["tokenizer"] = tokenizer
     if target.api_key:  # sent as the harness's request header; its model-args log is silenced
         model_args["header"] = {"Authorization": f"Bearer {target.api_key}"}
-    with _quiet_harness():
-        res = _simple_evaluate(lm_eval, task, manager, model_args, limit, seed)
+    try:
+        with _quiet_harness():
+            res = _simple_evaluate(lm_eval, task, manager, model_args, limit, seed)
+    except AssertionError as exc:
+        if "okenizer" not in str(exc):
+            raise
+        raise ConfigError(
+            f"lm-eval task {task!r} scores log-likelihoods: give --lmeval-tokenizer (a Hugging "
+            "Face tokenizer name or path) and endpoints that return prompt logprobs"
+        ) from None
     if not res or task not in (res.get("samples") or {}):
         raise ConfigError(f"lm-eval task {task!r}: the harness returned no samples")
     return list(res["samples"][task])
@@ -191,6 +205,7 @@ async def run_profile_lmeval(
     *,
     include: Path | None = None,
     limit: int | None = None,
+    tokenizer: str | None = None,
     on_record: Callable[[QualityRecord], None] | None = None,
     baseline_twice: bool = True,
 ) -> tuple[list[QualityRecord], QualitySummary]:
@@ -208,7 +223,7 @@ async def run_profile_lmeval(
     for t in tgts:
         samples = await asyncio.to_thread(
             evaluate, task, t, manager, limit=limit, seed=profile.workload.seed,
-            timeout_s=profile.load.timeout_s,
+            timeout_s=profile.load.timeout_s, tokenizer=tokenizer,
         )  # fmt: skip
         for rec in records_of(t.name, task, samples):
             recs.append(rec)

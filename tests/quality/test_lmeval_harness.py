@@ -170,3 +170,32 @@ def test_without_the_extra_it_says_how_to_install(
     assert len(lines) == 1 and lines[0].endswith(
         "--lmeval needs EleutherAI lm-evaluation-harness: pip install 'qtui[lmeval]'"
     )
+
+
+MC_YAML = """task: qtui_yes_no
+dataset_path: json
+dataset_kwargs:
+  data_files:
+    test: {data}
+test_split: test
+output_type: multiple_choice
+doc_to_text: "{{{{question}}}}"
+doc_to_choice: ["yes", "no"]
+doc_to_target: 0
+metric_list:
+  - metric: acc
+"""
+
+
+def test_a_log_likelihood_task_without_a_tokenizer_is_one_line(
+    tmp_path: Path, offline: None
+) -> None:
+    pytest.importorskip("lm_eval", reason="the qtui[lmeval] extra is not installed")
+    prof, tasks = _files(tmp_path)
+    (tasks / "qtui_yes_no.yaml").write_text(MC_YAML.format(data=(tmp_path / "capitals.jsonl")))
+    args = ["bench", str(prof), "--out", str(tmp_path / "o"), "--lmeval", "qtui_yes_no",
+            "--lmeval-include", str(tasks)]  # fmt: skip
+    res = CliRunner(env={"QTUI_LMEVAL_TEST_KEY": SECRET}).invoke(cli, args)
+    assert res.exit_code == 2, res.output
+    last = res.output.strip().splitlines()[-1]
+    assert "lm-eval task 'qtui_yes_no' scores log-likelihoods: give --lmeval-tokenizer" in last
