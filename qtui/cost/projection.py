@@ -16,13 +16,24 @@ from dataclasses import dataclass
 from qtui.data import GpuSpec, gpu_specs
 
 
-def dense_flops(gpu: GpuSpec, precision: str) -> float:
-    """Dense FLOP/s the GPU's matmuls run at for a precision (16-bit where it has no units)."""
+def matmul_units(gpu: GpuSpec, precision: str) -> str:
+    """Which tensor-core rate a precision's matmuls run at: fp8, int8, or bf16 (16-bit where
+    the GPU has no such units, and for weight-only formats such as int4)."""
     p = precision.lower()
     if p.startswith("fp8") and gpu.fp8_dense_tflops:
-        return gpu.fp8_dense_tflops * 1e12
+        return "fp8"
     if p in ("int8", "w8a8") and gpu.int8_dense_tops:
-        return gpu.int8_dense_tops * 1e12
+        return "int8"
+    return "bf16"
+
+
+def dense_flops(gpu: GpuSpec, precision: str) -> float:
+    """Dense FLOP/s the GPU's matmuls run at for a precision (16-bit where it has no units)."""
+    units = matmul_units(gpu, precision)
+    if units == "fp8":
+        return (gpu.fp8_dense_tflops or 0.0) * 1e12
+    if units == "int8":
+        return (gpu.int8_dense_tops or 0.0) * 1e12
     return (gpu.bf16_dense_tflops or 0.0) * 1e12
 
 
@@ -76,7 +87,7 @@ def project(
     fa, fb = dense_flops(a, precision), dense_flops(b, precision)
     fl = fb / fa if fa > 0 and fb > 0 else bw
     factor = 1.0 / (decode_share / bw + (1.0 - decode_share) / fl)
-    rate = f"bf16 TFLOPS: {how}" if how else f"{precision} TFLOPS"
+    rate = f"bf16 TFLOPS: {how}" if how else f"{matmul_units(b, precision)} TFLOPS"
     basis = (
         f"projected from {from_gpu}: decode × {bw:.2f} (bandwidth), "
         f"prefill × {fl:.2f} ({rate}), {decode_share:.0%} decode"

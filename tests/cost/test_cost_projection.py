@@ -53,3 +53,10 @@ def test_fp8_follows_vllms_rule_native_marlin_or_refused() -> None:
     assert "prefill × 0.06 (bf16 TFLOPS: fp8 as weight-only Marlin W8A16 (compute 8.6" in p.basis
     with pytest.raises(ValueError, match=r"T4 has 7\.5"):
         project(10.0, "H100", "T4", "fp8", 0.5)
+
+
+def test_the_basis_names_the_rate_the_matmuls_run_at() -> None:
+    # int4-AWQ is weight-only: its matmuls are 16-bit on every GPU
+    assert "prefill × 0.07 (bf16 TFLOPS)" in project(1.0, "H100", "T4", "int4-awq", 0.5).basis
+    # INT8 W8A8 runs on the T4's INT8 units (130 TOPS vs the H100's 1978.9)
+    assert "(int8 TFLOPS)" in project(1.0, "H100", "T4", "int8", 0.5).basis
