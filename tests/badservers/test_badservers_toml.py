@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from badhttp import Bad, servers
+from benchrun import FINISHED
 from click.testing import CliRunner
 
 from qtui.cli import cli
@@ -47,7 +48,7 @@ def test_files_broken_mid_run_lose_nothing_and_say_which(
         res = CliRunner().invoke(
             cli, ["bench", str(prof), "--out", str(out), "--max-requests", "8"]
         )
-    assert res.exit_code == 0, res.output
+    assert res.exit_code in FINISHED, res.output
     assert "a: 8 requests" in res.stdout
     session = load_session(next(out.glob("*.qtsession")))
     assert session.frame("request").height == 8  # nothing recorded was lost

@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from benchrun import bench_to_end
 
-from qtui.commands.bench import run
-from qtui.errors import ClientBound
 from qtui.evidence.turns import ttft_by_turn, turn_text
 from qtui.live.replay import ReplayFeed
 from qtui.session import load_session
@@ -50,12 +49,8 @@ max_requests = 12
 
 
 def bench(profile: Path, out: Path) -> dict[str, Any]:
-    """`qtui bench` to its end; on a busy test machine it may call itself client-bound (exit 5)
-    after writing everything, which is not what these tests check."""
-    try:
-        return run(profile, out, show_progress=False)
-    except ClientBound:
-        return dict(json.loads((out / "summary.json").read_text()))
+    """`qtui bench` to its end (tests/benchrun.py)."""
+    return bench_to_end(profile, out, show_progress=False)
 
 
 def test_bench_records_and_reports_ttft_per_turn(

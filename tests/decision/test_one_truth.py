@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from agreement import assert_agree
+from benchrun import bench_to_end
 
-from qtui.commands import bench
 from qtui.session.decision import decide
 from qtui.session.reader import load_session
 from qtui.session.synth import write_synthetic_session
@@ -67,7 +67,7 @@ def test_a_bench_session_agrees_in_every_mode(tmp_path: Path, mode: str) -> None
     prof = tmp_path / "p.toml"
     prof.write_text(PROFILE.format(mode=mode))
     session = tmp_path / f"{mode}.qtsession"
-    bench.run(prof, out=tmp_path / "out", show_progress=False, session=session)
+    bench_to_end(prof, tmp_path / "out", show_progress=False, session=session)
     d = decide(load_session(session))
     cap = d.row("bf16").capacity
     assert cap.usable, d.row("bf16").reasons
@@ -80,7 +80,7 @@ def test_bench_summary_states_the_decisions_capacity_only(tmp_path: Path) -> Non
 
     prof = tmp_path / "p.toml"
     prof.write_text(PROFILE.format(mode="concurrency"))
-    bench.run(prof, out=tmp_path / "out", show_progress=False, session=tmp_path / "s.qtsession")
+    bench_to_end(prof, tmp_path / "out", show_progress=False, session=tmp_path / "s.qtsession")
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     for name, ep in summary["endpoints"].items():
         assert ep["capacity"]["capacity"] == summary["decision"]["endpoints"][name]["capacity"]
@@ -97,7 +97,7 @@ def test_bench_summary_states_the_records_verdicts(tmp_path: Path) -> None:
     prof = tmp_path / "p.toml"
     prof.write_text(PROFILE.format(mode="concurrency"))
     spath = tmp_path / "s.qtsession"
-    bench.run(prof, out=tmp_path / "out", show_progress=False, session=spath)
+    bench_to_end(prof, tmp_path / "out", show_progress=False, session=spath)
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())["decision"]
     d = decide(load_session(spath))
     csv = {r["endpoint"]: r for r in summary_frame(d).to_dicts()}

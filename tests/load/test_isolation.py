@@ -7,10 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from benchrun import bench_to_end
 from click.testing import CliRunner
 
 from qtui.cli import cli
-from qtui.commands import bench
 from qtui.config.profile import Profile
 from qtui.evidence.accumulate import Evidence
 from qtui.evidence.capacity import capacity_text
@@ -193,7 +193,7 @@ def test_bench_and_report_record_what_was_done(sim_demo: SimProcess, tmp_path: P
     prof = tmp_path / "iso.toml"
     prof.write_text(PROFILE.format(endpoints=eps))
     out = tmp_path / "out"
-    summary = bench.run(prof, out, show_progress=False, session=tmp_path / "s.qtsession")
+    summary = bench_to_end(prof, out, show_progress=False, session=tmp_path / "s.qtsession")
     what = "isolate = never: a, b swept at once (a, b share GPU 0)"
     s = load_session(tmp_path / "s.qtsession")
     assert [e["value"]["text"] for e in s.docs("event") if e.get("key") == "isolation"] == [what]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from benchrun import FINISHED
 from click.testing import CliRunner
 from fakevllm import Behaviour, FakeServer, refused_url
 
@@ -61,7 +62,7 @@ def test_bench_writes_records_series_summary(server: tuple[str, Behaviour], tmp_
     )
     out = tmp_path / "out"
     res = CliRunner().invoke(cli, ["bench", str(prof), "--out", str(out), "--max-requests", "9"])
-    assert res.exit_code == 0, res.output
+    assert res.exit_code in FINISHED, res.output
     recs = pl.read_parquet(out / "requests.parquet")
     assert recs.height == 9 and recs["completion_tokens"].sum() == b.served["generation"] == 36
     assert (out / "requests.csv").read_text().count("\n") == 10
@@ -87,7 +88,7 @@ def test_bench_spreads_load_over_worker_processes(
     out = tmp_path / "out"
     args = ["bench", str(prof), "--out", str(out), "--max-requests", "10", *flags]
     res = CliRunner().invoke(cli, args)
-    assert res.exit_code == 0, res.output
+    assert res.exit_code in FINISHED, res.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["load_processes"] == 2 and summary["load_hosts"] is None
     recs = pl.read_parquet(out / "requests.parquet")

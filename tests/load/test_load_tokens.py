@@ -3,18 +3,16 @@ pool the prompts are drawn from, and a bench run whose every prompt has its exac
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 import pytest
+from benchrun import bench_to_end
 from fakevllm import FakeServer
 
-from qtui.commands.bench import run
 from qtui.config.profile import Profile, Workload
-from qtui.errors import ClientBound
 from qtui.load.engine import LoadRun
 from qtui.load.prefixes import SharedText
 from qtui.load.tokens import (
@@ -68,10 +66,7 @@ max_requests = 12
 def bench(profile: Path, out: Path) -> dict[str, Any]:
     """`qtui bench` to its end; on a busy test machine it may call itself client-bound (exit 5)
     after writing everything, which is not what these tests check."""
-    try:
-        return run(profile, out, show_progress=False)
-    except ClientBound:
-        return dict(json.loads((out / "summary.json").read_text()))
+    return bench_to_end(profile, out, show_progress=False)
 
 
 @pytest.fixture(scope="module")
