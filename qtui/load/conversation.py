@@ -98,9 +98,7 @@ class FileConversations:
     model's context); those whose first turn does not fit are left out."""
 
     def __init__(self, path: Path, w: Workload, max_model_len: int | None = None) -> None:
-        from qtui.load.sharegpt import read_conversations
-
-        convs, self.skipped = read_conversations(path, w)
+        convs, self.skipped = _read_once(path, w)
         self.items: list[Conversation] = []
         for c in convs:
             system_tokens = len(c.system) // 4 if c.system else 0
@@ -121,6 +119,29 @@ class FileConversations:
         c = self.items[self.i % len(self.items)]
         self.i += 1
         return c
+
+
+_READ: dict[tuple[object, ...], tuple[list[Conversation], int]] = {}
+
+
+def _read_once(path: Path, w: Workload) -> tuple[list[Conversation], int]:
+    """A file's conversations, read once per process (every endpoint gets the same ones; a
+    ShareGPT file can be hundreds of MB); read again when the file or the settings change."""
+    from qtui.load.sharegpt import read_conversations
+
+    try:
+        st = path.stat()
+        key: tuple[object, ...] = (
+            str(path.resolve()), st.st_mtime_ns, st.st_size, w.turns, w.answer_lengths,
+            w.output_tokens.mean,
+        )  # fmt: skip
+    except OSError:
+        return read_conversations(path, w)  # says why it cannot be read
+    if key not in _READ:
+        _READ.clear()  # one file at a time is kept
+        _READ[key] = read_conversations(path, w)
+    convs, skipped = _READ[key]
+    return list(convs), skipped
 
 
 def history_tokens(history: list[tuple[str, str]] | tuple[tuple[str, str], ...]) -> int:

@@ -125,3 +125,25 @@ async def test_a_sharegpt_file_is_sent_turn_by_turn_with_the_answers(tmp_path: P
     assert msgs[4][0]["content"] == "Hi there"  # cycled: the file again from its start
     assert [b["max_completion_tokens"] for b in server.bodies] == [10, 20, 1, 2, 10]
     assert sorted(r.turn for r in recs) == [1, 1, 1, 2, 3]
+
+
+def test_the_file_is_read_once_for_every_endpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import qtui.load.sharegpt as sharegpt
+
+    reads: list[Path] = []
+    real = sharegpt.read_conversations
+
+    def counting(path: Path, w: Workload) -> tuple[list[object], int]:
+        reads.append(path)
+        return real(path, w)
+
+    monkeypatch.setattr(sharegpt, "read_conversations", counting)
+    path = write(tmp_path, json.dumps(CONVS))
+    a, b = FileConversations(path, wl()), FileConversations(path, wl())
+    assert len(reads) == 1 and len(a.items) == len(b.items) == 2  # two endpoints, one read
+    write(tmp_path, json.dumps(CONVS[:1]))  # another size: read again
+    assert len(FileConversations(path, wl()).items) == 1 and len(reads) == 2
+    FileConversations(path, wl(turns=1))  # other settings: read again
+    assert len(reads) == 3
