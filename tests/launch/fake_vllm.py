@@ -33,6 +33,11 @@ def tiny(port: int, served: str, crash_after: int | None = None) -> None:
 
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if not self.path.endswith("/completions"):  # no /tokenize: 404, as any absent route
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             chat = self.path.endswith("/chat/completions")
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
