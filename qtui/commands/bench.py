@@ -22,6 +22,7 @@ from qtui.client import loop as client_loop
 from qtui.commands.bench_progress import LiveProgress
 from qtui.config.load import load_model
 from qtui.config.profile import Profile
+from qtui.cost.figure import replicas_and_cost_text
 from qtui.engines.server import ServerProcess
 from qtui.errors import ClientBound, NothingCompleted, QtuiError
 from qtui.evidence.accounting import partial_text
@@ -331,7 +332,7 @@ def decision_of(
             if extra:
                 line += f", {extra}"
         cap = capacity_text(j.capacity)
-        line += f"; capacity {cap}; {j.finance.replicas.text} replica(s), {j.finance.monthly.text}"
+        line += f"; capacity {cap}; {replicas_and_cost_text(j.finance.replicas, j.finance.monthly)}"
         lines.append(f"{line}; {j.verdict}")
         per[name] = {
             "capacity": cap,

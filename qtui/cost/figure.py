@@ -48,6 +48,14 @@ class Figure:
         return format_value(self.value, self.unit)
 
 
+def replicas_and_cost_text(replicas: Figure, monthly: Figure) -> str:
+    """'3 replica(s), $15,067/month', or what is missing and why, each said once."""
+    if replicas.value is None:
+        return f"replicas — ({replicas.reason})"
+    money = monthly.text if monthly.value is not None else f"$/month — ({monthly.reason})"
+    return f"{replicas.text} replica(s), {money}"
+
+
 def format_value(value: float, unit: str) -> str:
     """Finance formatting: $ with thousands separators, signed deltas, units spelled out."""
     if unit == USD_MONTH:

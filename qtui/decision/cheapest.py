@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from qtui.cost.compare import EndpointMeasure, FinanceRow, build_comparison
-from qtui.cost.figure import USD_MONTH, Figure
+from qtui.cost.figure import USD_MONTH, Figure, replicas_and_cost_text
 from qtui.cost.prices import PriceQuote, quote
 from qtui.cost.whatif import WhatIf
 from qtui.data import gpu_specs
@@ -94,11 +94,7 @@ def gpu_options(evidence: Evidence, whatif: WhatIf, name: str) -> list[GpuOption
 
 def option_text(o: GpuOption) -> str:
     """'A100-80GB: 3 replica(s), $7,514/month (projected from H100: …)', as bench prints it."""
-    m = o.finance.monthly
-    money = m.text if m.value is not None else f"— ({m.reason})"
-    reps = o.finance.replicas
-    count = f"{reps.text} replica(s)" if reps.value is not None else f"— ({reps.reason})"
-    return f"{o.gpu}: {count}, {money} ({o.how})"
+    return f"{o.gpu}: {replicas_and_cost_text(o.finance.replicas, o.finance.monthly)} ({o.how})"
 
 
 def option_record(o: GpuOption) -> dict[str, object]:

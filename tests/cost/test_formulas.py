@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from qtui.cost import formulas as f
-from qtui.cost.figure import PERCENT, USD_MONTH, USD_PER_M_TOKENS, USD_PER_REQUEST, Figure
+from qtui.cost.figure import (
+    PERCENT,
+    REPLICAS,
+    USD_MONTH,
+    USD_PER_M_TOKENS,
+    USD_PER_REQUEST,
+    Figure,
+    replicas_and_cost_text,
+)
 
 
 def test_usd_per_million_output_tokens() -> None:
@@ -154,3 +162,14 @@ def test_seed_001_cost_per_million_tokens_table() -> None:
     assert round(int4, 2) == 3.27
     assert round(f.reduction_pct(8.12, 3.10)) == 62
     assert round(f.reduction_pct(8.12, int4), 1) == 59.7
+
+
+def test_replicas_and_cost_say_a_missing_figure_once() -> None:
+    reps, money = Figure.of(3, REPLICAS), Figure.of(15_067.2, USD_MONTH)
+    assert replicas_and_cost_text(reps, money) == "3 replica(s), $15,067/month"
+    never = Figure.missing("SLO never met", REPLICAS)
+    assert replicas_and_cost_text(never, Figure.missing("SLO never met", USD_MONTH)) == (
+        "replicas — (SLO never met)"
+    )
+    unpriced = Figure.missing("no price for H200", USD_MONTH)
+    assert replicas_and_cost_text(reps, unpriced) == "3 replica(s), $/month — (no price for H200)"
