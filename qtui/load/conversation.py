@@ -18,6 +18,7 @@ import numpy as np
 
 from qtui.config.profile import Workload
 from qtui.errors import ConfigError
+from qtui.load.tokens import TokenPool, WordPool
 from qtui.load.workload import SyntheticWorkload
 
 CHAT_OVERHEAD = 4  # tokens a chat template adds per message (the simulator counts the same)
@@ -71,10 +72,16 @@ class SyntheticConversations:
     model's context are left out (the conversation ends there)."""
 
     def __init__(
-        self, w: Workload, max_model_len: int | None = None, salt: int = 0, shard: int = 0
+        self,
+        w: Workload,
+        max_model_len: int | None = None,
+        salt: int = 0,
+        shard: int = 0,
+        pool: WordPool | TokenPool | None = None,
     ) -> None:
         self.w = w
-        self.synth = SyntheticWorkload(w, None, salt, shard)
+        words = pool if isinstance(pool, WordPool) else None  # chat: user messages of words
+        self.synth = SyntheticWorkload(w, None, salt, shard, words)
         self.max_len = max_model_len
         self.mean_turns = float(w.turns)
 

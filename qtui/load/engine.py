@@ -54,7 +54,14 @@ from qtui.load.selfcheck import ClientHealth, LoopMonitor
 from qtui.load.sender import Bounds, LocalCounter, LocalSender, SharedCounter
 from qtui.load.slo import LevelResult, breaches, capacity, point
 from qtui.load.split import By, choose_processes, expected_streams, merge_health, more_processes
-from qtui.load.tokens import TokenPool, fetch_pool, input_lengths
+from qtui.load.tokens import (
+    TokenPool,
+    WordPool,
+    chat_lengths,
+    fetch_pool,
+    fetch_words,
+    input_lengths,
+)
 from qtui.load.trace import Trace, TracePrompts, TraceSender, load_trace
 from qtui.load.workload import GoldenFactory, make_source, think
 from qtui.metrics.stats import Cumulative, delivered_chunks, streamed_tokens, summarize
@@ -396,9 +403,8 @@ class LoadRun:
         self.step_s = duration or profile.load.sweep.step_duration_s
         self.duration = duration or profile.load.duration_s
         self.trace: Trace | None = None  # a trace workload, read in start()
-        self.token_pool: TokenPool | None = (
-            None  # token ids of exact-length prompts (server /tokenize)
-        )
+        # exact-length prompts (server /tokenize): token ids, or one-token words (chat API)
+        self.token_pool: TokenPool | WordPool | None = None
         self.input_lengths = ""  # what the record says of input lengths (qtui.load.tokens)
         self._timed = duration is not None or "duration_s" in profile.load.model_fields_set
         self.max_requests = max_requests or profile.load.max_requests
@@ -562,24 +568,27 @@ class LoadRun:
                 self._event("file", f"{w.kind} file {rel}: sha256 {digest}")
 
     async def _tokenize(self, infos: list[ServerInfo]) -> None:
-        """Exact input lengths where every endpoint's ``/tokenize`` gives the same ids
-        (``qtui.load.tokens``); the sentence saying which goes to the record (event
-        ``tokens``)."""
+        """Exact input lengths where every endpoint's ``/tokenize`` agrees
+        (``qtui.load.tokens``): token-id prompts, or over the chat API messages of one-token
+        words; the sentence saying which goes to the record (event ``tokens``)."""
         w = self.profile.workload
-        pools: list[tuple[int, ...] | None] = []
-        if input_lengths(w, [(0,)])[1] is not None:  # the workload could use a pool: ask
-            pools = list(
-                await asyncio.gather(
-                    *(
-                        fetch_pool(
-                            self.urls[e.name], e.model or info.model_id or e.name, api_key(e)
-                        )
-                        for e, info in zip(self.profile.endpoints, infos, strict=True)
-                    )
-                )
-            )
-        texts = sum(it.prompt is not None for it in self.trace.items) if self.trace else 0
-        self.input_lengths, self.token_pool = input_lengths(w, pools, texts)
+        ask = [
+            (self.urls[e.name], e.model or info.model_id or e.name, api_key(e))
+            for e, info in zip(self.profile.endpoints, infos, strict=True)
+        ]
+        pool: TokenPool | WordPool | None
+        if w.api == "chat":
+            lists = []
+            if w.kind == "synthetic":  # the workload could use one-token words: ask
+                lists = list(await asyncio.gather(*(fetch_words(*a) for a in ask)))
+            self.input_lengths, pool = chat_lengths(w, lists)
+        else:
+            pools: list[tuple[int, ...] | None] = []
+            if input_lengths(w, [(0,)])[1] is not None:  # the workload could use a pool: ask
+                pools = list(await asyncio.gather(*(fetch_pool(*a) for a in ask)))
+            texts = sum(it.prompt is not None for it in self.trace.items) if self.trace else 0
+            self.input_lengths, pool = input_lengths(w, pools, texts)
+        self.token_pool = pool
         self._event("tokens", self.input_lengths)
 
     def _read_trace(self, infos: list[ServerInfo]) -> None:
@@ -603,7 +612,8 @@ class LoadRun:
             stall_timeout_s=self.load.stall_timeout_s, ttft_timeout_s=self.load.ttft_timeout_s,
         )  # fmt: skip
         counter = LocalCounter(self.max_requests)
-        prompts = TracePrompts(self.trace, w, self.token_pool)
+        tokens = self.token_pool if isinstance(self.token_pool, TokenPool) else None
+        prompts = TracePrompts(self.trace, w, tokens)
         cycle = self.mode == "sweep"  # every sweep step replays the trace, again and again
         return TraceSender(e.name, client, self.trace, prompts, counter, ep._done, w.speed, cycle)
 

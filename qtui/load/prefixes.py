@@ -8,14 +8,10 @@ prefix caching can reuse it. Suffixes are unique per request, so only the shared
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
+from qtui.load.tokens import TokenPool, WordPool
 from qtui.load.words import WORDS
-
-if TYPE_CHECKING:
-    from qtui.load.tokens import TokenPool
 
 _PREFIX, _BLOCK = 1, 2  # seed domains: prefix k and hash id k are different texts
 
@@ -28,12 +24,27 @@ def words(rng: np.random.Generator, n: int) -> list[str]:
 class SharedText:
     """Prefixes and blocks by id, each built once and cached (the same text every time)."""
 
-    def __init__(self, seed: int, block_size: int = 512, pool: TokenPool | None = None) -> None:
-        self.seed, self.block_size, self.pool = seed, block_size, pool
+    def __init__(
+        self, seed: int, block_size: int = 512, pool: TokenPool | WordPool | None = None
+    ) -> None:
+        self.seed, self.block_size = seed, block_size
+        self.pool = pool if not isinstance(pool, WordPool) else None
+        self.words = pool if isinstance(pool, WordPool) else None
+        self._prefix_words: dict[tuple[int, int], str] = {}
         self._prefixes: dict[tuple[int, int], str] = {}
         self._blocks: dict[int, list[str]] = {}
         self._prefix_ids: dict[tuple[int, int], tuple[int, ...]] = {}
         self._block_ids: dict[int, tuple[int, ...]] = {}
+
+    def prefix_words(self, k: int, tokens: int) -> str:
+        """Shared prefix ``k`` as exactly ``tokens`` one-token words (needs the word pool)."""
+        assert self.words is not None
+        key = (k, tokens)
+        got = self._prefix_words.get(key)
+        if got is None:
+            got = self.words.text(np.random.default_rng([self.seed, _PREFIX, k]), tokens)
+            self._prefix_words[key] = got
+        return got
 
     def prefix_ids(self, k: int, tokens: int) -> tuple[int, ...]:
         """Shared prefix ``k`` as exactly ``tokens`` token ids (needs the pool)."""

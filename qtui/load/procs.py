@@ -42,7 +42,7 @@ from qtui.evidence.records import RequestRecord
 from qtui.load.selfcheck import ClientHealth, LoopMonitor
 from qtui.load.sender import Bounds, Counter, LocalSender, SharedCounter, StridedCounter
 from qtui.load.split import By, split_level, stagger
-from qtui.load.tokens import TokenPool
+from qtui.load.tokens import TokenPool, WordPool
 from qtui.load.workload import GoldenFactory, make_source, think
 
 FLUSH_S = 0.05  # how often a worker process sends its finished records and counts
@@ -66,7 +66,7 @@ class ShardConfig:
     max_connections: int
     golden: GoldenFactory | None = None
     counters: dict[str, Any] = field(default_factory=dict)  # endpoint → shared Value('q')
-    pool: TokenPool | None = None  # exact-length prompts' token ids (qtui.load.tokens)
+    pool: TokenPool | WordPool | None = None  # exact-length prompts (qtui.load.tokens)
     stride: bool = False  # no shared memory (other hosts): ids shard+1, shard+1+shards, …
 
 

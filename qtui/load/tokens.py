@@ -10,6 +10,7 @@ says which. `input_lengths` is that sentence, in the words every place shows.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -45,6 +46,42 @@ class TokenPool:
         return tuple(self._arr[picks].tolist())
 
 
+@dataclass(frozen=True, slots=True)
+class WordPool:
+    """Common words that are one token each behind a space, in a row as well as alone, for
+    every endpoint (the chat API takes text: ``n`` of them are ``n`` tokens of a message)."""
+
+    words: tuple[str, ...]
+
+    def text(self, rng: np.random.Generator, n: int) -> str:
+        """``n`` words, each behind a space: exactly ``n`` tokens."""
+        picks = rng.integers(len(self.words), size=max(0, n))
+        return "".join(" " + self.words[int(i)] for i in picks)
+
+
+CHAT_EXACT = (
+    "input lengths exact (server /tokenize) for the user messages; the chat template (and a "
+    "conversation's earlier answers) add what the server counts"
+)
+MIN_WORDS = 16  # fewer one-token words than this: prompts would repeat too much; estimated
+
+
+def chat_lengths(
+    w: Workload, lists: Sequence[tuple[str, ...] | None]
+) -> tuple[str, WordPool | None]:
+    """The chat API's statement and word pool: exact user messages when every endpoint's
+    ``/tokenize`` found the same one-token words (synthetic prompts only)."""
+    if w.kind != "synthetic":
+        return CHAT, None
+    if not lists or any(x is None or len(x) < MIN_WORDS for x in lists):
+        return (NO_TOKENIZE if any(x is None for x in lists) or not lists else CHAT), None
+    if any(x != lists[0] for x in lists[1:]):
+        return DIFFERENT, None
+    first = lists[0]
+    assert first is not None
+    return CHAT_EXACT, WordPool(first)
+
+
 def input_lengths(
     w: Workload, pools: Sequence[tuple[int, ...] | None], text_lines: int = 0
 ) -> tuple[str, TokenPool | None]:
@@ -67,6 +104,34 @@ def input_lengths(
             first
         )
     return EXACT, TokenPool(first)
+
+
+async def fetch_words(
+    url: str, model: str, key: str | None, timeout_s: float = 10.0
+) -> tuple[str, ...] | None:
+    """The common words that the endpoint's ``/tokenize`` counts as one token each behind a
+    space, four in a row as four (so a message of them is additive), checked once more on all
+    of them together; None when it offers no ``/tokenize``."""
+    verify = tls_context() if url.startswith("https:") else False
+    try:
+        async with httpx.AsyncClient(timeout=timeout_s, verify=verify) as c:
+
+            async def count(text: str) -> int | None:
+                body = {"model": model, "prompt": text, "add_special_tokens": False}
+                r = await c.post(f"{url}/tokenize", json=body, headers=auth_headers(key))
+                got = r.json().get("count") if r.status_code == 200 else None
+                return got if isinstance(got, int) and not isinstance(got, bool) else None
+
+            counts = await asyncio.gather(*(count(f" {w} {w} {w} {w}") for w in WORDS))
+            if all(n is None for n in counts):
+                return None
+            words = tuple(w for w, n in zip(WORDS, counts, strict=True) if n == 4)
+            mixed = "".join(f" {w}" for w in words)
+            if words and await count(mixed) != len(words):
+                return ()  # not additive in a row: no exact messages from these words
+            return words
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return None
 
 
 async def fetch_pool(

@@ -14,11 +14,11 @@ from qtui.client.stream import Prompt
 from qtui.config.profile import LengthDist, Workload
 from qtui.errors import ConfigError
 from qtui.load.prefixes import SharedText, with_prefix
+from qtui.load.tokens import TokenPool, WordPool
 from qtui.load.words import WORDS
 
 if TYPE_CHECKING:
     from qtui.load.conversation import Conversation, ConversationSource
-    from qtui.load.tokens import TokenPool
 
 _WORDS = WORDS
 
@@ -62,7 +62,7 @@ class SyntheticWorkload:
         max_model_len: int | None = None,
         salt: int = 0,
         shard: int = 0,
-        pool: TokenPool | None = None,
+        pool: TokenPool | WordPool | None = None,
     ) -> None:
         self.w = w
         # a load worker process (shard > 0) draws its own prompts; shard 0 is the one-process run
@@ -81,6 +81,12 @@ class SyntheticWorkload:
             n_out = min(n_out, max(1, self.max_len // 2))
             n_in = min(n_in, max(1, self.max_len - n_out - 8 - shared))
         self.n += 1
+        if isinstance(self.pool, WordPool):  # chat: n one-token words are n tokens exactly
+            text = self.pool.text(self.rng, n_in)
+            if shared:
+                k = int(self.rng.integers(self.w.prefix_count))
+                text = self.prefixes.prefix_words(k, shared) + text
+            return Prompt(text, n_out, shared + n_in, fixed_output=True)
         if self.pool is not None:  # exact: random token ids (unique), behind the shared ones
             ids = self.pool.sample(self.rng, n_in)
             if shared:
@@ -180,7 +186,7 @@ def make_source(
     golden: GoldenFactory | None = None,
     shard: int = 0,
     shards: int = 1,
-    pool: TokenPool | None = None,
+    pool: TokenPool | WordPool | None = None,
 ) -> PromptSource | ConversationSource:
     """The prompt source a profile's [workload] asks for (paths relative to the profile), or
     its conversations (multi-turn); ``shard`` of ``shards`` is one load worker process's part."""
@@ -188,7 +194,7 @@ def make_source(
         from qtui.load.conversation import FileConversations, SyntheticConversations
 
         if w.kind == "synthetic":
-            return SyntheticConversations(w, max_model_len, salt, shard)
+            return SyntheticConversations(w, max_model_len, salt, shard, pool)
         assert w.conversations_file is not None
         convs = FileConversations(base_dir / w.conversations_file, w, max_model_len)
         return StridedConversations(convs, shard, shards) if shards > 1 else convs
@@ -199,7 +205,7 @@ def make_source(
 
         trace = load_trace(w, base_dir)
         trace.check_limit(max_model_len, "this one")
-        order = TraceOrder(trace, w, pool)
+        order = TraceOrder(trace, w, pool if isinstance(pool, TokenPool) else None)
         return Strided(order, shard, shards) if shards > 1 else order
     if w.kind == "jsonl":
         if not w.prompts_file:

@@ -158,3 +158,56 @@ def test_bench_sends_exact_lengths_and_the_record_says_so(tmp_path: Path, sim: S
         assert all(64 + 50 <= n <= 64 + 150 for n in drawn)
     (md, *_) = write_report([path], tmp_path / "rep")
     assert "- input lengths exact (server /tokenize)" in md.read_text()
+
+
+def test_chat_messages_of_one_token_words() -> None:
+    from qtui.load.tokens import CHAT_EXACT, WordPool, chat_lengths
+    from qtui.sim.text import count_prompt_tokens
+
+    words = tuple(f"w{i:02d}" for i in range(20))  # 3 characters: one simulated token each
+    pool = WordPool(words)
+    text = pool.text(np.random.default_rng(0), 37)
+    assert text.startswith(" ") and len(text.split()) == 37 and count_prompt_tokens(text) == 37
+    chat = Workload(api="chat")
+    assert chat_lengths(chat, [words, words]) == (CHAT_EXACT, pool)
+    assert chat_lengths(chat, [words, None])[0] == NO_TOKENIZE
+    assert chat_lengths(chat, [words, words[:10]])[0] == CHAT  # too few one-token words
+    assert chat_lengths(chat, [words, (*words[1:], "zzz")])[0] == DIFFERENT
+    assert chat_lengths(Workload(api="chat", kind="jsonl", prompts_file="p"), [words])[0] == CHAT
+
+
+async def test_the_simulators_one_token_words_are_its_three_letter_words(sim: SimProcess) -> None:
+    from qtui.load.tokens import fetch_words
+    from qtui.load.words import WORDS
+
+    got = await fetch_words(sim.endpoints["bf16"], "", None)
+    # " abc" is 4 characters, one simulated token; " ab ab ab ab" is 12: 3 tokens, not 4
+    assert got == tuple(w for w in WORDS if len(w) == 3) and len(got) >= 16
+    async with FakeServer() as url:
+        assert await fetch_words(url, "fake-model", None) is None
+
+
+async def test_chat_user_messages_are_exact_on_the_simulator(sim: SimProcess) -> None:
+    from qtui.load.tokens import CHAT_EXACT
+
+    prof = Profile.model_validate(
+        {
+            "profile": {"name": "t"},
+            "endpoints": [{"name": "bf16", "url": sim.endpoints["bf16"], "precision": "bf16"}],
+            "workload": {"api": "chat", "input_tokens": {"mean": 100, "dist": "uniform",
+                         "spread": 0.5}, "output_tokens": {"mean": 2},
+                         "prefix_count": 2, "prefix_tokens": 32},
+            "load": {"concurrency": 2, "max_requests": 8},
+        }
+    )  # fmt: skip
+    said: list[tuple[str, str]] = []
+    recs: list[object] = []
+    lr = LoadRun(prof, on_record=recs.append, on_event=lambda k, m: said.append((k, m)),
+                 scrape=False)  # fmt: skip
+    await lr.run()
+    assert ("tokens", CHAT_EXACT) in said
+    src = SyntheticWorkload(prof.workload, None, 0, pool=lr.token_pool)  # type: ignore[arg-type]
+    drawn = [src.next().input_tokens for _ in range(8)]
+    got = sorted(recs, key=lambda r: int(r.request_id.split("-")[1]))  # type: ignore[attr-defined]
+    # the server counts the message's tokens, 4 for the message and 3 for the reply header
+    assert [r.prompt_tokens for r in got] == [n + 4 + 3 for n in drawn]  # type: ignore[attr-defined]
