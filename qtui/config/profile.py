@@ -48,6 +48,9 @@ class SimSpec(Strict):
     gpu_memory_utilization: float = Field(0.9, gt=0, le=1)
     quality_error_rate: float = Field(0.0, ge=0, le=1)
     logprob_noise: float = Field(0.0, ge=0, le=5)
+    # batch-dependent numerics: how often a right answer comes back reworded (still right) on
+    # one ask; the baseline asked twice then disagrees with itself (docs/simulator.md)
+    self_flip_rate: float = Field(0.0, ge=0, le=1)
     port: int | None = Field(None, ge=1, le=65535)
 
     @field_validator("model")

@@ -8,6 +8,7 @@ come from published recovery per precision (``RECOVERY``, ``grounded_error_rate`
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -84,6 +85,33 @@ def is_wrong(item_id: str, seed: int, error_rate: float) -> bool:
     """Deterministic and nested across error rates (see module docstring)."""
     u = (stable_hash("quality", item_id, seed) % 1_000_000) / 1_000_000
     return u < error_rate
+
+
+def self_flipped(item_id: str, endpoint: str, seed: int, asked: int, rate: float) -> bool:
+    """This ask's answer is reworded: independent per endpoint and per ask (the n-th time the
+    item is asked), as batch-dependent numerics flip greedy outputs between runs."""
+    key = f"self-flip|{item_id}|{endpoint}|{seed}|{asked}".encode()
+    u = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") / 2**64
+    return u < rate  # blake2b: asks differing in their last digit are independent (FNV is not)
+
+
+def reworded(ans: GoldenAnswer) -> str | None:
+    """The right answer worded otherwise, still passing the item's check and no longer (a flip
+    that is no error): another capitalisation for case-blind checks, another JSON layout; None
+    where this cannot be done safely (exact, regex, numeric, choice)."""
+    kind = ans.check.get("type")
+    exp = ans.expected.strip()
+    if kind == "normalized" or (kind == "contains" and not ans.check.get("case_sensitive")):
+        other = exp.capitalize() if exp != exp.capitalize() else exp.lower()
+        return other if other != exp else None  # same length: it fits the item's max_tokens
+    if kind == "json_schema":
+        try:
+            obj = json.loads(exp)
+        except ValueError:
+            return None
+        tight = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+        return tight if tight != exp else json.dumps(obj, ensure_ascii=False)
+    return None
 
 
 def wrong_answer(ans: GoldenAnswer) -> str:

@@ -28,7 +28,14 @@ from qtui.sim.engine import Engine, SimRequest
 from qtui.sim.metrics import Scrape, gpu_reading, render_dcgm, render_vllm
 from qtui.sim.pacing import Pacer
 from qtui.sim.physics import BLOCK_SIZE, FRONTEND_S, IDLE_POWER_FRACTION, Plan, make_plan
-from qtui.sim.quality import GoldenAnswer, is_wrong, load_golden, wrong_answer
+from qtui.sim.quality import (
+    GoldenAnswer,
+    is_wrong,
+    load_golden,
+    reworded,
+    self_flipped,
+    wrong_answer,
+)
 from qtui.sim.text import (
     TokenStream,
     block_keys,
@@ -77,6 +84,7 @@ class EndpointSetup:
     quality_error_rate: float
     logprob_noise: float
     port: int
+    self_flip_rate: float = 0.0
 
 
 def endpoint_setup(ep: Endpoint, seed: int, port: int = 0) -> EndpointSetup:
@@ -105,6 +113,7 @@ def endpoint_setup(ep: Endpoint, seed: int, port: int = 0) -> EndpointSetup:
         quality_error_rate=sim.quality_error_rate,
         logprob_noise=sim.logprob_noise,
         port=sim.port or port,
+        self_flip_rate=sim.self_flip_rate,
     )
 
 
@@ -121,6 +130,7 @@ class SimEndpoint:
         self.pacer = pacer or Pacer()
         self._steps = 0
         self.golden = golden or {}
+        self._asked: dict[str, int] = {}  # golden item id → times asked (for self-flips)
         self.engine: Engine | None = None
         self.handles: dict[str, _Handle] = {}
         self.created = time.time()
@@ -359,8 +369,13 @@ class SimEndpoint:
         forced: list[str] = []
         ans = self.golden.get(g.prompt_text.strip())
         if ans is not None:
-            wrong = is_wrong(ans.id, self.setup.seed, self.setup.quality_error_rate)
-            forced = split_tokens(wrong_answer(ans) if wrong else ans.expected)
+            su = self.setup
+            wrong = is_wrong(ans.id, su.seed, su.quality_error_rate)
+            text = wrong_answer(ans) if wrong else ans.expected
+            asked = self._asked[ans.id] = self._asked.get(ans.id, -1) + 1
+            if not wrong and self_flipped(ans.id, su.name, su.seed, asked, su.self_flip_rate):
+                text = reworded(ans) or text
+            forced = split_tokens(text)
             natural = len(forced) + 1
         else:
             natural = natural_length(state)
