@@ -122,9 +122,10 @@ async def fetch_words(
                 got = r.json().get("count") if r.status_code == 200 else None
                 return got if isinstance(got, int) and not isinstance(got, bool) else None
 
+            first = WORDS[0]
+            if await count(f" {first} {first} {first} {first}") is None:
+                return None  # no /tokenize: one request says so, not one per word
             counts = await asyncio.gather(*(count(f" {w} {w} {w} {w}") for w in WORDS))
-            if all(n is None for n in counts):
-                return None
             words = tuple(w for w, n in zip(WORDS, counts, strict=True) if n == 4)
             mixed = "".join(f" {w}" for w in words)
             if words and await count(mixed) != len(words):
