@@ -5,6 +5,7 @@ every step)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -81,10 +82,33 @@ def test_the_status_line_shows_step_and_bracket() -> None:
     assert s.progress() == "step 2 of ≤ 10, bracket 16–32 (±33.3 %)"
 
 
+def demo_plan(name: str) -> Plan:
+    """The simulator's plan for one endpoint of the demo profile (Llama-3.1-8B on an H100)."""
+    p = load_model(ROOT / "profiles/demo.toml", Profile)
+    return endpoint_setup(p.endpoint(name), seed=0).plan
+
+
+def seventy_b_int4() -> Plan:
+    """Llama-3.1-70B, INT4 weights, on one simulated H100: another model and precision."""
+    p = Profile.model_validate(
+        {
+            "profile": {"name": "70b"},
+            "endpoints": [
+                {
+                    "name": "e",
+                    "precision": "int4-awq",
+                    "gpu": "H100",
+                    "simulate": {"model": "llama-3.1-70b", "weights": "int4"},
+                }
+            ],
+        }
+    )
+    return endpoint_setup(p.endpoint("e"), seed=0).plan
+
+
 @pytest.fixture(scope="module")
 def fp8() -> Plan:
-    p = load_model(ROOT / "profiles/demo.toml", Profile)
-    return endpoint_setup(p.endpoint("fp8"), seed=0).plan
+    return demo_plan("fp8")
 
 
 PROMPT = LengthDist(mean=512, dist="uniform", spread=0.25)
@@ -102,17 +126,38 @@ OUTPUT = LengthDist(mean=128)
 def test_the_knee_found_is_within_the_precision_of_the_truth(
     fp8: Plan, by: str, slo: Slo, precision: float
 ) -> None:
-    truth = model_capacity(fp8, by, slo, PROMPT, OUTPUT, requests=600, duration_s=10)
+    assert_knee_near_truth(fp8, by, slo, precision)
+
+
+@pytest.mark.parametrize(
+    ("plan", "by", "slo"),
+    [
+        (lambda: demo_plan("bf16"), "concurrency", Slo(ttft_p95_ms=500)),
+        (lambda: demo_plan("int4-awq"), "concurrency", Slo(e2e_p95_ms=3000)),
+        (seventy_b_int4, "concurrency", Slo(ttft_p95_ms=800, itl_p95_ms=60)),
+    ],
+    ids=["8b-bf16-users-ttft", "8b-int4-users-e2e", "70b-int4-users-ttft-itl"],
+)
+def test_the_knee_is_near_the_truth_for_other_models_and_precisions(
+    plan: Callable[[], Plan], by: str, slo: Slo
+) -> None:
+    assert_knee_near_truth(plan(), by, slo, 0.05)
+
+
+def assert_knee_near_truth(plan: Plan, by: str, slo: Slo, precision: float) -> None:
+    """A knee search with noise (each step its own seed) lands within its precision of the
+    simulator's analytic capacity (``model_capacity``: the same physics, 600 requests)."""
+    truth = model_capacity(plan, by, slo, PROMPT, OUTPUT, requests=600, duration_s=10)
     assert truth.level is not None
     s = KneeSearch([1, 4, 16], precision=precision, max_steps=14, integer=by == "concurrency")
     seed = 0
     while (lv := s.next_level()) is not None:
         seed += 1  # every step its own noise
-        pt = model_point(fp8, by, lv, PROMPT, OUTPUT, requests=100, duration_s=10, seed=seed)
+        pt = model_point(plan, by, lv, PROMPT, OUTPUT, requests=100, duration_s=10, seed=seed)
         s.record(lv, not breaches(pt, slo), slo_ratio(pt, slo))
     assert s.stop in ("converged", "adjacent") and s.lo is not None
     slack = 1.0 if by == "concurrency" else 0.0  # whole users: one user either side
-    assert abs(s.lo - truth.level) <= precision * truth.level + slack
+    assert abs(s.lo - truth.level) <= precision * truth.level + slack, (s.lo, truth.level)
 
 
 def knee_profile(max_extend: float) -> Profile:
