@@ -332,7 +332,9 @@ def decision_of(
             if extra:
                 line += f", {extra}"
         cap = capacity_text(j.capacity)
-        line += f"; capacity {cap}; {replicas_and_cost_text(j.finance.replicas, j.finance.monthly)}"
+        fin = j.finance
+        sized = replicas_and_cost_text(fin.replicas, fin.monthly, fin.sizing.text)
+        line += f"; capacity {cap}; {sized}"
         lines.append(f"{line}; {j.verdict}")
         per[name] = {
             "capacity": cap,
@@ -340,6 +342,7 @@ def decision_of(
             "capacity_lower_bound": j.capacity.lower_bound,
             "client_bound": j.capacity.client_bound,
             "replicas": j.finance.replicas.value,
+            "replicas_text": j.finance.sizing.text,  # '7 (auto; 7–8 within the bracket)'
             "monthly_usd": j.finance.monthly.value,
             "usd_per_1m_output": j.finance.usd_per_m_output.value,
             "go": j.go,

@@ -48,11 +48,14 @@ class Figure:
         return format_value(self.value, self.unit)
 
 
-def replicas_and_cost_text(replicas: Figure, monthly: Figure) -> str:
-    """'3 replica(s), $15,067/month', or what is missing and why, each said once."""
+def replicas_and_cost_text(replicas: Figure, monthly: Figure, sizing: str = "") -> str:
+    """'3 replica(s), $15,067/month', or what is missing and why, each said once; ``sizing`` is
+    the sizing's own text ('3 (auto; 3–4 within the bracket)'), shown in place of the count."""
     if replicas.value is None:
         return f"replicas — ({replicas.reason})"
     money = monthly.text if monthly.value is not None else f"$/month — ({monthly.reason})"
+    if sizing and sizing != replicas.text:
+        return f"replicas {sizing}, {money}"
     return f"{replicas.text} replica(s), {money}"
 
 

@@ -173,3 +173,7 @@ def test_replicas_and_cost_say_a_missing_figure_once() -> None:
     )
     unpriced = Figure.missing("no price for H200", USD_MONTH)
     assert replicas_and_cost_text(reps, unpriced) == "3 replica(s), $/month — (no price for H200)"
+    sized = "3 (auto; 3–4 within the bracket)"
+    assert replicas_and_cost_text(reps, money, sized) == (
+        "replicas 3 (auto; 3–4 within the bracket), $15,067/month"
+    )
