@@ -76,3 +76,54 @@ def outage_text(endpoint: str, o: Outage) -> str:
         f"{endpoint}: no request completed for {o.duration_s:.1f} s ({hms[0]}–{hms[1]} UTC): "
         f"{o.errors} errors ({kinds}); {after}"
     )
+
+
+HORIZON_S = 60.0  # a request sent longer ago than this has ended (stall and TTFT limits are less)
+
+
+class OutageLog:
+    """One endpoint's requests as they end, kept small for a live view: its outages are
+    ``outages()`` of what is kept. Older than HORIZON_S, a success right after another (in
+    order of sending) is dropped: only the first success after errors ends an outage."""
+
+    def __init__(self, horizon_s: float = HORIZON_S) -> None:
+        self.horizon_s = horizon_s
+        self._kept: list[tuple[float, float, str]] = []
+        self._recent: list[tuple[float, float, str]] = []
+        self._errors = 0
+
+    def add(self, t_send: float, t_end: float, error_class: str) -> None:
+        cls = error_class or OK
+        if cls == CANCELLED:
+            return
+        self._errors += cls != OK
+        self._recent.append((t_send, t_end, cls))
+
+    def spans(self, now: float) -> list[Outage]:
+        """The outages so far (none without an error: no work)."""
+        if not self._errors:
+            self._recent = [r for r in self._recent if r[0] >= now - self.horizon_s]
+            return []
+        cut = now - self.horizon_s
+        old = [r for r in self._recent if r[0] < cut]
+        if old:
+            self._recent = [r for r in self._recent if r[0] >= cut]
+            merged = sorted(self._kept + old)
+            self._kept = [
+                r for i, r in enumerate(merged) if r[2] != OK or i == 0 or merged[i - 1][2] != OK
+            ]
+        return outages(self._kept + self._recent)
+
+
+def live_text(spans: list[Outage], now: float) -> str:
+    """The app's words for the latest outage: 'down 12 s' while it lasts, 'outage 12.3 s at
+    14:02:03' once the endpoint answered again (UTC, as the record's note); '' if none."""
+    if not spans:
+        return ""
+    last = spans[-1]
+    if not last.recovered:
+        text = f"down {max(now, last.end) - last.start:.0f} s"
+    else:
+        hms = datetime.fromtimestamp(last.start, UTC).strftime("%H:%M:%S")
+        text = f"outage {last.duration_s:.1f} s at {hms}"
+    return text if len(spans) == 1 else f"{len(spans)} outages, last {text}"

@@ -273,6 +273,8 @@ class LiveFeed:
                     if self.status["message"].startswith("connecting"):
                         self.status["message"] = ""
                     self.state.seq += 1
+                case ("outage", name, text):
+                    self.state.set_outage(name, text)
                 case ("saved", path):
                     self.saved_path = Path(path)
                 case ("bye",):

@@ -153,6 +153,7 @@ class EndpointView:
     stopped: str = ""
     partial_tokens: int = 0
     backing_off: str = ""
+    outage: str = ""  # the latest span of only errors: 'down 12 s', 'outage 12.3 s at 14:02:03'
     quality: QualityView = QualityView()
     cost: CostView = CostView()
     energy: Energy = field(default_factory=lambda: Energy())

@@ -60,6 +60,7 @@ class _Ep:
     server: dict[str, Any] = field(default_factory=dict)
     status: str = "starting"
     reason: str = ""
+    outage: str = ""  # 'down 12 s' / 'outage 12.3 s at 14:02:03' (qtui.evidence.outages)
     model: str = ""
     series: dict[str, deque[float]] = field(
         default_factory=lambda: defaultdict(lambda: deque(maxlen=HISTORY_S))
@@ -141,6 +142,11 @@ class ViewState:
     def mark_dead(self, name: str, reason: str) -> None:
         self.seq += 1
         self.eps[name].status, self.eps[name].reason = "dead", reason
+
+    def set_outage(self, name: str, text: str) -> None:
+        if name in self.eps:
+            self.seq += 1
+            self.eps[name].outage = text
 
     def _series(self, ep: _Ep, rec: Mapping[str, Any]) -> None:
         s = ep.series
@@ -349,6 +355,7 @@ class ViewState:
                     itl=_latency(c, s, "itl", slo.itl_p95_ms),
                     e2e=_latency(c, s, "e2e", slo.e2e_p95_ms),
                     error_rate=_f(c, "error_rate"),
+                    outage=ep.outage,
                     stopped=ev.counts.stop_text,
                     partial_tokens=ev.counts.partial_tokens,
                     backing_off=backing_text(int(_f(c, "backing_off") or 0), self.evidence.unit)

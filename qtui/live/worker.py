@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from qtui.client.loop import loop_factory
 from qtui.config.pricing import PriceTable
 from qtui.config.profile import Profile
 from qtui.errors import QtuiError
+from qtui.evidence.outages import OutageLog, live_text
 from qtui.session.recorder import Recorder
 
 TURN_SAMPLES = 20_000  # the latest conversation turns per endpoint the app's TTFT-by-turn uses
@@ -86,12 +88,26 @@ class LiveWorker:
         self._last_status: dict[str, Any] = {}
         self._what_if_final: Any = None
         names = [e.name for e in cfg.profile.endpoints]
-        self.rec = Recorder(None, names, sink=lambda kind, row: self._send("ingest", kind, row))
+        self._outages = {n: OutageLog() for n in names}  # the app's "down 12 s" / "outage …"
+        self._outage_said: dict[str, str] = {}
+        self.rec = Recorder(None, names, sink=self._sink)
 
     # -- plumbing --------------------------------------------------------------------------
     def _send(self, *msg: Any) -> None:
         with self._send_lock, contextlib.suppress(OSError, ValueError):
             self._out.send(msg)
+
+    def _sink(self, kind: str, row: Mapping[str, Any]) -> None:
+        self._send("ingest", kind, row)
+        if kind == "client_second" and row.get("endpoint") in self._outages:
+            self._say_outage(str(row["endpoint"]), time.time())
+
+    def _say_outage(self, name: str, now: float) -> None:
+        """Send the endpoint's outage words when they changed (qtui.evidence.outages)."""
+        text = live_text(self._outages[name].spans(now), now)
+        if text != self._outage_said.get(name, ""):
+            self._outage_said[name] = text
+            self._send("outage", name, text)
 
     def _status(self, **changes: Any) -> None:
         for k, v in changes.items():
@@ -430,6 +446,11 @@ class LiveWorker:
     def _on_record(self, rec: Any) -> None:
         self.requests_sent += 1
         self.rec.request(rec)
+        log = self._outages.get(rec.endpoint)
+        if log is not None:
+            log.add(rec.t_send, rec.t_end, rec.error_class)
+            if rec.ok and "down" in self._outage_said.get(rec.endpoint, ""):
+                self._say_outage(rec.endpoint, rec.t_end)  # answered again: say it at once
         if rec.turn and rec.phase == "measure" and rec.ok and rec.ttft is not None:
             self._turns.setdefault(rec.endpoint, deque(maxlen=TURN_SAMPLES)).append(
                 (rec.turn, rec.ttft)

@@ -86,10 +86,13 @@ def slo(e: EndpointView) -> str:
 
 
 def errors(e: EndpointView, max_rate: float) -> str:
-    """The error rate; with a prefix-sharing workload, the server's prefix-cache hit rate."""
+    """The error rate and the latest outage; with a prefix-sharing workload, the server's
+    prefix-cache hit rate."""
     text = f"errors {fmt.pct(e.error_rate, 1)}"
     if e.error_rate is not None and e.error_rate > max_rate:
         text = f"[b $error]{text}![/]"
+    if e.outage:
+        text += f" · {escape(e.outage)}"
     if e.prefix_hit is not None:
         text += f" · hit {fmt.pct(e.prefix_hit)}"
     return text
