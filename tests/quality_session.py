@@ -21,7 +21,7 @@ from qtui.session.writer import SessionWriter
 N = 400
 
 
-def _items(name: str, fails: set[int], differs: set[int]) -> list[dict[str, Any]]:
+def _items(name: str, fails: set[int], differs: set[int], n: int = N) -> list[dict[str, Any]]:
     return [
         {
             "endpoint": name,
@@ -31,25 +31,26 @@ def _items(name: str, fails: set[int], differs: set[int]) -> list[dict[str, Any]
             "latency_s": 0.1,
             "retries": 0,
             "output_text": f"other {i}" if i in differs else f"answer {i}",
-            "tags": ["risk:low" if i < N // 2 else "risk:high"],
+            "tags": ["risk:low" if i < n // 2 else "risk:high"],
             "t": 1_780_000_000.0 + i / 100,
         }
-        for i in range(N)
+        for i in range(n)
     ]
 
 
-def quality_records() -> list[dict[str, Any]]:
-    base_fails = {i for i in range(N) if i % 10 == 0}
-    high_lost = [i for i in range(N // 2, N) if i % 10 != 0][:40]
+def quality_records(n: int = N) -> list[dict[str, Any]]:
+    """The records above; ``n`` items per pass (the figures above are for 400)."""
+    base_fails = {i for i in range(n) if i % 10 == 0}
+    high_lost = [i for i in range(n // 2, n) if i % 10 != 0][:40]
     return (
-        _items("bf16", base_fails, set())
-        + _items("bf16~again", base_fails, set(range(1, 9)))
-        + _items("fp8", base_fails, set(range(1, 13)))
-        + _items("int8", base_fails | set(high_lost), set(high_lost))
+        _items("bf16", base_fails, set(), n)
+        + _items("bf16~again", base_fails, set(range(1, 9)), n)
+        + _items("fp8", base_fails, set(range(1, 13)), n)
+        + _items("int8", base_fails | set(high_lost), set(high_lost), n)
     )
 
 
-def write_quality_session(path: Path) -> Path:
+def write_quality_session(path: Path, n: int = N) -> Path:
     w = SessionWriter(
         path,
         profile=synth_profile(3),
@@ -57,6 +58,6 @@ def write_quality_session(path: Path) -> Path:
         meta={"created": 1_780_000_000.0},
         overwrite=True,
     )
-    for rec in quality_records():
+    for rec in quality_records(n):
         w.append("quality_item", rec)
     return w.close()

@@ -17,12 +17,12 @@ from typing import Any
 from qtui.config.profile import Profile
 from qtui.evidence.accounting import Counts
 from qtui.evidence.capacity import ENDPOINT_FAILED, Capacity, capacity, failed_capacity
+from qtui.evidence.judging import Judged, JudgeJob
 from qtui.evidence.levels import LevelPoint, held_point, num, sweep_point
 from qtui.evidence.records import QualityRecord
 from qtui.evidence.sharing import Isolation, sharing_label
 from qtui.quality.agreement import PairCache
 from qtui.quality.noise import again_name, floor_line
-from qtui.quality.summary import summarize
 
 ENERGY_WINDOW_S = 60  # power and energy over the last minute when no level says otherwise
 ENERGY_SAMPLES = 4 * ENERGY_WINDOW_S  # GPU samples come at up to 4 Hz
@@ -102,7 +102,8 @@ class Evidence:
         self.level = float(load.rate if load.mode == "rate" else load.concurrency)
         self.measuring = measuring  # held seconds count only while a held load is measured
         self._items: list[QualityRecord] = []
-        self._judged: tuple[int, dict[str, dict[str, Any]], dict[str, Any]] = (0, {}, {})
+        self._judged = Judged()
+        self.judge_later = False  # the app judges in a thread: judge_job, then take_judgement
         self._again = again_name(profile.baseline.name)  # the baseline's second pass
         self._noise: dict[str, Any] = {}  # the recorded summary's noise floor
         self._pairs: PairCache = {}  # agreement per pair of the items above (kept alive here)
@@ -295,7 +296,7 @@ class Evidence:
             if row.get("verdict") == "not-enough-data":
                 return {**row, "verdict": "not-decided", "undecided": "not enough items"}
             return row
-        judged = self._judge()[0].get(name)
+        judged = self._judge().rows.get(name)
         if judged is None:
             return row
         # recordings without the answers' texts keep their recorded agreement (flips, KL)
@@ -303,15 +304,27 @@ class Evidence:
         verdict = {k: judged[k] for k in JUDGED if texts or k != "agreement"}
         return {**judged, **row, **verdict}
 
-    def _judge(self) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
-        """The recorded items judged by today's rule (once per new item): rows and the doc."""
-        if self._judged[0] != len(self._items):
-            floor = self.profile.slo.quality
-            doc = summarize(self._items, list(self.eps), self.profile.baseline.name,
-                            floor, self._pairs).to_dict()  # fmt: skip
-            rows = {r["endpoint"]: r for r in doc["endpoints"] if r["items"]}
-            self._judged = (len(self._items), rows, doc)
-        return self._judged[1], self._judged[2]
+    def _judge(self) -> Judged:
+        """The recorded items judged by today's rule, once per new item; with ``judge_later``
+        the latest judgement taken back (``take_judgement``), however many items it covers."""
+        if not self.judge_later and (job := self.judge_job()) is not None:
+            self._judged = job.run()
+        return self._judged
+
+    def judge_job(self) -> JudgeJob | None:
+        """The items so far, to judge elsewhere (a thread); None when the judgement is current."""
+        if self._judged.items == len(self._items):
+            return None
+        return JudgeJob(self, tuple(self._items), tuple(self.eps), self.profile.baseline.name,
+                        self.profile.slo.quality, self._pairs)  # fmt: skip
+
+    def take_judgement(self, job: JudgeJob, judged: Judged) -> bool:
+        """Keep a judgement made from ``job`` when it is this evidence's and covers more items
+        than the one kept (the latest data wins); whether it was kept."""
+        if job.owner is not self or judged.items <= self._judged.items:
+            return False
+        self._judged = judged
+        return True
 
     def noise_floor(self) -> tuple[dict[str, Any] | None, str]:
         """The baseline's own disagreement (self-flip rate, its 95 % upper bound, self-KL) and
@@ -319,7 +332,7 @@ class Evidence:
         when there are any, else from a recorded summary; (None, "") without a quality run."""
         base = self.profile.baseline.name
         if self._items:
-            doc = self._judge()[1]
+            doc = self._judge().doc
             return doc.get("noise_floor"), str(doc.get("noise_floor_text") or "")
         if self._noise:
             text = self._noise.get("text") or floor_line(None, base)

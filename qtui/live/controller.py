@@ -22,6 +22,7 @@ from qtui.config.describe import workload_text
 from qtui.config.pricing import PriceTable
 from qtui.config.profile import Profile
 from qtui.engines.server import ServerProcess
+from qtui.evidence.judging import Judged, JudgeJob
 from qtui.launch.logs import launch_weights
 from qtui.launch.watch import ServerWatch
 from qtui.live import intents as it
@@ -145,6 +146,19 @@ class LiveFeed:
             reason = self._control(intent)
             self.state.seq += 1
             return reason
+
+    # -- golden items judged in the app's thread (qtui.live.feed.JudgesInThread) -----------
+    def judge_later(self) -> None:
+        with self._lock:
+            self.state.evidence.judge_later = True
+
+    def quality_job(self) -> JudgeJob | None:
+        with self._lock:
+            return self.state.quality_job()
+
+    def take_quality(self, job: JudgeJob, judged: Judged) -> None:
+        with self._lock:
+            self.state.take_quality(job, judged)
 
     # -- price tables saved from the what-if (qtui.live.pricing) ---------------------------
     def price_table_to_save(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
+from qtui.evidence.judging import Judged, JudgeJob
 from qtui.live.intents import Intent
 from qtui.live.model import Snapshot
 
@@ -25,4 +26,21 @@ class Feed(Protocol):
 
     async def stop(self) -> None:
         """Stop load and background work cleanly and save what was recorded."""
+        ...
+
+
+@runtime_checkable
+class JudgesInThread(Protocol):
+    """A feed whose golden items the app judges in a thread (live and replay; not the fake)."""
+
+    def judge_later(self) -> None:
+        """From now on ``snapshot`` shows the judgement last taken back, never judges itself."""
+        ...
+
+    def quality_job(self) -> JudgeJob | None:
+        """The items not judged yet (cheap: a copy of references); None when current."""
+        ...
+
+    def take_quality(self, job: JudgeJob, judged: Judged) -> None:
+        """``job.run()``'s result, back on the UI loop."""
         ...

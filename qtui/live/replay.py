@@ -19,6 +19,7 @@ from typing import Any
 from qtui.config.catalog import list_price_tables, load_price_table
 from qtui.config.pricing import PriceTable
 from qtui.errors import QtuiError
+from qtui.evidence.judging import Judged, JudgeJob
 from qtui.evidence.turns import turn_text
 from qtui.live import intents as it
 from qtui.live.model import ReplayView, RunView, Snapshot
@@ -89,6 +90,7 @@ class ReplayFeed:
         # every change is also written through to a draft, so a killed replay loses nothing
         self._draft = ReviewDraft(review_of, review_dir) if review_of is not None else None
         self._high = 0.0  # the furthest position fed so far, over every seek
+        self._judge_later = False  # the app judges the golden items in a thread
         self._reset()
 
     def _reset(self) -> None:
@@ -96,6 +98,7 @@ class ReplayFeed:
             self.profile, self.tables, simulated=self._simulated(), on_event=self._on_event
         )
         self.state.measuring = True
+        self.state.evidence.judge_later = self._judge_later
         self._next = 0
         self._applied = 0  # records before this index had their what-if events applied
         self._bumps = 0
@@ -205,6 +208,16 @@ class ReplayFeed:
             case it.SetWorkload():
                 return "replay: recorded data only (no load, no network)"
         return self._as_reviewer(lambda: self.state.apply(intent))
+
+    # -- golden items judged in the app's thread (qtui.live.feed.JudgesInThread) -----------
+    def judge_later(self) -> None:
+        self._judge_later = self.state.evidence.judge_later = True
+
+    def quality_job(self) -> JudgeJob | None:
+        return self.state.quality_job()
+
+    def take_quality(self, job: JudgeJob, judged: Judged) -> None:
+        self.state.take_quality(job, judged)  # a job from before a seek back is not kept
 
     # -- price tables saved from the what-if (qtui.live.pricing) ---------------------------
     def price_table_to_save(

@@ -23,6 +23,7 @@ from qtui.decision import Outcome, decide
 from qtui.decision.cheapest import GpuOption, gpu_options
 from qtui.evidence.accumulate import ENERGY_WINDOW_S, Evidence
 from qtui.evidence.capacity import capacity_text
+from qtui.evidence.judging import Judged, JudgeJob
 from qtui.evidence.levels import num as _f
 from qtui.evidence.memory import memory, workload_context
 from qtui.evidence.slo import breaches
@@ -217,6 +218,15 @@ class ViewState:
         return self.outcome().comparison.row(name).sizing.needed
 
     # -- snapshot out ----------------------------------------------------------------------
+    def quality_job(self) -> JudgeJob | None:
+        """The golden items not judged yet, for a thread (``Evidence.judge_job``)."""
+        return self.evidence.judge_job()
+
+    def take_quality(self, job: JudgeJob, judged: Judged) -> None:
+        """A judgement made in a thread; the next snapshot shows it when it was kept."""
+        if self.evidence.take_judgement(job, judged):
+            self.seq += 1
+
     def outcome(self) -> Outcome:
         """The decision over the evidence so far: ``qtui.decision.decide``, as everywhere; once
         per change (every record and every what-if bumps ``seq``)."""

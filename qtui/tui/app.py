@@ -13,10 +13,12 @@ from textual.binding import Binding, BindingType
 from textual.command import Hit, Hits, Provider
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Footer
+from textual.worker import Worker, WorkerState
 
 from qtui.errors import QtuiError
+from qtui.evidence.judging import Judged, JudgeJob
 from qtui.live import intents as it
-from qtui.live.feed import Feed
+from qtui.live.feed import Feed, JudgesInThread
 from qtui.live.model import MODES, Snapshot
 from qtui.live.pricing import SavesPriceTables, save_whatif_table
 from qtui.tui.messages import IntentMessage
@@ -93,6 +95,7 @@ class QtuiApp(App[None]):
         self.snap: Snapshot | None = None
         self.refreshes = 0
         self.last_render_mono = 0.0
+        self._judging: tuple[Worker[Judged], JudgeJob] | None = None  # at most one in flight
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
@@ -115,6 +118,8 @@ class QtuiApp(App[None]):
         self._quality = self.query_one(QualityBoard)
         self._gpus = self.query_one(GpuView)
         self._switcher = self.query_one(ContentSwitcher)
+        if isinstance(self.feed, JudgesInThread):
+            self.feed.judge_later()  # golden items are judged in a thread, not in tick
         await self.feed.start()
         self.tick(force=True)
         self.set_interval(1 / self.hz, self.tick)
@@ -154,6 +159,35 @@ class QtuiApp(App[None]):
         elif self.view == "gpus":
             self._gpus.show(snap)
         self.last_render_mono = time.monotonic()
+        self._judge_next()
+
+    # --- quality judged off the loop -----------------------------------------------------
+    @property
+    def judging(self) -> bool:
+        """A judgement of the golden items is running in its thread."""
+        return self._judging is not None
+
+    def _judge_next(self) -> None:
+        """Judge the golden items that came in since, in a thread: one job at a time; items
+        that arrive meanwhile go, all together, into the next job when this one ends."""
+        if self._judging is not None or not isinstance(self.feed, JudgesInThread):
+            return
+        job = self.feed.quality_job()
+        if job is not None:
+            worker = self.run_worker(job.run, "judge golden items", group="quality-judge",
+                                     exclusive=True, thread=True)  # fmt: skip
+            self._judging = (worker, job)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if self._judging is None or event.worker is not self._judging[0]:
+            return
+        if event.state == WorkerState.SUCCESS and isinstance(self.feed, JudgesInThread):
+            result = event.worker.result
+            if isinstance(result, Judged):
+                self.feed.take_quality(self._judging[1], result)
+        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            self._judging = None
+            self.tick(force=True)  # show it, and start on what came in meanwhile
 
     # --- intents -------------------------------------------------------------------------
     def send(self, intent: it.Intent) -> None:

@@ -111,8 +111,13 @@ async def test_load_level_quality_and_quit_against_the_simulator(
         await pilot.press("Q")
         await until(
             pilot,
-            "a go/no-go for every endpoint",
-            lambda: all(e.quality.verdict != "n/a" for e in feed.snapshot().endpoints),
+            "a go/no-go for every endpoint, every item judged (in the app's thread)",
+            lambda: (
+                all(e.quality.verdict != "n/a" for e in feed.snapshot().endpoints)
+                and not feed.snapshot().run.quality_running
+                and feed.quality_job() is None
+                and not app.judging
+            ),
         )
         q = {e.name: e.quality for e in feed.snapshot().endpoints}
         assert q["bf16"].items == GOLDEN_ITEMS and q["bf16"].score is not None

@@ -27,6 +27,7 @@ async def test_quality_view_at_80x24_says_what_the_record_says(tmp_path: Path) -
     app = QtuiApp(feed)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("v")
+        await app.workers.wait_for_complete()  # the golden items are judged in a thread
         await pilot.pause()
         lines = [s.text.rstrip() for s in app.screen._compositor.render_strips()]
     assert all(len(ln) <= 80 for ln in lines)
