@@ -15,6 +15,8 @@ from typing import Any, Literal
 LatencyMetric = Literal["ttft", "itl", "e2e"]
 MIN_LEVEL_SECONDS = 3  # seconds at a held level before it counts as a point
 CLIENT_BOUND_SHARE = 0.1  # more than this share of seconds client-bound: the level is
+BACKLOG_RISE = 2.0  # a rate step's last third waited this many times its first third: backlog
+BACKLOG_MIN = 60  # fewer measured successes than this: no backlog verdict (20 a third)
 
 
 def num(rec: Mapping[str, Any], *keys: str) -> float | None:
@@ -50,6 +52,13 @@ class LevelPoint:
     unit: str = "users"  # what the level counts: users (concurrency) or req/s (rate)
     asked_precision: float | None = None  # a knee-search step: the ± precision it searched to
     max_steps: int | None = None  # a knee-search step: its step budget
+    ttft_rise: float | None = None  # a rate step: its last third's median TTFT ÷ its first's
+
+    @property
+    def backlog(self) -> bool:
+        """An open-loop step whose queue grew through it (``BACKLOG_RISE``): its p95 is a
+        short window's view of a latency still climbing, not what the rate sustains."""
+        return self.unit == "req/s" and not self.held and (self.ttft_rise or 0.0) >= BACKLOG_RISE
 
     def p95(self, metric: LatencyMetric) -> float | None:
         return {"ttft": self.ttft_p95_s, "itl": self.itl_p95_s, "e2e": self.e2e_p95_s}[metric]
@@ -95,7 +104,21 @@ def sweep_point(row: Mapping[str, Any], unit: str = "users") -> LevelPoint:
         unit=unit,
         asked_precision=num(row, "precision"),
         max_steps=None if (m := num(row, "max_steps")) is None else int(m),
+        ttft_rise=num(row, "ttft_rise"),
     )
+
+
+def ttft_rise(sent: Sequence[float], ttft: Sequence[float]) -> float | None:
+    """The median TTFT of the last third of a step's successes (by send time) over that of its
+    first third: about 1 while the server keeps up, growing with the queue when an open loop
+    offers more than it serves. None below ``BACKLOG_MIN`` successes or a first third of 0."""
+    if len(sent) != len(ttft) or len(ttft) < BACKLOG_MIN:
+        return None
+    order = sorted(range(len(sent)), key=lambda i: sent[i])
+    k = len(order) // 3
+    first = statistics.median(ttft[i] for i in order[:k])
+    last = statistics.median(ttft[i] for i in order[-k:])
+    return last / first if first > 0 else None
 
 
 @dataclass(frozen=True, slots=True)

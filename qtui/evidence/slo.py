@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qtui.config.profile import Slo
-from qtui.evidence.levels import LatencyMetric, LevelPoint
+from qtui.evidence.levels import BACKLOG_RISE, LatencyMetric, LevelPoint
 
 
 def breaches(point: LevelPoint, slo: Slo) -> list[str]:
@@ -11,6 +11,8 @@ def breaches(point: LevelPoint, slo: Slo) -> list[str]:
 
     A level with no successful request broke them all ("no successful request"); a latency
     SLO whose p95 was not measured at a level that had successes is not met ("not measured").
+    A rate step whose queue grew through it broke them too ("backlog growing"): a longer step
+    would have shown a higher p95 (docs/cost-formulas.md, "Backlog").
     """
     if point.requests == 0:
         return ["no successful request"]
@@ -30,4 +32,9 @@ def breaches(point: LevelPoint, slo: Slo) -> list[str]:
             out.append(f"{metric} p95 {value * 1000:.0f} ms > {limit_ms:g} ms")
     if point.error_rate > slo.max_error_rate:
         out.append(f"error rate {point.error_rate:.1%} > {slo.max_error_rate:.1%}")
+    if point.backlog:
+        out.append(
+            f"backlog growing: median TTFT ×{point.ttft_rise:.1f} from the step's first third to"
+            f" its last (≥ ×{BACKLOG_RISE:g})"
+        )
     return out

@@ -52,7 +52,7 @@ from qtui.load.ray_pool import Host
 from qtui.load.scraper import ServerScraper
 from qtui.load.selfcheck import ClientHealth, LoopMonitor
 from qtui.load.sender import Bounds, LocalCounter, LocalSender, SharedCounter
-from qtui.load.slo import LevelResult, breaches, capacity, point
+from qtui.load.slo import LevelResult, breaches, capacity, point, step_rise
 from qtui.load.split import By, choose_processes, expected_streams, merge_health, more_processes
 from qtui.load.tokens import (
     TokenPool,
@@ -244,7 +244,9 @@ class _Endpoint:
             self.held_said = held
             self.result.warnings.append(msg)
             self.run._event("warning", msg)
-        broken = breaches(stats, self.run.profile.slo)
+        rise = step_rise(self.step_records) if self.by == "rate" else None
+        unit = "req/s" if self.by == "rate" else "users"
+        broken = breaches(stats, self.run.profile.slo, unit, rise)
         if min_requests and self.step_ok < min_requests:
             broken.append(
                 f"{TOO_FEW}: {self.step_ok} < {min_requests} in {t_sent - self.step_start:.0f} s"
@@ -254,7 +256,7 @@ class _Endpoint:
         group = self.run.isolation.group_of(self.ep.name)
         gpu = group.gpu if group is not None and sharing else ""
         names = tuple(n for n in self.run.urls if n in sharing)
-        return LevelResult(level, stats, broken, shared_gpu=gpu, sharing=names)
+        return LevelResult(level, stats, broken, shared_gpu=gpu, sharing=names, ttft_rise=rise)
 
     async def _knee(self) -> None:
         """The knee search (``qtui.load.knee``): each step measured and judged, then the next."""
@@ -297,9 +299,10 @@ class _Endpoint:
                     max_steps=search.max_steps,
                     precision=search.precision,
                     extended_s=self.extended_s,
+                    ttft_rise=lv.ttft_rise,
                 )
             )
-            pt = point(lv.stats, level, client_bound=client_bound, unit=unit)
+            pt = point(lv.stats, level, client_bound=client_bound, unit=unit, rise=lv.ttft_rise)
             search.record(level, lv.ok, slo_ratio(pt, slo))
             self.run._event("note", f"{self.ep.name}: knee search {search.progress()}")
 

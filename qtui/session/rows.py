@@ -29,6 +29,7 @@ def sweep_level_row(endpoint: str, lv: LevelResult) -> dict[str, Any]:
         "itl_p95": s.itl.p95,
         "e2e_p50": s.e2e.p50,
         "e2e_p95": s.e2e.p95,
+        "ttft_rise": lv.ttft_rise,  # a rate step: last third's median TTFT ÷ first third's
         "error_rate": s.error_rate,
         "counted_usage": s.counted_usage,
         "ok": lv.ok,

@@ -27,7 +27,7 @@ from qtui.config.profile import LengthDist, Profile, Slo
 from qtui.evidence.levels import LevelPoint
 from qtui.evidence.records import RequestRecord
 from qtui.evidence.slo import breaches
-from qtui.load.slo import point
+from qtui.load.slo import point, step_rise
 from qtui.metrics.stats import summarize
 from qtui.sim.engine import Engine, SimRequest
 from qtui.sim.physics import FRONTEND_S, Plan
@@ -126,7 +126,8 @@ def model_point(
     span = max(1e-9, t_end - (t_measure if t_measure < math.inf else 0.0))
     stats = summarize("model", records, t_end, span)
     unit = "req/s" if by == "rate" else "users"
-    return point(stats, level, unit=unit)
+    rise = step_rise(records) if by == "rate" else None
+    return point(stats, level, unit=unit, rise=rise)
 
 
 @dataclass(frozen=True, slots=True)

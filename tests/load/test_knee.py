@@ -135,8 +135,19 @@ def test_the_knee_found_is_within_the_precision_of_the_truth(
         (lambda: demo_plan("bf16"), "concurrency", Slo(ttft_p95_ms=500)),
         (lambda: demo_plan("int4-awq"), "concurrency", Slo(e2e_p95_ms=3000)),
         (seventy_b_int4, "concurrency", Slo(ttft_p95_ms=800, itl_p95_ms=60)),
+        pytest.param(
+            lambda: demo_plan("int4-awq"),
+            "rate",
+            Slo(e2e_p95_ms=3000),
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="verdict noise, not a backlog: lo 39.4 req/s vs truth 37.04 (+6.4 %); the"
+                " 39.4 step's e2e p95 is 3.18 ± 0.30 s over seeds and this draw read 2.88 s;"
+                " ttft_rise 0.8-1.2 (docs/cost-formulas.md, Backlog)",
+            ),
+        ),
     ],
-    ids=["8b-bf16-users-ttft", "8b-int4-users-e2e", "70b-int4-users-ttft-itl"],
+    ids=["8b-bf16-users-ttft", "8b-int4-users-e2e", "70b-int4-users-ttft-itl", "8b-int4-rate-e2e"],
 )
 def test_the_knee_is_near_the_truth_for_other_models_and_precisions(
     plan: Callable[[], Plan], by: str, slo: Slo
