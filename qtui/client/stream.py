@@ -67,7 +67,9 @@ def build_payload(api: Api, model: str, p: Prompt) -> dict[str, Any]:
             *({"role": role, "content": text} for role, text in p.history),
             {"role": "user", "content": p.text},
         ]
-        body["max_completion_tokens"] = p.max_tokens
+        # both names: vLLM reads max_completion_tokens (max_tokens is its deprecated alias, the
+        # same value here); llama-cpp-python's server reads only max_tokens
+        body["max_completion_tokens"] = body["max_tokens"] = p.max_tokens
     else:
         body["prompt"] = list(p.token_ids) if p.token_ids is not None else p.text
         body["max_tokens"] = p.max_tokens

@@ -109,6 +109,8 @@ def test_payload_fixes_output_length() -> None:
     assert b["stream_options"] == {"include_usage": True}
     c = build_payload("chat", "m", Prompt("x", 8, fixed_output=False))
     assert c["messages"][0]["content"] == "x" and "ignore_eos" not in c
+    # the chat limit under both names: vLLM reads the new one, llama-cpp-python only the old
+    assert c["max_completion_tokens"] == c["max_tokens"] == 8
 
 
 def test_payload_sends_a_conversations_history_before_the_turn() -> None:

@@ -92,7 +92,9 @@ async def test_a_conversation_resends_its_history_over_chat(
     assert all(r.ok for r in recs), [r.error_detail for r in recs]
     assert [(r.turn, r.conversation) for r in recs] == [(1, 1), (2, 1), (1, 3), (2, 3)]
     # (min_tokens is honoured on /v1/completions, as the campaign checks; on chat only the limit)
-    assert all(1 <= (r.completion_tokens or 0) <= 6 for r in recs)
+    assert all(1 <= (r.completion_tokens or 0) <= 6 for r in recs), [
+        (r.completion_tokens, r.usage_source) for r in recs
+    ]
     # turn 2's estimate counts turn 1's message and its answer: more than turn 1's
     assert recs[1].prompt_tokens is not None and recs[0].prompt_tokens is not None
     assert recs[1].prompt_tokens > recs[0].prompt_tokens + 6
