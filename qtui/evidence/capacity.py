@@ -140,7 +140,9 @@ def _from_sweep(points: list[LevelPoint], slo: Slo, latency: LatencyMetric) -> C
     first breach, so only the passing prefix counts. Within it the level that delivered most
     req/s is the capacity: a closed loop past saturation delivers less with more users (256
     users in lockstep waves gave 51.2 req/s where 128 gave 76.8 on the H200), and a rate the
-    server sustained within every SLO is capacity whichever level showed it.
+    server sustained within every SLO is capacity whichever level showed it. A breach the
+    client limited is no verdict on the server (as in a knee search, "client-bound
+    mid-search"): the steps before it give a lower bound, with no bracket.
     """
     best: LevelPoint | None = None
     broke = False
@@ -150,6 +152,12 @@ def _from_sweep(points: list[LevelPoint], slo: Slo, latency: LatencyMetric) -> C
             if point.rps > 0 and point.output_tps > 0 and (best is None or point.rps >= best.rps):
                 best = point
             continue
+        if point.client_bound:  # the client's limit, not the server's: no bracket end
+            limit = f"at {point.label}, {CLIENT_BOUND.partition(': ')[2]}; not judged"
+            if best is None:
+                return failed_capacity(Capacity.none(NO_LOAD), limit, CLIENT_STOPPED)
+            found = _found(best, latency, f"load level {best.level:g}", [])
+            return failed_capacity(replace(found, lower_bound=True), limit, CLIENT_STOPPED)
         if best is None:
             return Capacity.none(SLO_NEVER_MET, f"level {point.level:g}: {'; '.join(broken)}")
         broke = True

@@ -12,7 +12,7 @@ from qtui.evidence.capacity import (
     capacity,
     capacity_text,
 )
-from qtui.evidence.levels import LevelPoint
+from qtui.evidence.levels import LevelPoint, sweep_point
 from qtui.evidence.slo import breaches
 
 SLO = Slo(ttft_p95_ms=500, e2e_p95_ms=8000, max_error_rate=0.01)
@@ -47,6 +47,27 @@ def test_a_client_bound_capacity_is_a_lower_bound_saying_why() -> None:
         "client, not the server, "
         "was the limit at 16 users)"
     )
+
+
+def test_a_client_bound_breach_is_no_brackets_end() -> None:
+    """A fixed-levels sweep whose first breach the client limited: not the server's knee, so
+    no bracket; a lower bound in the knee search's words ("client-bound mid-search")."""
+    levels = [*SWEEP[:3], pt(32, 9.0, 0.70, 7.0, client_bound=True)]
+    cap = capacity(levels, SLO)
+    assert cap.level == 16 and cap.lower_bound and cap.bracket is None and cap.rps == 6.0
+    why = "at 32 users, the client, not the server, was the limit; not judged"
+    assert capacity_text(cap) == (
+        f"≥ 6 req/s per replica (load level 16; client-bound mid-search ({why}); the steps"
+        " before it kept)"
+    )
+    first = capacity([pt(1, 0.5, 0.9, 2.0, client_bound=True)], SLO)
+    assert capacity_text(first) == (
+        "— (client-bound: mid-search (at 1 users, the client, not the server, was the limit;"
+        " not judged); no step before it)"
+    )
+    row = {"level": 32, "rps": 9.0, "in_tps": 1.0, "out_tps": 1.0, "ttft_p95": 0.7,
+           "e2e_p95": 7.0, "requests": 100, "client_bound": True}  # fmt: skip
+    assert capacity([*SWEEP[:3], sweep_point(row)], SLO) == cap  # as a record replays it
 
 
 def test_a_held_load_that_met_every_slo_is_a_lower_bound() -> None:
