@@ -27,6 +27,7 @@ from qtui.launch.logs import launch_weights
 from qtui.launch.watch import ServerWatch
 from qtui.live import intents as it
 from qtui.live import ladder
+from qtui.live.filewatch import FileWatch, watched_files
 from qtui.live.model import RunView, Snapshot
 from qtui.live.state import ViewState
 from qtui.live.worker import WorkerConfig, worker_main
@@ -108,6 +109,10 @@ class LiveFeed:
             workload=profile.workload.kind,
         )
         self._watch = ServerWatch(servers or {}, self._server_exited)
+        self._profile_path = profile_path
+        self._files: FileWatch | None = None  # the profile and its price tables, edited?
+        self._file_line = ""  # what the last edit of one of them means
+        self._worker_line = ""  # the measurement process's last message
         self._servers = dict(servers or {})
         self._proc: Any = None
         self._cmd: Connection | None = None
@@ -245,6 +250,8 @@ class LiveFeed:
         )
         self._reader.start()
         self._watch.start()
+        files = await asyncio.to_thread(watched_files, self.profile, self._profile_path)
+        self._files = await asyncio.to_thread(FileWatch(files, self._file_changed).start)
         for value in await asyncio.to_thread(launch_weights, self._servers):
             ev = {"t": time.time(), "kind": "launch", "key": "weights", "value": value}
             with self._lock:
@@ -279,7 +286,9 @@ class LiveFeed:
                 case ("ingest", kind, rec):
                     self.state.ingest(kind, rec)
                 case ("status", st):
-                    self.status.update(st)
+                    if st["message"] != self._worker_line:  # a new message from the worker wins
+                        self._worker_line, self._file_line = st["message"], ""
+                    self.status.update({**st, "message": self._file_line or st["message"]})
                     self.state.level = st["level"]
                     self.state.seq += 1
                 case ("ready",):
@@ -301,12 +310,20 @@ class LiveFeed:
             self.state.seq += 1
             self._tell("server_exit", line)
 
+    def _file_changed(self, line: str) -> None:
+        """File-watch thread: the profile or a price table was edited (qtui.live.filewatch)."""
+        with self._lock:
+            self._file_line = self.status["message"] = line
+            self.state.seq += 1
+
     def _on_event(self, event: dict[str, Any]) -> None:
         """A what-if changed: the worker records it in the session file."""
         self._tell("event", event)
 
     def _shutdown(self) -> None:
         self._watch.stop()  # the servers are stopped after the app: that exit is ours
+        if self._files is not None:
+            self._files.stop()
         with self._lock:
             final = self.state.whatif.snapshot()
         self._tell("shutdown", final)
