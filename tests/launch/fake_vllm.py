@@ -25,8 +25,9 @@ def arg(argv: list[str], flag: str) -> str:
 
 
 def tiny(port: int, served: str, crash_after: int | None = None) -> None:
-    answered = [0]
+    answered, finished = [0], [0]
     lock = threading.Lock()
+    whole = threading.Condition()  # the crash waits for the K whole answers before it
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -50,6 +51,8 @@ def tiny(port: int, served: str, crash_after: int | None = None) -> None:
             for i in range(4):
                 self._chunk(self._delta(chat, f" tok{i}"))
                 if i == 1 and crash_after is not None and n >= crash_after:
+                    with whole:  # streams 1..K end whole first, however the users overlap
+                        whole.wait_for(lambda: finished[0] >= crash_after)
                     lock.acquire()  # no other stream writes a byte more: the crash is atomic
                     print(f"fake vllm: crashing in stream {n + 1}", flush=True)
                     os.kill(os.getpid(), signal.SIGSEGV)
@@ -58,6 +61,9 @@ def tiny(port: int, served: str, crash_after: int | None = None) -> None:
             with lock:
                 self.wfile.write(b"0\r\n\r\n")
                 self.wfile.flush()
+            with whole:
+                finished[0] += 1
+                whole.notify_all()
 
         @staticmethod
         def _delta(chat: bool, text: str, finish: str | None = None) -> str:
