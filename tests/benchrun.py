@@ -24,3 +24,22 @@ def bench_to_end(profile: Path, out: Path = Path("qtui-out"), **kw: Any) -> dict
         return bench.run(profile, out, **kw)
     except ClientBound:
         return dict(json.loads((out / "summary.json").read_text()))
+
+
+# Two simulated SmolLM2-135M endpoints, bf16 and fp8, no telemetry: profiles of the bench tests.
+SMOL_BF16_FP8 = """
+[[endpoints]]
+name = "bf16"
+precision = "bf16"
+telemetry = "none"
+[endpoints.simulate]
+model = "smollm2-135m"
+
+[[endpoints]]
+name = "fp8"
+precision = "fp8"
+telemetry = "none"
+[endpoints.simulate]
+model = "smollm2-135m"
+weights = "fp8"
+"""

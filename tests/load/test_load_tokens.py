@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from benchrun import bench_to_end
+from benchrun import SMOL_BF16_FP8, bench_to_end
 from fakevllm import FakeServer
 
 from qtui.config.profile import Profile, Workload
@@ -31,25 +31,14 @@ from qtui.session import load_session
 from qtui.session.report import write_report
 from qtui.sim.launcher import SimProcess, start_sim
 
-PROFILE = """
+PROFILE = (
+    """
 [profile]
 name = "exact"
 
-[[endpoints]]
-name = "bf16"
-precision = "bf16"
-telemetry = "none"
-[endpoints.simulate]
-model = "smollm2-135m"
-
-[[endpoints]]
-name = "fp8"
-precision = "fp8"
-telemetry = "none"
-[endpoints.simulate]
-model = "smollm2-135m"
-weights = "fp8"
-
+"""
+    + SMOL_BF16_FP8
+    + """
 [workload]
 input_tokens = { mean = 100, dist = "uniform", spread = 0.5 }
 output_tokens = { mean = 4 }
@@ -61,6 +50,7 @@ seed = 5
 concurrency = 2
 max_requests = 12
 """
+)
 
 
 def bench(profile: Path, out: Path) -> dict[str, Any]:

@@ -6,36 +6,27 @@ import json
 from pathlib import Path
 
 import pytest
+from benchrun import SMOL_BF16_FP8
 
 from qtui.commands.bench import run
 from qtui.errors import ConfigError
 from qtui.session import load_session
 
 OUTPUTS = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8]
-PROFILE = """
+PROFILE = (
+    """
 [profile]
 name = "trace bench"
 
-[[endpoints]]
-name = "bf16"
-precision = "bf16"
-telemetry = "none"
-[endpoints.simulate]
-model = "smollm2-135m"
-
-[[endpoints]]
-name = "fp8"
-precision = "fp8"
-telemetry = "none"
-[endpoints.simulate]
-model = "smollm2-135m"
-weights = "fp8"
-
+"""
+    + SMOL_BF16_FP8
+    + """
 [workload]
 kind = "trace"
 trace_file = "day.jsonl"
 speed = 4.0
 """
+)
 
 
 def write_trace(path: Path, lines: list[dict[str, object]]) -> None:
