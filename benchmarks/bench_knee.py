@@ -5,7 +5,8 @@ and physics the `qtui sim` server steps, no sockets), per endpoint of a profile:
 (`qtui/load/knee.py`, the profile's levels or its ramp) and a fixed geometric grid fine enough
 for the same precision (ratio (1 + p) / (1 − p) between levels, run in order until the first
 breach, as a fixed sweep does). A step lasts warm-up + max(step_duration_s, the time its
-``min_requests`` take at the rate measured there), as `LoadRun` runs a knee step; the truth is
+``min_requests`` take at the rate measured there, run on while its p95 is a close call:
+`qtui.evidence.closecall`), as `LoadRun` runs a knee step; the truth is
 `model_capacity` with long runs. Run: ``python benchmarks/bench_knee.py [--profile P]
 [--precision 0.05] [--out benchmarks/results/knee.md]``.
 """
@@ -20,7 +21,7 @@ from qtui.config.load import load_model
 from qtui.config.profile import Profile
 from qtui.evidence.slo import breaches
 from qtui.load.knee import KneeSearch, slo_ratio
-from qtui.sim.capacity import model_capacity, model_point
+from qtui.sim.capacity import model_capacity, model_knee_step
 from qtui.sim.physics import Plan
 from qtui.sim.server import endpoint_setup
 
@@ -58,9 +59,10 @@ def main() -> None:
         def measure(level: float, plan: Plan = plan) -> tuple[bool, float | None, float]:
             nonlocal seed
             seed += 1
-            pt = model_point(plan, by, level, w.input_tokens, w.output_tokens,
-                             requests=sweep.min_requests, duration_s=step_s, seed=seed)  # fmt: skip
-            wall = warm + max(step_s, sweep.min_requests / pt.rps if pt.rps else step_s)
+            pt, judged = model_knee_step(plan, by, level, slo, w.input_tokens, w.output_tokens,
+                                         requests=sweep.min_requests, duration_s=step_s,
+                                         seed=seed)  # fmt: skip
+            wall = warm + max(step_s, judged / pt.rps if pt.rps else step_s)
             return not breaches(pt, slo), slo_ratio(pt, slo), wall
 
         s = KneeSearch.from_sweep(sweep.model_copy(update={"precision": a.precision}), by)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from qtui.config.profile import Slo
+from qtui.evidence.closecall import CLOSE_CALL_WHY
 from qtui.evidence.levels import Bracket, LatencyMetric, LevelPoint, bracket, sustained
 from qtui.evidence.slo import breaches
 
@@ -18,6 +19,7 @@ SWEEP_NEVER_BROKE = "the sweep's highest level met every SLO"
 LOWER_BOUND = "capacity is a lower bound"
 ENDPOINT_FAILED = "endpoint failed"
 CLIENT_STOPPED = "client-bound"  # a knee search stopped at a step the client limited
+CLOSE_CALL = "a close call"  # a bracket end judged with its p95 within its own noise of a limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,7 @@ class Capacity:
     breach_at: str = ""  # 'first breach at 32 users'
     shared: str = ""  # 'measured while sharing GPU 0 with fp8' (``qtui.evidence.sharing``)
     failed: str = ""  # 'endpoint failed mid-search (...); steps before it kept'
+    close: str = ""  # 'a close call at 39.4 req/s: ...' (``qtui.evidence.closecall``)
 
     @classmethod
     def none(cls, reason: str, detail: str = "") -> Capacity:
@@ -57,7 +60,7 @@ class Capacity:
     @property
     def qualifier(self) -> str:
         """How it was obtained and how sure it is, e.g. 'held at 8 users; no sweep'."""
-        parts = (self.source, self.breach_at, self.bound_why, self.failed, self.shared)
+        parts = (self.source, self.breach_at, self.close, self.bound_why, self.failed, self.shared)
         return "; ".join(x for x in parts if x)
 
     @property
@@ -171,11 +174,13 @@ def _from_sweep(points: list[LevelPoint], slo: Slo, latency: LatencyMetric) -> C
     fail = next(p for p in points if p.level > best.level and breaches(p, slo))
     b = bracket(best, fail)
     wide = _wider_than_asked(b, fail, points)
+    close = [p.label for p in (best, fail) if p.close_call]
     return replace(
         found,
         bracket=b,
         bracket_why=wide,
         breach_at=f"first breach at {fail.label}",
+        close=f"{CLOSE_CALL} at {' and '.join(close)}: {CLOSE_CALL_WHY}" if close else "",
         bound_why="; ".join(x for x in (found.bound_why, wide) if x),
     )
 

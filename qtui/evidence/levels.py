@@ -53,6 +53,7 @@ class LevelPoint:
     asked_precision: float | None = None  # a knee-search step: the ± precision it searched to
     max_steps: int | None = None  # a knee-search step: its step budget
     ttft_rise: float | None = None  # a rate step: its last third's median TTFT ÷ its first's
+    close_call: bool = False  # a knee step judged with its p95 still within its noise of a limit
 
     @property
     def backlog(self) -> bool:
@@ -105,6 +106,7 @@ def sweep_point(row: Mapping[str, Any], unit: str = "users") -> LevelPoint:
         asked_precision=num(row, "precision"),
         max_steps=None if (m := num(row, "max_steps")) is None else int(m),
         ttft_rise=num(row, "ttft_rise"),
+        close_call=bool(row.get("close_call")),
     )
 
 

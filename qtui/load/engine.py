@@ -41,6 +41,7 @@ from qtui.evidence.capacity import (
     capacity_text,
     failed_capacity,
 )
+from qtui.evidence.closecall import close_call, extend_to
 from qtui.evidence.levels import is_client_bound
 from qtui.evidence.records import RequestRecord, ServerSecond, Stats
 from qtui.evidence.sharing import GpuKey, Isolation
@@ -155,6 +156,7 @@ class _Endpoint:
         self.step_ok = 0  # successful measured requests of the step so far
         self.step_target = 0  # a knee step is judged once this many have completed
         self.enough = asyncio.Event()
+        self.close_why = ""  # the step just measured was judged as a close call: why
         self.held_said = 0  # arrivals held while backing off, already reported
 
     @property
@@ -218,6 +220,9 @@ class _Endpoint:
                 [halt, limit, enough], timeout=max(0.0, rest), return_when=asyncio.FIRST_COMPLETED
             )
             enough.cancel()
+        self.close_why = ""
+        if min_requests and self.step_ok >= min_requests:
+            await self._run_on_close_call(halt, limit, self.step_start + longest)
         halt.cancel()
         limit.cancel()
         t_sent = time.perf_counter()
@@ -257,6 +262,33 @@ class _Endpoint:
         gpu = group.gpu if group is not None and sharing else ""
         names = tuple(n for n in self.run.urls if n in sharing)
         return LevelResult(level, stats, broken, shared_gpu=gpu, sharing=names, ttft_rise=rise)
+
+    async def _run_on_close_call(
+        self, halt: asyncio.Future[Any], limit: asyncio.Future[Any], deadline: float
+    ) -> None:
+        """A knee step whose p95 is within its own noise of a limit (``qtui.evidence.closecall``)
+        runs on to twice its successes, up to ``CLOSE_CALL_GROWTH`` times, before it is judged;
+        ``close_why`` keeps the reason if it is still a close call then."""
+        first = self.step_ok
+        slo = self.run.profile.slo
+        while not (halt.done() or limit.done()):
+            why = close_call(self.step_records, slo)
+            more = extend_to(self.step_ok, first, why)
+            rest = deadline - time.perf_counter()
+            self.close_why = why
+            if more is None or rest <= 0:
+                return
+            self.run._event(
+                "note", f"{self.ep.name}: {self.level:g}: a close call ({why}): run on to {more}"
+            )
+            self.step_target = more
+            self.enough.clear()
+            enough = asyncio.ensure_future(self.enough.wait())
+            await asyncio.wait(
+                [halt, limit, enough], timeout=rest, return_when=asyncio.FIRST_COMPLETED
+            )
+            enough.cancel()
+        self.close_why = ""  # halted or out of requests: not judged as a close call
 
     async def _knee(self) -> None:
         """The knee search (``qtui.load.knee``): each step measured and judged, then the next."""
@@ -300,9 +332,11 @@ class _Endpoint:
                     precision=search.precision,
                     extended_s=self.extended_s,
                     ttft_rise=lv.ttft_rise,
+                    close_call=self.close_why,
                 )
             )
             pt = point(lv.stats, level, client_bound=client_bound, unit=unit, rise=lv.ttft_rise)
+            pt = replace(pt, close_call=bool(self.close_why))
             search.record(level, lv.ok, slo_ratio(pt, slo))
             self.run._event("note", f"{self.ep.name}: knee search {search.progress()}")
 

@@ -69,7 +69,8 @@ class KneeStep(LevelResult):
     step: int = 0
     max_steps: int = 0
     precision: float = 0.0  # the precision asked for
-    extended_s: float = 0.0  # seconds the step ran past step_duration_s to reach min_requests
+    extended_s: float = 0.0  # seconds the step ran past step_duration_s (min_requests, close call)
+    close_call: str = ""  # judged with its p95 still within its noise of a limit: why
 
 
 @dataclass(slots=True)

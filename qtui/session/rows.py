@@ -51,6 +51,7 @@ def _knee_fields(lv: KneeStep) -> dict[str, Any]:
         "max_steps": lv.max_steps,
         "precision": lv.precision,
         "extended_s": lv.extended_s,
+        "close_call": lv.close_call,
     }
 
 

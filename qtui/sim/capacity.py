@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qtui.config.profile import LengthDist, Profile, Slo
+from qtui.evidence.closecall import close_call, extend_to
 from qtui.evidence.levels import LevelPoint
 from qtui.evidence.records import RequestRecord
 from qtui.evidence.slo import breaches
@@ -56,8 +57,27 @@ def model_point(
     seed: int = 0,
     poisson: bool = True,
 ) -> LevelPoint:
-    """One load level on the virtual clock: ``requests`` measured (an open loop: at least
-    ``duration_s`` of arrivals, so that an overload has the time to build its queue) after
+    """One load level on the virtual clock (`model_step`'s point)."""
+    return model_step(plan, by, level, prompt, output, requests=requests, duration_s=duration_s,
+                      warmup=warmup, seed=seed, poisson=poisson)[0]  # fmt: skip
+
+
+def model_step(
+    plan: Plan,
+    by: str,
+    level: float,
+    prompt: LengthDist,
+    output: LengthDist,
+    *,
+    requests: int = 400,
+    duration_s: float = 0.0,
+    warmup: int | None = None,
+    seed: int = 0,
+    poisson: bool = True,
+) -> tuple[LevelPoint, list[RequestRecord]]:
+    """One load level on the virtual clock, and its measured records: ``requests`` measured
+    (an open loop: at least ``duration_s`` of arrivals, so that an overload has the time to
+    build its queue) after
     ``warmup`` (default: a quarter as many, at least one per user) sent to reach steady state."""
     rng = np.random.default_rng([seed, 17])
     engine = Engine(plan)
@@ -127,7 +147,31 @@ def model_point(
     stats = summarize("model", records, t_end, span)
     unit = "req/s" if by == "rate" else "users"
     rise = step_rise(records) if by == "rate" else None
-    return point(stats, level, unit=unit, rise=rise)
+    return point(stats, level, unit=unit, rise=rise), records
+
+
+def model_knee_step(
+    plan: Plan,
+    by: str,
+    level: float,
+    slo: Slo,
+    prompt: LengthDist,
+    output: LengthDist,
+    *,
+    requests: int = 100,
+    duration_s: float = 0.0,
+    seed: int = 0,
+) -> tuple[LevelPoint, int]:
+    """A knee-search step as `LoadRun` judges one: ``requests`` (and ``duration_s``) first, then,
+    while its p95 is a close call (``qtui.evidence.closecall``), run on to twice the successes,
+    up to ``CLOSE_CALL_GROWTH`` times. Returns the point judged and its successes."""
+    pt, recs = model_step(plan, by, level, prompt, output, requests=requests,
+                          duration_s=duration_s, seed=seed)  # fmt: skip
+    first = ok = pt.requests or 0
+    while (more := extend_to(ok, first, close_call(recs, slo))) is not None:
+        pt, recs = model_step(plan, by, level, prompt, output, requests=more, seed=seed)
+        ok = pt.requests or 0
+    return pt, ok
 
 
 @dataclass(frozen=True, slots=True)
