@@ -11,10 +11,10 @@ from qtui.evidence.records import RequestRecord
 
 def steps(ttfts: list[float], gap: float = 0.0) -> list[RequestRecord]:
     """Successful requests sent one a second, TTFT as given, one more chunk ``gap`` later."""
+    chunks = [[t, t + gap] if gap else [t] for t in ttfts]
     return [
-        RequestRecord("e", f"r{i}", "measure", 8.0, t_send=float(i),
-                      chunk_times=[t, t + gap] if gap else [t])  # fmt: skip
-        for i, t in enumerate(ttfts)
+        RequestRecord("e", f"r{i}", "measure", 8.0, t_send=float(i), chunk_times=c)
+        for i, c in enumerate(chunks)
     ]
 
 
