@@ -11,9 +11,13 @@ request limit holds globally and no id repeats.
 
 Parent → child: ``("start", ep, level, by, bounds, offset_s)``, ``("level", ep, level)``,
 ``("stop", ep, cancel, grace_s, token)``, ``("quit",)``. Child → parent: ``("ready", cpu_s)``,
-``("up", records, chunks, in_flight, health, sent, backing_off, held)``, ``("exhausted", ep)``,
-``("stopped", token)``, ``("error", text)``, ``("bye", cpu_s)``. A pipe keeps order, so a stop's
-records arrive before its acknowledgement.
+``("up", records, chunks, in_flight, health, sent, backing_off, held, levels)`` (levels: each
+sending endpoint's level), ``("exhausted", ep)``, ``("stopped", token)``, ``("error", text)``,
+``("bye", cpu_s)``. A pipe keeps order, so a stop's records arrive before its acknowledgement.
+
+A worker that ends mid-run (`ShardPool._on_dead`) is named in one warning; its share of every
+endpoint under load moves to the live workers by the same ``("level", …)`` messages (a closed
+loop's users, an open loop's rate), so the load offered stays the level asked.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from qtui.errors import QtuiError
 from qtui.evidence.records import RequestRecord
 from qtui.load.selfcheck import ClientHealth, LoopMonitor
 from qtui.load.sender import Bounds, Counter, LocalSender, SharedCounter, StridedCounter
-from qtui.load.split import By, split_level, stagger
+from qtui.load.split import By, handover_text, split_level, split_over, stagger
 from qtui.load.tokens import TokenPool, WordPool
 from qtui.load.workload import GoldenFactory, make_source, think
 
@@ -160,10 +164,11 @@ class _Shard:
         sent = {n: s.sent for n, s in self.senders.items()}
         backing = {n: int(getattr(s, "backing_off", 0)) for n, s in self.senders.items()}
         held = {n: int(getattr(s, "held", 0)) for n, s in self.senders.items()}
-        state = (chunks, in_flight, sent, backing, held)
+        levels = {n: s.level for n, s in self.senders.items() if s.sending}
+        state = (chunks, in_flight, sent, backing, held, levels)
         if recs or health is not None or state != self.last:
             self.last = state
-            self._send("up", recs, chunks, in_flight, health, sent, backing, held)
+            self._send("up", recs, chunks, in_flight, health, sent, backing, held, levels)
 
     async def _beat(self) -> None:
         t0 = time.perf_counter()
@@ -198,7 +203,14 @@ class _Shard:
 
 # --------------------------------------------------------------------------------- parent side
 class ShardPool:
-    """K load worker processes shared by every endpoint of a run (the parent's side)."""
+    """K load worker processes shared by every endpoint of a run (the parent's side).
+
+    How workers start and are reached is the subclass's (`_launch`, `send`, `_abort`); the
+    start-up wait, the messages and what happens when one ends are shared."""
+
+    WHAT = "load worker processes"  # for "… did not start within …"
+    ALONE = "set [load] processes = 1 to run in one process"  # what to do instead
+    UNIT = "process"  # one worker, in a warning
 
     def __init__(
         self,
@@ -210,6 +222,7 @@ class ShardPool:
         self.k = len(configs)
         self.on_record, self.on_event = on_record, on_event
         self.on_exhausted: dict[str, Callable[[], None]] = {}
+        self.senders: dict[str, ProcessSender] = {}
         self.procs: list[Any] = []
         self.cmds: list[Connection] = []
         self.chunks: list[dict[str, int]] = [{} for _ in configs]
@@ -217,6 +230,7 @@ class ShardPool:
         self.sent: list[dict[str, int]] = [{} for _ in configs]  # requests each one claimed
         self.backing: list[dict[str, int]] = [{} for _ in configs]  # users backing off
         self.held: list[dict[str, int]] = [{} for _ in configs]  # arrivals held (open loop)
+        self.levels: list[dict[str, float]] = [{} for _ in configs]  # each one's running level
         self.cpu_s = [0.0] * self.k  # each process's CPU seconds, start-up included
         self.start_cpu_s = [0.0] * self.k  # of which start-up (imports, clients)
         self.errors: list[str] = []
@@ -227,29 +241,36 @@ class ShardPool:
         self._closing = False
 
     async def start(self) -> None:
-        """Spawn the processes and wait until each has its clients ready."""
+        """Start the workers and wait until each has its clients ready."""
         self._loop = asyncio.get_running_loop()
         self._ready = [self._loop.create_future() for _ in range(self.k)]
         self._bye = [self._loop.create_future() for _ in range(self.k)]
         try:
-            for cfg in self.configs:
-                await asyncio.to_thread(self._spawn, cfg)
+            await self._launch()
             async with asyncio.timeout(START_TIMEOUT_S):
                 await asyncio.gather(*self._ready)
         except TimeoutError:
             await self.close()
             raise QtuiError(
-                f"load worker processes did not start within {START_TIMEOUT_S:.0f} s "
-                "(set [load] processes = 1 to run in one process)"
+                f"{self.WHAT} did not start within {START_TIMEOUT_S:.0f} s ({self.ALONE})"
             ) from None
         except QtuiError:
             await self.close()
             raise
-        except BaseException:  # cancelled, or the OS refused a process: none may outlive us
-            self._closing = True
-            for proc in self.procs:
-                proc.terminate()
+        except BaseException:  # cancelled, or the OS refused a worker: none may outlive us
+            await self._abort()
             raise
+
+    async def _launch(self) -> None:
+        """Start every worker (their "ready" comes later)."""
+        for cfg in self.configs:
+            await asyncio.to_thread(self._spawn, cfg)
+
+    async def _abort(self) -> None:
+        """A start cut short: end every worker now."""
+        self._closing = True
+        for proc in self.procs:
+            proc.terminate()
 
     def _spawn(self, cfg: ShardConfig) -> None:
         ctx = mp.get_context("spawn")
@@ -282,11 +303,11 @@ class ShardPool:
 
     def _on_msg(self, i: int, msg: tuple[Any, ...]) -> None:
         match msg:
-            case ("up", recs, chunks, in_flight, health, sent, backing, held):
+            case ("up", recs, chunks, in_flight, health, sent, backing, held, levels):
                 for rec in recs:
                     self.on_record(rec)
                 self.chunks[i], self.in_flight[i], self.sent[i] = chunks, in_flight, sent
-                self.backing[i], self.held[i] = backing, held
+                self.backing[i], self.held[i], self.levels[i] = backing, held, levels
                 if health is not None:
                     self._health.append(health)
             case ("exhausted", name):
@@ -310,22 +331,44 @@ class ShardPool:
                 _resolve(self._bye[i])
 
     def _on_dead(self, i: int) -> None:
+        """Worker i ended: while starting, the start fails; mid-run, the live workers take its
+        share of every endpoint under load, and one warning says so."""
+        if i in self.dead:
+            return
         self.dead.add(i)
         self.in_flight[i] = self.backing[i] = {}
+        self.levels[i] = {}
         for acks in self._acks.values():
             if i in acks:
                 _resolve(acks[i])
         _resolve(self._bye[i])
         if not self._ready[i].done():
-            why = self.errors[-1] if self.errors else "exited while starting"
-            self._ready[i].set_exception(QtuiError(f"load worker process: {why}"))
+            self._ready[i].set_exception(QtuiError(self._start_failure(i)))
         elif not self._closing:
-            code = self.procs[i].exitcode if i < len(self.procs) else None
-            self.on_event(
-                "warning",
-                f"load worker process {i} exited (code {code}); its requests in flight are lost, "
-                "the other processes go on",
-            )
+            moved = [(n, s.hand_over(i), s.by) for n, s in self.senders.items() if s.active]
+            names = list(dict.fromkeys(self.name(j) for j in self.live()))
+            at = time.strftime("%H:%M:%S")
+            self.on_event("warning", self._dropped(i, at, handover_text(moved, names, self.UNIT)))
+
+    def _start_failure(self, i: int) -> str:
+        why = self.errors[-1] if self.errors else "exited while starting"
+        return f"load worker process: {why}"
+
+    def _dropped(self, i: int, at: str, moved: str) -> str:
+        """The warning for worker i, gone mid-run at ``at``; ``moved``: where its load went."""
+        code = self.procs[i].exitcode if i < len(self.procs) else None
+        return (
+            f"load worker process {i} exited (code {code}) at {at}; {moved}; its requests in "
+            "flight are lost"
+        )
+
+    def name(self, i: int) -> str:
+        """Worker i, for a warning."""
+        return str(i)
+
+    def live(self) -> list[int]:
+        """The workers that have not ended."""
+        return [i for i in range(self.k) if i not in self.dead]
 
     # ---- commands (event loop)
     def send(self, i: int, *msg: Any) -> None:
@@ -392,8 +435,10 @@ class ProcessSender:
         self.pool, self.endpoint, self.counter = pool, endpoint, counter
         self.level = 0.0
         self.by: By = "concurrency"
+        self.active = False  # between start and stop: a worker's share is handed over
         self.exhausted = asyncio.Event()
         pool.on_exhausted[endpoint] = self.exhausted.set
+        pool.senders[endpoint] = self
 
     @property
     def sent(self) -> int:
@@ -421,19 +466,34 @@ class ProcessSender:
         """Open-loop arrivals not sent while backing off, over every worker process."""
         return self.pool.total(self.pool.held, self.endpoint)
 
+    @property
+    def running_level(self) -> float:
+        """The level the live workers say they run at, summed (as they last said, every 50 ms)."""
+        return sum(self.pool.levels[i].get(self.endpoint, 0.0) for i in self.pool.live())
+
     def start(self, level: float, by: By, bounds: Bounds, offset_s: float = 0.0) -> None:
-        self.level, self.by = level, by
-        shares = split_level(level, by, self.pool.k)
-        offsets = stagger(level, by, self.pool.k)
-        for i, (share, off) in enumerate(zip(shares, offsets, strict=True)):
+        """Start every live worker on its share."""
+        self.level, self.by, self.active = level, by, True
+        live = self.pool.live()
+        shares = split_level(level, by, len(live)) if live else []
+        offsets = stagger(level, by, len(live))
+        for i, share, off in zip(live, shares, offsets, strict=True):
             self.pool.send(i, "start", self.endpoint, share, by, bounds, offset_s + off)
 
     def set_level(self, level: float) -> None:
+        """A new level, split over the live workers."""
         self.level = level
-        for i, share in enumerate(split_level(level, self.by, self.pool.k)):
+        for i, share in split_over(level, self.by, self.pool.live()).items():
             self.pool.send(i, "level", self.endpoint, share)
 
+    def hand_over(self, gone: int) -> float:
+        """Worker ``gone`` has ended: the live ones take its share (returned) of the level."""
+        share = split_over(self.level, self.by, sorted([*self.pool.live(), gone]))[gone]
+        self.set_level(self.level)
+        return share
+
     async def stop(self, cancel: bool, grace_s: float) -> None:
+        self.active = False
         await self.pool.stop_endpoint(self.endpoint, cancel, grace_s)
 
     async def aclose(self) -> None:

@@ -18,13 +18,16 @@ such bound); it pings again (8 times) every 30 s to follow the clocks' drift. Re
 need no shared memory: actor i of k numbers its requests i+1, i+1+k, … (`StridedCounter`), so
 ids never repeat and ``max_requests`` adds up.
 
-A host that drops out (its node gone, its actor dead) is named in one warning line; what it had
-pulled back is kept, its requests in flight (and its last ≤ 50 ms of records) are lost, and the
-others go on. With ``max_requests`` its unsent share of the numbers goes with it.
+A host that drops out (its node gone, its actor dead) is named in one warning line; the hosts
+left take its share of every endpoint under load (its users, or its rate: `ShardPool._on_dead`),
+so the load offered stays the level asked; what it had pulled back is kept, its requests in
+flight (and its last ≤ 50 ms of records) are lost. With ``max_requests`` its unsent share of the
+numbers goes with it (they cannot be handed on: the ids it claimed in its last 50 ms are unknown).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import multiprocessing as mp
@@ -179,6 +182,10 @@ class ShardActor:
 class RayPool(ShardPool):
     """K load workers as Ray actors spread over the cluster's nodes (a `ShardPool`)."""
 
+    WHAT = "load workers on Ray"
+    ALONE = "set [load] hosts = 'local' to run on this host"
+    UNIT = "host"
+
     def __init__(
         self,
         configs: list[ShardConfig],
@@ -214,31 +221,20 @@ class RayPool(ShardPool):
         return max((c.bound_s for c in self.clocks), default=0.0)
 
     async def start(self) -> None:
-        import asyncio
-
-        self._loop = asyncio.get_running_loop()
-        self._ready = [self._loop.create_future() for _ in range(self.k)]
-        self._bye = [self._loop.create_future() for _ in range(self.k)]
-        try:
-            await asyncio.to_thread(self._place)
-            for i in range(self.k):
-                self._start_threads(i)
-            async with asyncio.timeout(START_TIMEOUT_S):
-                await asyncio.gather(*self._ready)
-        except TimeoutError:
-            await self.close()
-            raise QtuiError(
-                f"load workers on Ray did not start within {START_TIMEOUT_S:.0f} s "
-                "(set [load] hosts = 'local' to run on this host)"
-            ) from None
-        except BaseException:
-            await self.close()
-            raise
+        await super().start()
         self.on_event(
             "note",
             f"load spread over {self.k} Ray actors on {len(set(self.hosts))} hosts; clocks "
             f"aligned within ±{self.skew_bound_s * 1e3:.2f} ms",
         )
+
+    async def _launch(self) -> None:
+        await asyncio.to_thread(self._place)
+        for i in range(self.k):
+            self._start_threads(i)
+
+    async def _abort(self) -> None:
+        await self.close()
 
     def _place(self) -> None:
         """Create the actors (actor i on node i mod n), learn where they are, align clocks."""
@@ -325,13 +321,12 @@ class RayPool(ShardPool):
     # ---- messages
     def _on_msg(self, i: int, msg: tuple[Any, ...]) -> None:
         match msg:
-            case ("up", recs, chunks, in_flight, health, sent, backing, held):
+            case ("up", recs, chunks, in_flight, health, *rest):
                 off = self.clocks[i]
                 recs = [to_driver(r, off) for r in recs]
                 if health is not None:
                     health = dataclasses.replace(health, t=off.to_driver_wall(health.t))
-                msg = ("up", recs, chunks, in_flight, health, sent, backing, held)
-                super()._on_msg(i, msg)
+                super()._on_msg(i, ("up", recs, chunks, in_flight, health, *rest))
             case ("exhausted", name):
                 self._exhausted.setdefault(name, set()).add(i)
                 self._check_exhausted(name)
@@ -348,33 +343,32 @@ class RayPool(ShardPool):
     def _on_dead(self, i: int) -> None:
         if i in self.dead:
             return
-        self.dead.add(i)
-        self.in_flight[i] = self.backing[i] = {}
-        for acks in self._acks.values():
-            if i in acks:
-                _resolve(acks[i])
-        _resolve(self._bye[i])
-        if not self._ready[i].done():
-            why = self.errors[-1] if self.errors else self._why.get(i, "ended while starting")
-            self._ready[i].set_exception(QtuiError(f"load worker on Ray: {why}"))
-        elif not self._closing:
-            why = self._why.get(i, "its worker ended")
-            cfg = self.configs[i]
-            unsent = 0
-            if cfg.limit is not None:  # its share of max_requests it never numbered
-                share = len(range(cfg.shard + 1, cfg.limit + 1, cfg.shards))
-                unsent = sum(share - n for n in self.sent[i].values()) + share * (
-                    len(cfg.urls) - len(self.sent[i])
-                )
-            left = f"; ~{unsent} requests of its max_requests share go unsent" if unsent else ""
-            self.dropped.append(self.hosts[i].name())
-            self.on_event(
-                "warning",
-                f"load host {self.hosts[i].name()} dropped out ({why[:120]}); its records so "
-                f"far are kept, its requests in flight are lost, the other hosts go on{left}",
-            )
+        super()._on_dead(i)
         for name in self._exhausted:
             self._check_exhausted(name)
+
+    def _start_failure(self, i: int) -> str:
+        why = self.errors[-1] if self.errors else self._why.get(i, "ended while starting")
+        return f"load worker on Ray: {why}"
+
+    def _dropped(self, i: int, at: str, moved: str) -> str:
+        why = self._why.get(i, "its worker ended")
+        cfg = self.configs[i]
+        unsent = 0
+        if cfg.limit is not None:  # its share of max_requests it never numbered
+            share = len(range(cfg.shard + 1, cfg.limit + 1, cfg.shards))
+            unsent = sum(share - n for n in self.sent[i].values()) + share * (
+                len(cfg.urls) - len(self.sent[i])
+            )
+        left = f"; ~{unsent} requests of its max_requests share go unsent" if unsent else ""
+        self.dropped.append(self.hosts[i].name())
+        return (
+            f"load host {self.hosts[i].name()} dropped out at {at} ({why[:120]}); {moved}; its "
+            f"records so far are kept, its requests in flight are lost{left}"
+        )
+
+    def name(self, i: int) -> str:
+        return self.hosts[i].name()
 
     # ---- commands
     def started(self) -> int:
@@ -400,8 +394,3 @@ class RayPool(ShardPool):
                 ray.kill(a)
         if self.joined:
             ray.shutdown()
-
-
-def _resolve(fut: Any) -> None:
-    if not fut.done():
-        fut.set_result(None)

@@ -46,6 +46,32 @@ def split_level(level: float, by: By, k: int) -> list[float]:
     return [level / k] * k
 
 
+def split_over(level: float, by: By, workers: Sequence[int]) -> dict[int, float]:
+    """Each of ``workers``' share of a level (`split_level` over them; none: empty)."""
+    return dict(zip(workers, split_level(level, by, len(workers)), strict=True)) if workers else {}
+
+
+def share_text(level: float, by: By) -> str:
+    """A share of load in words: "3 users", "1 user", "2.5 req/s"."""
+    if by == "concurrency":
+        n = int(level)
+        return f"{n} user{'' if n == 1 else 's'}"
+    return f"{level:.2f}".rstrip("0").rstrip(".") + " req/s"
+
+
+def handover_text(shares: Sequence[tuple[str, float, By]], to: Sequence[str], unit: str) -> str:
+    """Where a lost worker's load went, for its warning: ``shares`` (endpoint, share, by) it
+    held, ``to`` the workers left (named), ``unit`` their noun ("host", "process")."""
+    if not to:
+        return f"no {unit} is left to take its load"
+    plural = "processes" if unit == "process" else f"{unit}s"
+    where = f"{unit if len(to) == 1 else plural} {', '.join(to)}"
+    held = [f"{share_text(x, by)} of {name}" for name, x, by in shares if x > 0]
+    if not held:
+        return f"it held no load; the next steps go to {where}"
+    return f"its {' and '.join(held)} moved to {where}"
+
+
 def stagger(level: float, by: By, k: int) -> list[float]:
     """Start offsets (s) of each process's constant-rate arrivals: i/λ, so the sum is even."""
     if by != "rate" or level <= 0:

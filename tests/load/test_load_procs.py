@@ -141,7 +141,8 @@ async def test_a_worker_process_that_dies_is_reported_and_the_other_finishes(
     victim = run.pool.procs[1]
     os.kill(victim.pid, signal.SIGKILL)
     res = (await asyncio.wait_for(run.wait(), 120))["int4-awq"]
-    assert any("process 1 exited" in m for m in events)
+    exited = [m for m in events if "process 1 exited" in m]
+    assert len(exited) == 1 and "; its 2 users of int4-awq moved to process 0; " in exited[0]
     # the survivor took the rest of the global request budget; only the victim's ≤ 2
     # in-flight requests (and what it had not yet sent back) are missing
     assert res.sent == 40 and all(r.ok for r in recs)

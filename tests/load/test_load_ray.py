@@ -4,7 +4,8 @@ and two worker nodes, each its own raylet process), against the real simulator."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -17,7 +18,8 @@ from qtui.config.profile import Profile  # noqa: E402
 from qtui.evidence.records import RequestRecord, Stats  # noqa: E402
 from qtui.load import ray_pool  # noqa: E402
 from qtui.load.engine import LoadRun  # noqa: E402
-from qtui.load.ray_pool import RayPool  # noqa: E402
+from qtui.load.procs import ProcessSender  # noqa: E402
+from qtui.load.ray_pool import Host, RayPool  # noqa: E402
 from qtui.load.scraper import scrape_once  # noqa: E402
 from qtui.metrics.crosscheck import crosscheck  # noqa: E402
 from qtui.metrics.vllm import VllmSnapshot  # noqa: E402
@@ -59,17 +61,34 @@ async def snapshot(url: str) -> VllmSnapshot:
     return snap
 
 
-def streaming_everywhere(run: LoadRun) -> asyncio.Event:
-    """Set by the engine's own 1 s tick once every actor has streamed tokens."""
+def when(run: LoadRun, holds: Callable[[RayPool], bool]) -> asyncio.Event:
+    """Set by the engine's own 1 s tick once ``holds(pool)``."""
     ready = asyncio.Event()
 
     def tick(_: Stats) -> None:
         pool = run.pool
-        if pool is not None and all(c.get("bf16", 0) > 0 for c in pool.chunks):
+        if isinstance(pool, RayPool) and holds(pool):
             ready.set()
 
     run.on_second = tick
     return ready
+
+
+def streaming_everywhere(run: LoadRun) -> asyncio.Event:
+    """Set once every actor has streamed tokens."""
+    return when(run, lambda pool: all(c.get("bf16", 0) > 0 for c in pool.chunks))
+
+
+def two_worker_nodes(cluster: Cluster) -> None:
+    """A test before may have taken one away."""
+    while len(cluster.worker_nodes) < 2:
+        cluster.add_node(**NODE)
+    cluster.wait_for_nodes()
+
+
+async def drop_host(cluster: Cluster, host: Host) -> None:
+    node = next(n for n in cluster.worker_nodes if n.node_id == host.node_id)
+    await asyncio.to_thread(cluster.remove_node, node, False)
 
 
 async def test_two_hosts_serve_exactly_what_the_server_counted(
@@ -115,10 +134,73 @@ async def test_two_hosts_serve_exactly_what_the_server_counted(
     assert not ray.is_initialized()  # the run joined the cluster, and left it
 
 
+@pytest.mark.parametrize(
+    ("load", "level", "share"),
+    [
+        ({"concurrency": 4}, 4.0, "2 users"),
+        ({"mode": "rate", "rate": 20.0, "arrival": "constant"}, 20.0, "10 req/s"),
+    ],
+    ids=["closed", "open"],
+)
+async def test_a_dropped_hosts_share_moves_to_the_host_left(
+    cluster: Cluster, sim_demo: SimProcess, load: dict[str, Any], level: float, share: str
+) -> None:
+    two_worker_nodes(cluster)
+    url = sim_demo.endpoints["bf16"]
+    recs: list[RequestRecord] = []
+    events: list[str] = []
+    run = LoadRun(
+        profile(url, cluster.address, out=64, **load),
+        scrape=False, on_record=recs.append, on_event=lambda k, m: events.append(m),
+    )  # fmt: skip
+    streaming = streaming_everywhere(run)
+    await run.start()
+    await asyncio.wait_for(streaming.wait(), 120)
+    pool, sender = run.pool, run.eps["bf16"].sender
+    assert isinstance(pool, RayPool) and isinstance(sender, ProcessSender)
+    assert [lv["bf16"] for lv in pool.levels] == [level / 2] * 2  # as each actor says
+    survivor, victim = pool.hosts
+    # the survivor alone runs the whole level, as it says; a closed loop's users all stream
+    closed = "mode" not in load
+    moved = when(
+        run,
+        lambda p: (
+            1 in p.dead
+            and p.levels[0].get("bf16") == level
+            and (not closed or p.in_flight[0].get("bf16") == level)
+        ),
+    )
+    before = len(recs)
+    kept = {r.request_id for r in recs}
+    await drop_host(cluster, victim)
+    try:
+        await asyncio.wait_for(moved.wait(), 120)
+    except TimeoutError:
+        await run.stop()  # leave the cluster, for the tests after
+        raise AssertionError(f"the survivor never ran level {level}: {pool.levels}") from None
+    assert sender.running_level == level == sender.level
+    dropped = [m for m in events if "dropped out" in m]
+    assert len(dropped) == 1, events
+    named = rf"load host {re.escape(victim.name())} dropped out at \d\d:\d\d:\d\d \("
+    assert re.search(named, dropped[0])
+    assert f"; its {share} of bf16 moved to host {survivor.name()}; " in dropped[0]
+    assert "\n" not in dropped[0]
+    grown = when(run, lambda p: len(recs) > before + 4)  # the survivor goes on recording
+    await asyncio.wait_for(grown.wait(), 120)
+    res = (await asyncio.wait_for(run.stop(), 120))["bf16"]
+    # every record received before the drop is kept, in the records and in the summary (which
+    # leaves out the requests the stop cancelled)
+    assert kept <= {r.request_id for r in recs} and all(r.ok for r in recs[:before])
+    finished = sum(r.error_class != "cancelled" for r in recs)
+    assert res.summary is not None and res.summary.requests == finished > before
+    assert (run.load_hosts() or {})["dropped"] == [victim.name()]
+
+
 async def test_a_host_that_drops_out_is_named_and_the_other_goes_on(
     cluster: Cluster, sim_demo: SimProcess
 ) -> None:
-    """Last in this module: it takes one of the two worker nodes away."""
+    """It takes one of the two worker nodes away."""
+    two_worker_nodes(cluster)
     url = sim_demo.endpoints["int4-awq"]
     recs: list[RequestRecord] = []
     events: list[str] = []
@@ -132,14 +214,13 @@ async def test_a_host_that_drops_out_is_named_and_the_other_goes_on(
     pool = run.pool
     assert isinstance(pool, RayPool)
     victim = pool.hosts[1]
-    node = next(n for n in cluster.worker_nodes if n.node_id == victim.node_id)
     kept = [r.request_id for r in recs if int(r.request_id.rsplit("-", 1)[1]) % 2 == 0]
-    await asyncio.to_thread(cluster.remove_node, node, False)
+    await drop_host(cluster, victim)
     res = (await asyncio.wait_for(run.wait(), 180))["bf16"]
     dropped = [m for m in events if "dropped out" in m]
     assert len(dropped) == 1 and victim.node_id[:8] in dropped[0], events
     assert (run.load_hosts() or {})["dropped"] == [victim.name()]
-    assert "the other hosts go on; ~" in dropped[0]  # its unsent share of the 20 even ids
+    assert "its requests in flight are lost; ~" in dropped[0]  # its unsent share of 20 even ids
     unsent = int(dropped[0].split("; ~")[1].split()[0])
     assert 0 < unsent <= 20 - len(kept)
     assert all(r.ok for r in recs)

@@ -12,11 +12,14 @@ from qtui.load.split import (
     STREAMS_PER_PROCESS,
     choose_processes,
     expected_streams,
+    handover_text,
     merge_health,
     more_processes,
     phase_at,
+    share_text,
     split_int,
     split_level,
+    split_over,
     stagger,
 )
 from qtui.load.workload import Strided
@@ -35,6 +38,28 @@ def test_split_level_users_are_whole_and_rates_divide() -> None:
     assert split_level(9.0, "rate", 3) == [3.0, 3.0, 3.0]
     with pytest.raises(ValueError):
         split_int(4, 0)
+
+
+def test_a_lost_workers_share_goes_to_the_rest_and_the_level_holds() -> None:
+    assert split_over(7, "concurrency", [0, 2, 3]) == {0: 3.0, 2: 2.0, 3: 2.0}
+    assert sum(split_over(7, "concurrency", [2, 3]).values()) == 7
+    assert split_over(9.0, "rate", [1, 4]) == {1: 4.5, 4: 4.5}
+    assert split_over(5, "concurrency", []) == {}
+
+
+def test_where_a_lost_workers_load_went_is_one_phrase() -> None:
+    shares = [("bf16", 64.0, "concurrency"), ("fp8", 2.5, "rate"), ("kv8", 0.0, "concurrency")]
+    assert handover_text(shares, ["a", "b"], "host") == (
+        "its 64 users of bf16 and 2.5 req/s of fp8 moved to hosts a, b"
+    )
+    assert handover_text([("x", 1.0, "concurrency")], ["0"], "process") == (
+        "its 1 user of x moved to process 0"
+    )
+    assert share_text(1500.0, "rate") == "1500 req/s" and share_text(20 / 3, "rate") == "6.67 req/s"
+    assert handover_text([], ["0", "2"], "process") == (
+        "it held no load; the next steps go to processes 0, 2"
+    )
+    assert handover_text(shares, [], "host") == "no host is left to take its load"
 
 
 def test_constant_arrivals_are_staggered_so_the_merged_stream_is_even() -> None:
