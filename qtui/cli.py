@@ -223,7 +223,8 @@ def _scale_options(f: Any) -> Any:
 @click.option("--endpoint", help="Whose requests (default: the baseline; all saw the same load).")
 @_scale_options
 def trace_from_session(**kw: Any) -> None:
-    """Write the requests a recorded SESSION sent as a trace (replay a measured day)."""
+    """Write the requests a recorded SESSION sent as a trace (replay a measured day); a
+    multi-turn run's turns stay conversations (conversation, turn, think_s)."""
     from qtui.commands.trace import from_session
 
     click.echo(f"wrote {from_session(**kw)}")

@@ -22,7 +22,14 @@ def _rescaled(items: list[TraceItem], speed: float, rate: float, seed: int) -> l
         raise ConfigError(f"--speed {speed}: must be above 0")
     items = scale_rate(items, rate, seed) if rate != 1.0 else items
     if speed != 1.0:
-        items = [replace(it, offset_s=it.offset_s / speed) for it in items]
+        items = [
+            replace(
+                it,
+                offset_s=it.offset_s / speed,
+                think_s=None if it.think_s is None else it.think_s / speed,
+            )
+            for it in items
+        ]
     return items
 
 

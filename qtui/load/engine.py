@@ -64,6 +64,7 @@ from qtui.load.tokens import (
     input_lengths,
 )
 from qtui.load.trace import Trace, TracePrompts, TraceSender, load_trace
+from qtui.load.trace_turns import latest_end_s
 from qtui.load.workload import GoldenFactory, make_source, think
 from qtui.metrics.stats import Cumulative, delivered_chunks, streamed_tokens, summarize
 
@@ -638,7 +639,11 @@ class LoadRun:
         for e, info in zip(self.profile.endpoints, infos, strict=True):
             self.trace.check_limit(info.max_model_len, e.name)
         if not self._timed and self.mode != "sweep":
-            self.duration = self.trace.span_s / (w.speed * (self.level or 1.0)) + 1.0
+            scale = w.speed * (self.level or 1.0)
+            if self.trace.multi_turn:  # its later turns wait for answers: at most timeout_s each
+                self.duration = latest_end_s(self.trace.items, scale, self.load.timeout_s) + 1.0
+            else:
+                self.duration = self.trace.span_s / scale + 1.0
 
     def _trace_sender(self, e: Endpoint, model: str, ep: _Endpoint) -> TraceSender:
         assert self.trace is not None

@@ -7,8 +7,10 @@ One request per line, in time order. qtui's own lines are
 the first request goes at once (as SGLang's and vLLM's Mooncake readers do); ``speed = 2.0``
 replays twice as fast. Each hash id is one shared block of ``trace_block_size`` tokens (512 in
 Mooncake): requests naming the same ids send the same text, so prefix caching sees what it saw
-in production. A trace is read and checked whole before anything is sent: a bad line is one
-error naming the file, the line and the field.
+in production. A line may be a turn of a conversation (``conversation``, ``turn``, ``think_s``;
+`qtui.load.trace_turns`): the replay sends a conversation's later turns with its history, each
+after the answer before it. A trace is read and checked whole before anything is sent: a bad
+line is one error naming the file, the line and the field.
 
 `TraceSender` drives one endpoint's replay on this process's event loop (a trace is never split
 over load worker processes: one loop keeps the order and the timing). `trace_from_requests`
@@ -31,11 +33,20 @@ import numpy as np
 from qtui.client.stream import Prompt
 from qtui.config.profile import Workload
 from qtui.errors import ConfigError
+from qtui.evidence.accounting import is_error
 from qtui.evidence.records import RequestRecord
+from qtui.load.conversation import CHAT_OVERHEAD, history_tokens
 from qtui.load.prefixes import SharedText, words
 from qtui.load.sender import Bounds, Counter, SenderBase
 from qtui.load.split import TOKEN_S, By
 from qtui.load.tokens import TokenPool
+from qtui.load.trace_turns import (
+    ConvId,
+    TurnOrder,
+    first_over_context,
+    recorded_turns,
+    units,
+)
 
 # (name, scale to seconds) of the time column, then the length columns, in each format
 _TIME = (("offset_s", 1.0), ("timestamp", 0.001))
@@ -49,13 +60,17 @@ SPIN_S = 0.001
 
 @dataclass(frozen=True, slots=True)
 class TraceItem:
-    """One request of a trace: when (s from the first), its token lengths, its shared parts."""
+    """One request of a trace: when (s from the first), its token lengths, its shared parts;
+    a conversation's turn also says which conversation, its position and its think time."""
 
     offset_s: float
     input_tokens: int
     output_tokens: int
     prompt: str | None = None
     hash_ids: tuple[int, ...] = ()
+    conversation: ConvId | None = None
+    turn: int = 0  # 1 = the first turn; 0: not a conversation's
+    think_s: float | None = None  # pause after the previous turn's answer (turn > 1)
 
     def to_json(self) -> dict[str, Any]:
         """The line qtui writes (its own format)."""
@@ -68,6 +83,10 @@ class TraceItem:
             d["prompt"] = self.prompt
         if self.hash_ids:
             d["hash_ids"] = list(self.hash_ids)
+        if self.conversation is not None:
+            d["conversation"], d["turn"] = self.conversation, self.turn
+            if self.think_s is not None:
+                d["think_s"] = round(self.think_s, 6)
         return d
 
 
@@ -94,20 +113,41 @@ class Trace:
         out = float(np.mean([it.output_tokens for it in self.items])) if self.items else 1.0
         return self.peak_rps() * scale * max(1.0, out) * TOKEN_S
 
+    @property
+    def multi_turn(self) -> bool:
+        """Some lines are turns of conversations."""
+        return any(it.conversation is not None for it in self.items)
+
     def _line(self, i: int) -> int:
         return self.lines[i] if i < len(self.lines) else i + 1
 
     def check_limit(self, max_model_len: int | None, endpoint: str) -> None:
-        """Every request fits the endpoint's context (input + output ≤ max_model_len)."""
+        """Every request fits the endpoint's context (input + output ≤ max_model_len; a turn's
+        input with its conversation's history)."""
         if not max_model_len:
             return
-        for i, it in enumerate(self.items):
-            if it.input_tokens + it.output_tokens > max_model_len:
-                raise ConfigError(
-                    f"{self.path}:{self._line(i)}: input + output length "
-                    f"{it.input_tokens} + {it.output_tokens} is over max_model_len "
-                    f"{max_model_len} of endpoint {endpoint}; nothing sent"
-                )
+        over = first_over_context(self.items, max_model_len)
+        if over is not None:
+            i, n_in = over
+            it = self.items[i]
+            what = "input + output length"
+            if it.conversation is not None:
+                what = "input (with the conversation's history) + output length"
+            raise ConfigError(
+                f"{self.path}:{self._line(i)}: {what} {n_in} + {it.output_tokens} is over "
+                f"max_model_len {max_model_len} of endpoint {endpoint}; nothing sent"
+            )
+
+    def check_api(self, api: str) -> None:
+        """Conversation lines resend their history as chat messages: they need the chat API."""
+        if api == "chat":
+            return
+        i = next((i for i, it in enumerate(self.items) if it.conversation is not None), None)
+        if i is not None:
+            raise ConfigError(
+                f"{self.path}:{self._line(i)}: conversation: a turn resends its history as chat "
+                'messages: set [workload] api = "chat"; nothing sent'
+            )
 
 
 def _number(obj: Mapping[str, Any], key: str) -> float | None:
@@ -135,6 +175,7 @@ def parse_trace(path: Path, text: str) -> Trace:
     lines: list[int] = []
     first: float | None = None
     prev: float | None = None
+    order = TurnOrder()
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
@@ -188,9 +229,10 @@ def parse_trace(path: Path, text: str) -> Trace:
             isinstance(h, int) and not isinstance(h, bool) for h in hash_ids
         ):
             raise ConfigError(f"{where}: hash_ids: expected a list of integers; nothing sent")
+        conv, turn, think = order.read(obj, where, n)
         if first is None:
             first = t
-        items.append(TraceItem(t - first, n_in, n_out, prompt, tuple(hash_ids)))
+        items.append(TraceItem(t - first, n_in, n_out, prompt, tuple(hash_ids), conv, turn, think))
         lines.append(n)
     if not items:
         raise ConfigError(f"{path}: no requests in trace; nothing sent")
@@ -213,6 +255,7 @@ def load_trace(w: Workload, base_dir: Path) -> Trace:
     if not w.trace_file:
         raise ConfigError('workload.kind = "trace" needs workload.trace_file')
     trace = read_trace(base_dir / w.trace_file)
+    trace.check_api(w.api)
     if w.rate_scale == 1.0:
         return trace
     items = tuple(scale_rate(trace.items, w.rate_scale, w.seed))
@@ -273,6 +316,7 @@ class Client(Protocol):
         phase: Any = ...,
         level: float = ...,
         sink: Callable[[RequestRecord], None] | None = ...,
+        answer: list[str] | None = ...,
     ) -> Awaitable[RequestRecord]: ...
 
     async def aclose(self) -> None: ...
@@ -284,8 +328,11 @@ class TraceSender(SenderBase):
     The load level of a trace is a time multiplier on top of ``speed`` (2 = twice as fast);
     ``set_level`` changes it from the current point of the trace on. Played once, the end of
     the trace exhausts the sender (the run drains and ends); ``cycle`` (sweeps) plays it again
-    and again. ``clock`` and ``sleep`` are ``time.perf_counter`` and ``asyncio.sleep``, or a
-    test's fake ones (with ``spin_s = 0``).
+    and again. A conversation starts at its first turn's time; each later turn goes after the
+    answer before it, with the history (the earlier turns and the live answers), no earlier
+    than its own time nor than that answer's end plus its think time (both scaled); a failed
+    turn ends its conversation, as in the multi-turn workload. ``clock`` and ``sleep`` are
+    ``time.perf_counter`` and ``asyncio.sleep``, or a test's fake ones (with ``spin_s = 0``).
     """
 
     def __init__(
@@ -309,9 +356,12 @@ class TraceSender(SenderBase):
         self.bounds = Bounds(0.0, float("inf"))
         self.sending = False
         self.exhausted = asyncio.Event()
+        self.stopping = asyncio.Event()  # set by stop(): a later turn's wait ends
         self.tasks: set[asyncio.Task[RequestRecord]] = set()
+        self.convs: set[asyncio.Task[None]] = set()  # conversations under way
         self.schedule: asyncio.Task[None] | None = None
-        self.index = 0  # the next item to send
+        self.units = units(trace.items)  # what starts at a line's time: a line, a conversation
+        self.index = 0  # the next unit to start
         self.lap_s = 0.0  # trace time added by the laps already played (cycle)
         self.anchor = (0.0, 0.0)  # (clock, trace time) the schedule counts from
         self.targets: list[float] = []  # the clock time each request was due, in send order
@@ -327,17 +377,68 @@ class TraceSender(SenderBase):
     def _exhaust(self) -> None:
         self.exhausted.set()
 
-    async def _one(self, n: int, i: int) -> RequestRecord:
+    async def _one(
+        self, n: int, i: int, prompt: Prompt | None = None, answer: list[str] | None = None
+    ) -> RequestRecord:
         task = asyncio.current_task()
         phase = self.bounds.phase(self.clock())
-        prompt = self.prompts.prompt(i, n)
+        if prompt is None:
+            prompt = self.prompts.prompt(i, n)
         try:
             return await self.client.send(
-                prompt, f"{self.endpoint}-{n}", phase, self.level, self.done
+                prompt, f"{self.endpoint}-{n}", phase, self.level, self.done, answer
             )
         finally:
             if task is not None:
                 self.tasks.discard(task)
+
+    async def _wait_until(self, target: float) -> bool:
+        """Sleep until clock time ``target`` unless stopped first (never before it: the last
+        ``spin_s`` yields to the loop, as the schedule does); whether still sending."""
+        delay = target - self.clock()
+        if delay > self.spin_s and self.sending:
+            nap = asyncio.ensure_future(self.sleep(delay - self.spin_s))
+            stop = asyncio.ensure_future(self.stopping.wait())
+            try:
+                await asyncio.wait([nap, stop], return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                nap.cancel()
+                stop.cancel()
+        while self.sending and self.spin_s and self.clock() < target:
+            await asyncio.sleep(0)
+        return self.sending
+
+    async def _conversation(self, n: int, unit: tuple[int, ...], lap_s: float) -> None:
+        """Send one conversation's turns (request ``n`` is its first, sent now)."""
+        loop = asyncio.get_running_loop()
+        history: list[tuple[str, str]] = []
+        cid = n
+        for k, i in enumerate(unit):
+            it = self.trace.items[i]
+            if k:
+                think = (it.think_s or 0.0) / self._scale()
+                target = max(self.due(lap_s + it.offset_s), self.clock() + think)
+                if not await self._wait_until(target):
+                    return
+                got = self.counter.claim()
+                if got is None:
+                    self._exhaust()
+                    return
+                n = got
+                self.targets.append(target)
+            base = self.prompts.prompt(i, n)
+            estimate = history_tokens(history) + it.input_tokens + CHAT_OVERHEAD
+            prompt = replace(
+                base, input_tokens=estimate, history=tuple(history), turn=it.turn,
+                conversation=cid,
+            )  # fmt: skip
+            answer: list[str] = []
+            t = loop.create_task(self._one(n, i, prompt, answer))
+            self.tasks.add(t)
+            rec = await t
+            if is_error(rec.error_class) or rec.error_class == "cancelled":
+                return
+            history += [("user", prompt.text), ("assistant", "".join(answer))]
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -345,12 +446,15 @@ class TraceSender(SenderBase):
         # a cycled trace starts its next lap one mean gap after its last request
         gap = self.trace.span_s / (len(items) - 1) if len(items) > 1 else 1.0
         while self.sending:
-            if self.index >= len(items):
+            if self.index >= len(self.units):
                 if not self.cycle:
+                    while self.convs:  # played once: the trace ends with its last turn
+                        await asyncio.wait(set(self.convs))
                     self._exhaust()
                     return
                 self.index, self.lap_s = 0, self.lap_s + self.trace.span_s + gap
-            target = self.due(self.lap_s + items[self.index].offset_s)
+            unit = self.units[self.index]
+            target = self.due(self.lap_s + items[unit[0]].offset_s)
             delay = target - self.clock()
             if delay > self.spin_s:
                 await self.sleep(delay - self.spin_s)
@@ -362,7 +466,12 @@ class TraceSender(SenderBase):
                     self._exhaust()
                 return
             self.targets.append(target)
-            self.tasks.add(loop.create_task(self._one(n, self.index)))
+            if items[unit[0]].conversation is None:
+                self.tasks.add(loop.create_task(self._one(n, unit[0])))
+            else:
+                conv = loop.create_task(self._conversation(n, unit, self.lap_s))
+                self.convs.add(conv)
+                conv.add_done_callback(self.convs.discard)
             self.index += 1
 
     def _restart(self) -> None:
@@ -374,6 +483,7 @@ class TraceSender(SenderBase):
         """Play the trace from its start at ``level`` × speed (``by`` is not used)."""
         self.level, self.bounds = level, bounds
         self.sending, self.index, self.lap_s = True, 0, 0.0
+        self.stopping.clear()
         self.anchor = (self.clock() + offset_s, 0.0)
         self._restart()
 
@@ -390,13 +500,16 @@ class TraceSender(SenderBase):
         self._restart()
 
     async def stop(self, cancel: bool, grace_s: float) -> None:
-        """Stop sending; cancel in-flight requests, or let them finish within grace_s."""
+        """Stop sending; cancel in-flight requests, or let them finish within grace_s (a
+        conversation sends no further turn either way)."""
         self.sending = False
+        self.stopping.set()
         if self.schedule is not None:
             self.schedule.cancel()
             await asyncio.gather(self.schedule, return_exceptions=True)
             self.schedule = None
-        await self._settle(cancel, grace_s)
+        await self._settle(cancel, grace_s, set(self.convs))
+        self.convs.clear()
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -408,20 +521,32 @@ def trace_from_requests(
     """A trace of the requests a session recorded for ``endpoint`` (every endpoint's when None:
     then use one endpoint's, as each saw the same load): send times as offsets from the first,
     the server's token counts as lengths. Requests without both counts (failed before the
-    server answered) are left out; their send times would be replayed without their sizes."""
-    picked = []
+    server answered) are left out; their send times would be replayed without their sizes.
+    A conversation's turns stay turns of it (`qtui.load.trace_turns.recorded_turns`): each
+    line's new message, its think time, the conversation's id (its first request's number;
+    ``endpoint-number`` when several endpoints' are written)."""
+    plain: list[TraceItem] = []
+    turns: dict[str, list[Mapping[str, Any]]] = {}
     for r in rows:
         if endpoint is not None and r.get("endpoint") != endpoint:
             continue
         t, n_in, n_out = r.get("t_send"), r.get("prompt_tokens"), r.get("completion_tokens")
         if t is None or not n_in or not n_out:
             continue
-        picked.append((float(t), int(n_in), int(n_out)))
-    picked.sort(key=lambda x: x[0])
-    if not picked:
+        if (r.get("turn") or 0) > 0 and r.get("conversation"):
+            turns.setdefault(str(r.get("endpoint")), []).append(r)
+        else:
+            plain.append(TraceItem(float(t), int(n_in), int(n_out)))
+    items = plain
+    for name, part in turns.items():
+        for t, n_in, n_out, cid, k, think in recorded_turns(part):
+            conv: ConvId = cid if len(turns) == 1 else f"{name}-{cid}"
+            items.append(TraceItem(t, n_in, n_out, None, (), conv, k, think))
+    items.sort(key=lambda x: x.offset_s)
+    if not items:
         return []
-    t0 = picked[0][0]
-    return [TraceItem(t - t0, n_in, n_out) for t, n_in, n_out in picked]
+    t0 = items[0].offset_s
+    return [replace(it, offset_s=it.offset_s - t0) for it in items]
 
 
 def dump_trace(items: Iterable[TraceItem]) -> str:
@@ -435,19 +560,28 @@ def scale_rate(items: Iterable[TraceItem], factor: float, seed: int = 0) -> list
     probability ``factor`` (thinning: a Poisson stream stays Poisson); above 1 each request
     is sent ⌊factor⌋ times, once more with probability factor − ⌊factor⌋, the copies placed
     at uniform random times between it and the next request, with its lengths and hash ids
-    (so they share its prefix). Seeded: the same ``seed`` gives the same trace."""
+    (so they share its prefix). A conversation is kept or copied whole, by its first turn's
+    time, a copy shifted as one and named ``<id>.<copy>``. Seeded: the same ``seed`` gives
+    the same trace."""
     if factor <= 0:
         raise ConfigError(f"rate scale: {factor} must be above 0")
     src = list(items)
+    groups = units(src)
     rng = np.random.default_rng([seed, 21])
     out: list[TraceItem] = []
-    for i, it in enumerate(src):
+    for u, unit in enumerate(groups):
+        it = src[unit[0]]
         whole = int(factor)
         copies = whole + int(rng.random() < factor - whole)
-        gap = src[i + 1].offset_s - it.offset_s if i + 1 < len(src) else 0.0
+        gap = src[groups[u + 1][0]].offset_s - it.offset_s if u + 1 < len(groups) else 0.0
         for k in range(copies):
-            t = it.offset_s if k == 0 else it.offset_s + gap * float(rng.random())
-            out.append(replace(it, offset_s=t))
+            shift = 0.0 if k == 0 else gap * float(rng.random())
+            for i in unit:
+                x = src[i]
+                conv = (
+                    x.conversation if k == 0 or x.conversation is None else f"{x.conversation}.{k}"
+                )
+                out.append(replace(x, offset_s=x.offset_s + shift, conversation=conv))
     out.sort(key=lambda x: x.offset_s)
     if out and out[0].offset_s:
         t0 = out[0].offset_s
@@ -462,8 +596,14 @@ def trace_summary(trace: Trace) -> str:
     mean_out = sum(it.output_tokens for it in trace.items) / n
     shared = sum(1 for it in trace.items if it.hash_ids)
     rate = f"{(n - 1) / span:.2f} req/s mean" if span > 0 else "all at once"
-    return (
+    text = (
         f"{trace.path}: {n} requests over {span:.1f} s ({rate}, "
         f"{trace.peak_rps():.0f} req/s peak in 1 s); input {mean_in:.0f} tokens mean, "
         f"output {mean_out:.0f} tokens mean; {shared} with hash_ids"
     )
+    turns = [it for it in trace.items if it.conversation is not None]
+    if turns:
+        convs = len({it.conversation for it in turns})
+        most = max(it.turn for it in turns)
+        text += f"; {len(turns)} turns of {convs} conversations (up to {most} turns)"
+    return text

@@ -160,6 +160,7 @@ class FakeClient:
         phase: Any = "measure",
         level: float = 0.0,
         sink: Callable[[RequestRecord], None] | None = None,
+        answer: list[str] | None = None,
     ) -> RequestRecord:
         self.sent.append((self.clock(), request_id, prompt, level))
         rec = RequestRecord("e", request_id, phase, level, completion_tokens=prompt.max_tokens)
