@@ -5,8 +5,9 @@
 #   profiles       write $RUN/r4-all.toml: profiles/h200-prefix.toml's two servers (bf16 and kv8:
 #                  BF16 vs FP8 KV cache in the same 600 MB) plus "big", h200-smollm2.toml's bf16
 #                  server (8 GB of KV) on port 8002; $RUN/r4-prefix.toml (bf16, kv8, the prefix
-#                  workload) and $RUN/r4-big.toml (big alone, 64 in / 256 out) name the same
-#                  servers. Then `PROFILE=$RUN/r4-all.toml run_h100.sh up --parallel`.
+#                  workload), $RUN/r4-big.toml (big alone, 64 in / 256 out) and
+#                  $RUN/r4-big-spread.toml (the same, lengths uniform ±50 %: no lockstep waves)
+#                  name the same servers. Then `PROFILE=$RUN/r4-all.toml run_h100.sh up --parallel`.
 #   knee           qtui bench r4-prefix.toml: the knee search on the shared-prefix workload, TTFT
 #                  p95 <= 300 ms, bf16 and kv8 swept in turn (isolate auto: one GPU), the golden
 #                  set after; summary.json + the session + wall time.
@@ -35,7 +36,12 @@ every = {**prefix, "profile": {**prefix["profile"], "name": "h200-r4"},
 alone = {**smol, "profile": {**smol["profile"], "name": "h200-r4-big", "baseline": "big"},
          "endpoints": [big]}
 alone["workload"] = {k: v for k, v in smol["workload"].items() if k != "golden_set"}
-for name, doc in (("r4-all", every), ("r4-prefix", prefix), ("r4-big", alone)):
+spread = {**alone, "profile": {**alone["profile"], "name": "h200-r4-big-spread"}}
+spread["workload"] = {**alone["workload"],
+                      "input_tokens": {"mean": 64, "dist": "uniform", "spread": 0.5},
+                      "output_tokens": {"mean": 256, "dist": "uniform", "spread": 0.5}}
+for name, doc in (("r4-all", every), ("r4-prefix", prefix), ("r4-big", alone),
+                  ("r4-big-spread", spread)):
     (run / f"{name}.toml").write_text(tomli_w.dumps(doc))
     print("wrote", run / f"{name}.toml", [e["name"] for e in doc["endpoints"]])
 EOF

@@ -123,7 +123,7 @@ def peer_argv(
         # the same request body as qtui's: greedy, and min_tokens so every request runs to
         # max_tokens (without --temperature vLLM bench leaves sampling to the server's default)
         "--temperature", "0",
-        "--extra-body", json.dumps({"min_tokens": prof.workload.output_tokens.mean}),
+        *min_tokens_argv(prof),
         "--percentile-metrics", "ttft,tpot,itl,e2el", "--metric-percentiles", "50,95",
         "--save-result", "--result-dir", str(out), "--result-filename", f"{tag}.json",
     ]  # fmt: skip
@@ -146,7 +146,30 @@ def dataset_argv(prof: Profile) -> list[str]:
         "--dataset-name", "random",
         "--random-input-len", str(w.input_tokens.mean),
         "--random-output-len", str(w.output_tokens.mean),
+        *range_argv(prof),
     ]  # fmt: skip
+
+
+def range_argv(prof: Profile) -> list[str]:
+    """Uniform lengths (qtui: mean × [1 − spread, 1 + spread]) as vLLM's `--random-range-ratio`,
+    which samples input and output lengths from the same range: one spread for both, or none."""
+    i, o = prof.workload.input_tokens, prof.workload.output_tokens
+    spreads = {d.spread if d.dist == "uniform" else 0.0 for d in (i, o)}
+    if spreads == {0.0}:
+        return []
+    if len(spreads) > 1:
+        raise SystemExit("vllm bench serve has one --random-range-ratio: give input and output"
+                         " tokens the same uniform spread")  # fmt: skip
+    return ["--random-range-ratio", f"{spreads.pop():g}"]
+
+
+def min_tokens_argv(prof: Profile) -> list[str]:
+    """Fixed outputs: min_tokens as qtui sends it (with --ignore-eos each request then runs to
+    its max_tokens); sampled ones: none (--ignore-eos alone runs each to its sampled length)."""
+    o = prof.workload.output_tokens
+    if o.dist != "fixed" and o.spread:
+        return []
+    return ["--extra-body", json.dumps({"min_tokens": o.mean})]
 
 
 class PeerWorker:
