@@ -26,6 +26,8 @@ def assert_agree(path: Path) -> None:
         view, fin = snap.endpoint(name), row.finance
         assert view.cost.replicas == fin.sizing.replicas, name
         assert view.cost.usd_per_1m == fin.usd_per_m_output.value, name
+        assert view.cost.p95_at_capacity_s == fin.p95.value, name
+        assert view.cost.output_tps_per_replica == fin.output_tps.value, name
         assert view.cost.monthly_usd == fin.monthly.value, name
         assert view.cost.delta_monthly_usd == fin.delta_month.value, name
         assert view.go == row.go and view.go_reasons == tuple(row.reasons), name

@@ -142,6 +142,10 @@ class FakeFeed:
         gpu_factor = 0.25 if self._costs[name].gpu == "L4" else 1.0
         return 6.0 * self._spec(name)[2] * gpu_factor
 
+    def _capacity_p95_s(self, name: str) -> float:
+        """The fake's e2e p95 at its capacity: faster precisions answer sooner."""
+        return 6.0 / self._spec(name)[2]
+
     def _needed(self, name: str) -> int:
         return math.ceil(self._traffic * 1.2 / self._capacity_rps(name))
 
@@ -165,6 +169,8 @@ class FakeFeed:
             replicas_auto=c.replicas is None,
             replicas_needed=needed,
             usd_per_1m=price / (tps * 3600) * 1e6,
+            output_tps_per_replica=tps,
+            p95_at_capacity_s=self._capacity_p95_s(name),
             monthly_usd=monthly,
             delta_monthly_usd=delta,
             delta_pct=None if delta is None or not base_monthly else delta / base_monthly,

@@ -80,6 +80,9 @@ class CostView:
     replicas_auto: bool = True
     replicas_needed: int | None = None
     usd_per_1m: float | None = None
+    # the record's comparison columns (qtui.cost.compare): at the capacity, per replica
+    p95_at_capacity_s: float | None = None
+    output_tps_per_replica: float | None = None
     monthly_usd: float | None = None
     delta_monthly_usd: float | None = None
     delta_pct: float | None = None

@@ -282,6 +282,8 @@ class ViewState:
                 replicas_auto=wi.replicas == "auto",
                 replicas_needed=row.sizing.needed,
                 usd_per_1m=row.usd_per_m_output.value,
+                p95_at_capacity_s=row.p95.value,
+                output_tps_per_replica=row.output_tps.value,
                 monthly_usd=row.monthly.value,
                 delta_monthly_usd=row.delta_month.value,
                 delta_pct=None if red is None else -red / 100,

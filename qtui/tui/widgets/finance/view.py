@@ -12,9 +12,9 @@ from qtui.live.model import EndpointView, Snapshot
 from qtui.quality.floor import WORDS
 from qtui.tui.widgets.text import Cell
 
-COLUMNS = (
+COLUMNS = (  # the decision record's comparison columns: p95 and tok/s at capacity, per replica
     ("precision", "precision"),
-    ("p95", "p95 e2e"),
+    ("p95", "p95"),
     ("tps", "tok/s"),
     ("quality", "quality"),
     ("per_1m", "$/1M tok"),
@@ -25,14 +25,17 @@ COLUMNS = (
 
 
 def finance_row(e: EndpointView) -> dict[str, str]:
-    """The seed articles' comparison columns, each with its unit."""
+    """The seed articles' comparison columns, each with its unit: the decision record's figures
+    (p95 end-to-end and output tok/s per replica at the capacity the cost is sized from, not the
+    live window's), so the app and the record state one number."""
     c = e.cost
     reduction = "baseline" if e.baseline else fmt.signed_pct(c.delta_pct)
     verdict = verdict_word(e)
+    tps = c.output_tps_per_replica
     return {
         "precision": e.precision,
-        "p95": fmt.ms(e.e2e.p95_s) + ("!" if e.e2e.breached else ""),
-        "tps": fmt.DASH if e.out_tps is None else f"{e.out_tps:,.0f}",
+        "p95": fmt.ms(c.p95_at_capacity_s),
+        "tps": fmt.DASH if tps is None else f"{tps:,.0f}",
         "quality": fmt.pct(e.quality.score, 1),
         "per_1m": fmt.usd(c.usd_per_1m) if c.usd_per_1m is not None else c.reason or fmt.DASH,
         "month": fmt.usd(c.monthly_usd),
@@ -180,6 +183,6 @@ class FinanceView(Vertical):
         traffic = fmt.rps(ci.traffic_rps) if ci.traffic_rps else "traffic not set"
         self.query_one(".fin-assumptions", Cell).set(
             f"[dim]at {traffic} peak, {ci.hours_per_month:g} h/month, headroom {ci.headroom:g}×; "
-            "go/no-go = every SLO, the quality floor, a price (as in the record) · "
-            "! = p95 over SLO[/]"
+            "p95 (end-to-end) and tok/s: at the capacity the cost is sized from, per replica · "
+            "go/no-go = every SLO, the quality floor, a price (as in the record)[/]"
         )
