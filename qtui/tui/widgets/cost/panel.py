@@ -99,8 +99,8 @@ def source_text(snap: Snapshot, endpoint: str | None) -> str:
         lines.append(f"[b]{endpoint}[/b] priced from {c.price_label or c.reason or fmt.DASH}")
         verdict = e.verdict or ("GO" if e.go else "NO-GO")  # the decision's words
         lines.append(f"capacity {e.capacity or fmt.DASH}; {verdict}: " + "; ".join(e.go_reasons))
-        if e.fit:
-            lines.append(f"fit on {c.gpu}: {e.fit}")
+        if e.fit:  # the record's words; 'fit unknown: …' already says what it is about
+            lines.append(e.fit if e.fit.startswith("fit ") else f"fit on {c.gpu}: {e.fit}")
         lines.append(f"vs baseline: {c.vs_baseline}" if c.vs_baseline else "the baseline")
         lines.append(c.unit_costs or fmt.DASH)
         lines.append(energy_text(c))
