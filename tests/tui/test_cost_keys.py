@@ -12,12 +12,12 @@ from textual.widgets import DataTable
 
 from qtui.config.catalog import load_price_table
 from qtui.config.paths import shipped_pricing_dir
-from qtui.live.model import CostView, EndpointView
+from qtui.live.model import CostView, EndpointView, RunView, Snapshot
 from qtui.live.replay import ReplayFeed
 from qtui.session.reader import load_session
 from qtui.session.synth import write_synthetic_session
 from qtui.tui.app import QtuiApp
-from qtui.tui.widgets.cost.panel import CostPanel, row_cells
+from qtui.tui.widgets.cost.panel import CostPanel, row_cells, source_text
 from qtui.tui.widgets.text import Cell
 
 HOURS = 730
@@ -233,3 +233,16 @@ def test_cost_cells_say_why_instead_of_a_number() -> None:
     assert cells["gpu_hour"] == "no price for L4 in table two/spot"
     assert cells["per_1m"] == cells["month"] == "no sweep yet"
     assert cells["region"] == "any"
+
+
+@pytest.mark.parametrize(
+    ("fit", "line"),
+    [
+        ("fit unknown: no weights known", "fit unknown: no weights known"),
+        ("needs 15.0 GiB, L4 has 22.5 GiB", "fit on L4: needs 15.0 GiB, L4 has 22.5 GiB"),
+    ],
+)
+def test_the_fit_line_reads_as_the_record_says_it(fit: str, line: str) -> None:
+    e = EndpointView(name="fp8", precision="fp8", cost=CostView(gpu="L4"), fit=fit)
+    snap = Snapshot(seq=1, run=RunView(), endpoints=(e,))
+    assert line in source_text(snap, "fp8").splitlines()
