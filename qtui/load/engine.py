@@ -880,7 +880,9 @@ class LoadRun:
             r = ep.result
             r.sent = ep.sent
             r.client_bound_seconds = self._bound.get(name, 0)
-            measured = sum(lv.stats.duration_s for lv in r.levels) or 1e-9
+            # the steps' measured spans; a search stopped before its first verdict has none:
+            # its measured seconds (never 1e-9 s, which made 92 requests read 1e13 tok/s)
+            measured = sum(lv.stats.duration_s for lv in r.levels) or float(r.seconds) or 1e-9
             summary = ep.cum.stats(time.time(), measured)
             if r.levels:  # delivered throughput: tokens streamed in the measured windows
                 tokens = sum(lv.stats.out_tps * lv.stats.duration_s for lv in r.levels)

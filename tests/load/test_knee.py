@@ -317,6 +317,9 @@ async def test_a_step_too_short_to_judge_is_no_verdict() -> None:
         "no SLO broken so far); kept: no bracket yet; raise [load] sweep max_extend or"
         " step_duration_s"
     )
+    # no step recorded: the summary's rates are over the seconds measured, not over nothing
+    # (4 tokens a request can never stream faster than 4 / 0.05 s per token, 80 tok/s a user)
+    assert res.summary is not None and res.summary.out_tps <= 80
 
 
 async def test_a_close_call_runs_on_before_it_is_judged(monkeypatch: pytest.MonkeyPatch) -> None:
