@@ -40,6 +40,7 @@ import itertools
 import json
 import os
 import resource
+import secrets
 import statistics
 import subprocess
 import sys
@@ -58,7 +59,7 @@ from qtui.evidence.records import RequestRecord
 from qtui.load.engine import LoadRun
 from qtui.load.scraper import scrape_once
 from qtui.metrics.crosscheck import crosscheck
-from qtui.metrics.vllm import VllmSnapshot
+from qtui.metrics.vllm import VllmSnapshot, prefix_cache_hit_rate
 
 ROOT = Path(__file__).resolve().parent.parent
 SIM_PROFILE = """[profile]
@@ -118,7 +119,10 @@ async def run_peer(url: str, a: argparse.Namespace, streams: int) -> tuple[list,
     """A vllm-bench-serve-style client: aiohttp, one JSON parse per SSE line, no self-check."""
     async with httpx.AsyncClient() as http:
         model = (await http.get(f"{url}/v1/models")).json()["data"][0]["id"]
-    prompt = ("the model of data " * a.prompt_tokens)[: 4 * a.prompt_tokens]
+    prompt = "the model of data " * a.prompt_tokens
+    # a head no earlier run sent (as qtui's run nonce): a prefix cache kept from the last run
+    # flattered the peer's prompts, the same every run (98 % hits on the simulator)
+    nonce = secrets.randbits(40)
     total = 2 * streams
     numbers = itertools.count()
     recs: list[RequestRecord] = []
@@ -129,8 +133,9 @@ async def run_peer(url: str, a: argparse.Namespace, streams: int) -> tuple[list,
         while (i := next(numbers)) < total:
             rec = RequestRecord("peer", f"peer-{i}")
             body = {
-                "model": model, "prompt": f"{i} {prompt}", "max_tokens": a.tokens,
-                "min_tokens": a.tokens, "ignore_eos": True, "temperature": 0.0, "stream": True,
+                "model": model, "prompt": f"{nonce}-{i} {prompt}"[: 4 * a.prompt_tokens],
+                "max_tokens": a.tokens, "min_tokens": a.tokens, "ignore_eos": True,
+                "temperature": 0.0, "stream": True,
                 "stream_options": {"include_usage": True},
             }  # fmt: skip
             rec.t_send = time.time()
@@ -276,6 +281,12 @@ async def one(url: str, who: str, a: argparse.Namespace, streams: int) -> dict[s
         "tpot_p50_ms": round(1e3 * (q(tpot, 0.5) or 0), 2),
         "server_requests": cc.requests_server,
         "server_tokens": cc.tokens_server,
+        # prompt tokens the server prefilled per request: the same workload costs the same
+        # the server's prefix-cache hits over the run: ~0 for both (fresh prompts each run)
+        "server_prefix_hit_rate": prefix_cache_hit_rate(before, after),
+        "server_prompt_tokens_per_request": round(
+            ((after.prompt_tokens or 0) - (before.prompt_tokens or 0)) / max(1, len(recs)), 1
+        ),
         "counts_agree": cc.counts_agree,
         "quantiles_vs_server": {
             f"{c.metric}@p{int(c.q * 100)}": [

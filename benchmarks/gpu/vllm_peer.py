@@ -9,6 +9,9 @@ runs it scrapes /metrics, so vLLM's own histograms give a third, server-side est
 compares qtui's NVML readings with nvidia-smi while the servers are up. Writes peer.json.
 With --repeat N each row runs N rounds of alternating windows (qtui then peer, peer then qtui,
 ...) and the peer is vLLM's bench imported once (peer_worker.py), so short windows stay cheap.
+Each row starts with an unmeasured peer run of two waves at its level (--no-warmup: none), and
+every window sends prompts no earlier window sent (qtui's run nonce, a new --seed for the peer):
+a prefix cache kept from the last window flatters neither client.
 
     python benchmarks/gpu/vllm_peer.py PROFILE --out DIR [--level 32] [--extra bf16:128]
         [--row fp8:32 ...] [--attach STATE] [--duration 60] [--repeat 3]
@@ -21,6 +24,7 @@ import argparse
 import contextlib
 import json
 import os
+import secrets
 import shlex
 import shutil
 import subprocess
@@ -112,11 +116,15 @@ def run_qtui(
 
 def peer_argv(
     url: str, served: str, tokenizer: str, prof: Profile, level: int, prompts: int, out: Path,
-    tag: str,
+    tag: str, seed: int = 0,
 ) -> list[str]:  # fmt: skip
-    """The arguments after `vllm bench serve` for the same load and request body as qtui's."""
+    """The arguments after `vllm bench serve` for the same load and request body as qtui's.
+
+    ``seed`` draws the prompts: a new one each window, as qtui's run nonce gives each of its
+    runs new prompts (with vLLM's default seed 0 every window re-sent the last one's prompts
+    and read them from the prefix cache: 75 % hits in h200-2026-12-02c's second peer windows)."""
     return [
-        "--backend", "vllm", "--base-url", url,
+        "--backend", "vllm", "--base-url", url, "--seed", str(seed),
         "--endpoint", "/v1/completions", "--model", served, "--tokenizer", tokenizer,
         *dataset_argv(prof),
         "--num-prompts", str(prompts), "--max-concurrency", str(level), "--ignore-eos",
@@ -203,7 +211,8 @@ def run_peer(
     vllm: list[str] | PeerWorker, url: str, served: str, tokenizer: str, prof: Profile,
     level: int, prompts: int, out: Path, tag: str,
 ) -> dict[str, Any]:  # fmt: skip
-    argv = peer_argv(url, served, tokenizer, prof, level, prompts, out, tag)
+    seed = secrets.randbits(31)
+    argv = peer_argv(url, served, tokenizer, prof, level, prompts, out, tag, seed)
     t0 = time.time()
     if isinstance(vllm, PeerWorker):
         cmd, rc = ["vllm", "bench", "serve", *argv], vllm.run(argv)
@@ -211,7 +220,9 @@ def run_peer(
         cmd = [*vllm, "bench", "serve", *argv]
         with (out / f"{tag}.log").open("w") as log:
             rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode
-    res: dict[str, Any] = {"rc": rc, "wall_s": time.time() - t0, "command": shlex.join(cmd)}
+    res: dict[str, Any] = {
+        "rc": rc, "wall_s": time.time() - t0, "command": shlex.join(cmd), "seed": seed,
+    }  # fmt: skip
     path = out / f"{tag}.json"
     if path.exists():
         raw = json.loads(path.read_text())
@@ -306,6 +317,11 @@ def compare(
     """
     row: dict[str, Any] = {"endpoint": name, "level": level, "windows": []}
     doc["runs"].append(row)
+    if args.warmup:  # one unmeasured wave at this level first: no client gets its first contact
+        row["warmup"] = run_peer(
+            peer, url, served, args.tokenizer, prof, level, 2 * level, args.out,
+            f"vllm-bench-{name}-c{level}-warmup",
+        )  # fmt: skip
     prompts = 0
     for rnd in range(args.repeat):
         for client in ("qtui", "peer") if rnd % 2 == 0 else ("peer", "qtui"):
@@ -346,6 +362,8 @@ def main() -> int:
     ap.add_argument("--attach", type=Path, help="hold.py's state file: use its servers")
     ap.add_argument("--session", action="store_true", help="first qtui bench --quality on all")
     ap.add_argument("--repeat", type=int, default=1, help="rounds of alternating windows per row")
+    ap.add_argument("--no-warmup", dest="warmup", action="store_false",
+                    help="no unmeasured peer run (2 waves) at each row's level before its windows")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     prof = load_model(args.profile, Profile)

@@ -78,10 +78,11 @@ class SyntheticConversations:
         salt: int = 0,
         shard: int = 0,
         pool: WordPool | TokenPool | None = None,
+        run: int = 0,
     ) -> None:
         self.w = w
         words = pool if isinstance(pool, WordPool) else None  # chat: user messages of words
-        self.synth = SyntheticWorkload(w, None, salt, shard, words)
+        self.synth = SyntheticWorkload(w, None, salt, shard, words, run)
         self.max_len = max_model_len
         self.mean_turns = float(w.turns)
 

@@ -22,6 +22,7 @@ import contextlib
 import multiprocessing as mp
 import os
 import pickle
+import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -444,6 +445,9 @@ class LoadRun:
         self.trace: Trace | None = None  # a trace workload, read in start()
         # exact-length prompts (server /tokenize): token ids, or one-token words (chat API)
         self.token_pool: TokenPool | WordPool | None = None
+        # this run's nonce: synthetic text no earlier run sent, so a server's prefix cache kept
+        # from one flatters nothing (lengths stay the seed's: SyntheticWorkload)
+        self.run_nonce = secrets.randbits(32)
         self.input_lengths = ""  # what the record says of input lengths (qtui.load.tokens)
         self._timed = duration is not None or "duration_s" in profile.load.model_fields_set
         self.max_requests = max_requests or profile.load.max_requests
@@ -564,7 +568,7 @@ class LoadRun:
                 continue
             source = make_source(
                 self.profile.workload, self.base_dir, info.max_model_len, salt, self.golden,
-                pool=self.token_pool,
+                pool=self.token_pool, run=self.run_nonce,
             )  # fmt: skip
             if self.processes == 1 and not self.remote:
                 client = StreamClient(
@@ -749,6 +753,7 @@ class LoadRun:
                 counters,
                 self.token_pool,
                 stride=hosts is not None,
+                run=self.run_nonce,
             )
             for i in range(k)
         ]

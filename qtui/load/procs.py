@@ -72,6 +72,7 @@ class ShardConfig:
     counters: dict[str, Any] = field(default_factory=dict)  # endpoint → shared Value('q')
     pool: TokenPool | WordPool | None = None  # exact-length prompts (qtui.load.tokens)
     stride: bool = False  # no shared memory (other hosts): ids shard+1, shard+1+shards, …
+    run: int = 0  # the run's nonce: synthetic text unique to this run (SyntheticWorkload)
 
 
 # ---------------------------------------------------------------------------------- child side
@@ -111,7 +112,7 @@ class _Shard:
         )  # fmt: skip
         source = make_source(
             prof.workload, cfg.base_dir, cfg.max_model_len.get(name), cfg.salts[name],
-            cfg.golden, cfg.shard, cfg.shards, cfg.pool,
+            cfg.golden, cfg.shard, cfg.shards, cfg.pool, cfg.run,
         )  # fmt: skip
         seed = [prof.workload.seed, 99, cfg.shard] if cfg.shard else [prof.workload.seed, 99]
         counter: Counter = (

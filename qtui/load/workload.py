@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from qtui.load.conversation import Conversation, ConversationSource
 
 _WORDS = WORDS
+_WORDS_STREAM = 0x57  # keeps the words' random stream apart from the lengths' one
 
 
 class PromptSource(Protocol):
@@ -63,10 +64,12 @@ class SyntheticWorkload:
         salt: int = 0,
         shard: int = 0,
         pool: TokenPool | WordPool | None = None,
+        run: int = 0,
     ) -> None:
         self.w = w
         # a load worker process (shard > 0) draws its own prompts; shard 0 is the one-process run
         self.rng = np.random.default_rng([w.seed, salt, shard] if shard else [w.seed, salt])
+        self.words_rng = np.random.default_rng([w.seed, salt, shard, run, _WORDS_STREAM])
         self.max_len = max_model_len
         self.n = 0
         self.pool = pool  # token ids (exact lengths, server /tokenize), or None: text
@@ -82,19 +85,19 @@ class SyntheticWorkload:
             n_in = min(n_in, max(1, self.max_len - n_out - 8 - shared))
         self.n += 1
         if isinstance(self.pool, WordPool):  # chat: n one-token words are n tokens exactly
-            text = self.pool.text(self.rng, n_in)
+            text = self.pool.text(self.words_rng, n_in)
             if shared:
                 k = int(self.rng.integers(self.w.prefix_count))
                 text = self.prefixes.prefix_words(k, shared) + text
             return Prompt(text, n_out, shared + n_in, fixed_output=True)
         if self.pool is not None:  # exact: random token ids (unique), behind the shared ones
-            ids = self.pool.sample(self.rng, n_in)
+            ids = self.pool.sample(self.words_rng, n_in)
             if shared:
                 k = int(self.rng.integers(self.w.prefix_count))
                 ids = self.prefixes.prefix_ids(k, shared) + ids
             return Prompt("", n_out, shared + n_in, fixed_output=True, token_ids=ids)
         # a distinct head per request keeps prefix caching from flattering the numbers
-        words = self.rng.choice(len(_WORDS), size=max(0, n_in - 2))
+        words = self.words_rng.choice(len(_WORDS), size=max(0, n_in - 2))
         text = f"{self.n} " + " ".join(_WORDS[i] for i in words)
         if shared:  # one of K shared prefixes (the same K for every endpoint), then the suffix
             k = int(self.rng.integers(self.w.prefix_count))
@@ -187,19 +190,21 @@ def make_source(
     shard: int = 0,
     shards: int = 1,
     pool: TokenPool | WordPool | None = None,
+    run: int = 0,
 ) -> PromptSource | ConversationSource:
     """The prompt source a profile's [workload] asks for (paths relative to the profile), or
-    its conversations (multi-turn); ``shard`` of ``shards`` is one load worker process's part."""
+    its conversations (multi-turn); ``shard`` of ``shards`` is one load worker process's part;
+    ``run`` makes synthetic text unique to the run (`SyntheticWorkload`)."""
     if w.multi_turn:
         from qtui.load.conversation import FileConversations, SyntheticConversations
 
         if w.kind == "synthetic":
-            return SyntheticConversations(w, max_model_len, salt, shard, pool)
+            return SyntheticConversations(w, max_model_len, salt, shard, pool, run)
         assert w.conversations_file is not None
         convs = FileConversations(base_dir / w.conversations_file, w, max_model_len)
         return StridedConversations(convs, shard, shards) if shards > 1 else convs
     if w.kind == "synthetic":
-        return SyntheticWorkload(w, max_model_len, salt, shard, pool)
+        return SyntheticWorkload(w, max_model_len, salt, shard, pool, run)
     if w.kind == "trace":  # untimed, in order (the engine replays a trace on its times)
         from qtui.load.trace import TraceOrder, load_trace
 

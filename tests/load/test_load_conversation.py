@@ -31,16 +31,22 @@ def profile(workload: dict[str, Any] | None = None, **load: object) -> Profile:
     )
 
 
+RUNS: list[int] = []  # the nonce of each run below, latest last
+
+
 async def run(prof: Profile, server: ChatServer) -> list[RequestRecord]:
     recs: list[RequestRecord] = []
     async with chat_server(server) as url:
-        await LoadRun(prof, {"e0": url}, on_record=recs.append, scrape=False).run()
+        lr = LoadRun(prof, {"e0": url}, on_record=recs.append, scrape=False)
+        await lr.run()
+    RUNS.append(lr.run_nonce)
     return sorted(recs, key=lambda r: int(r.request_id.rsplit("-", 1)[1]))
 
 
 def user_turns(prof: Profile, n: int) -> list[str]:
-    """The user turns the sender sends (the same seeded source, salt 0 for the first endpoint)."""
-    src = SyntheticConversations(prof.workload, 100_000)
+    """The user turns the last run sent (the same seeded source, salt 0 for the first endpoint,
+    that run's nonce)."""
+    src = SyntheticConversations(prof.workload, 100_000, run=RUNS[-1])
     out: list[str] = []
     while len(out) < n:
         out += [t.text for t in src.next().turns]

@@ -27,6 +27,7 @@ from qtui.load.tokens import (
     input_lengths,
 )
 from qtui.load.workload import SyntheticWorkload
+from qtui.metrics.vllm import parse_vllm, prefix_cache_hit_rate
 from qtui.session import load_session
 from qtui.session.report import write_report
 from qtui.sim.launcher import SimProcess, start_sim
@@ -201,3 +202,33 @@ async def test_chat_user_messages_are_exact_on_the_simulator(sim: SimProcess) ->
     got = sorted(recs, key=lambda r: int(r.request_id.split("-")[1]))  # type: ignore[attr-defined]
     # the server counts the message's tokens, 4 for the message and 3 for the reply header
     assert [r.prompt_tokens for r in got] == [n + 4 + 3 for n in drawn]  # type: ignore[attr-defined]
+
+
+async def test_a_rerun_sends_prompts_no_earlier_run_sent(sim: SimProcess) -> None:
+    """The same profile run twice: the same lengths, but prompts the server's prefix cache has
+    not seen (the same prompts again were 98 % cache hits on the simulator, 46 % on vLLM)."""
+    url = sim.endpoints["bf16"]
+    prof = Profile.model_validate(
+        {
+            "profile": {"name": "rerun"},
+            "endpoints": [{"name": "bf16", "url": url, "precision": "bf16"}],
+            "workload": {"input_tokens": {"mean": 96, "dist": "uniform", "spread": 0.5},
+                         "output_tokens": {"mean": 2}, "seed": 3},
+            "load": {"concurrency": 4, "max_requests": 24},
+        }
+    )  # fmt: skip
+
+    async def once() -> tuple[list[int], float | None]:
+        before = parse_vllm(httpx.get(f"{url}/metrics").text, 0.0)
+        recs: list[Any] = []
+        lr = LoadRun(prof, on_record=recs.append, scrape=False)
+        await lr.run()
+        after = parse_vllm(httpx.get(f"{url}/metrics").text, 1.0)
+        assert lr.token_pool is not None and all(r.ok for r in recs)
+        got = sorted(recs, key=lambda r: int(r.request_id.split("-")[1]))
+        return [r.prompt_tokens for r in got], prefix_cache_hit_rate(before, after)
+
+    first, _ = await once()
+    again, hits = await once()
+    assert again == first  # the seed's lengths, exact
+    assert hits is not None and hits < 0.05

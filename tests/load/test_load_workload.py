@@ -61,6 +61,20 @@ def test_synthetic_prompts_are_seeded_and_fit_the_model() -> None:
     assert len(pa.text.split()) == pa.input_tokens - 1
 
 
+def test_each_run_draws_new_words_for_the_seeds_lengths() -> None:
+    w = Workload(input_tokens=LengthDist(mean=40, dist="uniform", spread=0.5), seed=9)
+    pool = TokenPool(tuple(range(100, 400)))
+    for p in (None, pool):
+        a, b = SyntheticWorkload(w, pool=p, run=1), SyntheticWorkload(w, pool=p, run=2)
+        pa, pb = [a.next() for _ in range(30)], [b.next() for _ in range(30)]
+        assert [x.input_tokens for x in pa] == [x.input_tokens for x in pb]
+        assert [x.max_tokens for x in pa] == [x.max_tokens for x in pb]
+        pairs = zip(pa, pb, strict=True)
+        assert all(x.text != y.text or x.token_ids != y.token_ids for x, y in pairs)
+        again = SyntheticWorkload(w, pool=p, run=1)
+        assert [again.next() for _ in range(30)] == pa  # one run's prompts are its seed's
+
+
 def test_jsonl_prompts_and_bad_line(tmp_path: Path) -> None:
     f = tmp_path / "p.jsonl"
     f.write_text('{"prompt": "hi", "max_tokens": 3}\n\n{"prompt": "yo"}\n')
