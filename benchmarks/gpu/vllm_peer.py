@@ -362,8 +362,12 @@ def main() -> int:
     ap.add_argument("--attach", type=Path, help="hold.py's state file: use its servers")
     ap.add_argument("--session", action="store_true", help="first qtui bench --quality on all")
     ap.add_argument("--repeat", type=int, default=1, help="rounds of alternating windows per row")
-    ap.add_argument("--no-warmup", dest="warmup", action="store_false",
-                    help="no unmeasured peer run (2 waves) at each row's level before its windows")
+    ap.add_argument(
+        "--no-warmup",
+        dest="warmup",
+        action="store_false",
+        help="no unmeasured peer run (2 waves) at each row's level before its windows",
+    )
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     prof = load_model(args.profile, Profile)
