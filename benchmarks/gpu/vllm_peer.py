@@ -11,7 +11,11 @@ With --repeat N each row runs N rounds of alternating windows (qtui then peer, p
 ...) and the peer is vLLM's bench imported once (peer_worker.py), so short windows stay cheap.
 Each row starts with an unmeasured peer run of two waves at its level (--no-warmup: none), and
 every window sends prompts no earlier window sent (qtui's run nonce, a new --seed for the peer):
-a prefix cache kept from the last window flatters neither client.
+a prefix cache kept from the last window flatters neither client. During a peer window a thread
+scrapes /metrics once a second, as qtui's own scraper does in its windows: both windows carry the
+same observer load, and both get the server's per-second view (`seconds` in each window: running,
+waiting, generation tok/s by vLLM's counter; the peer's also the scrape's own ms).
+--qtui-processes auto 1 runs qtui twice per round, chosen processes and one process.
 
     python benchmarks/gpu/vllm_peer.py PROFILE --out DIR [--level 32] [--extra bf16:128]
         [--row fp8:32 ...] [--attach STATE] [--duration 60] [--repeat 3]
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import json
 import os
 import secrets
@@ -29,6 +34,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,7 +49,13 @@ from qtui.config.profile import Profile
 from qtui.gpu.binding import EndpointBinding
 from qtui.gpu.nvml import NvmlSource
 from qtui.launch.vllm import launch_servers
-from qtui.metrics.vllm import VllmSnapshot, parse_vllm, prefix_cache_hit_rate, window_quantiles
+from qtui.metrics.vllm import (
+    VllmSnapshot,
+    parse_vllm,
+    prefix_cache_hit_rate,
+    server_second,
+    window_quantiles,
+)
 
 MIB = 1024 * 1024
 
@@ -65,7 +77,65 @@ def hist(a: VllmSnapshot, b: VllmSnapshot) -> dict[str, Any]:
     return out
 
 
-def one_endpoint_profile(prof: Profile, name: str, url: str, level: int, dur: float) -> dict:
+class Sampler:
+    """Scrapes ``url``/metrics once a second on a thread while a peer window runs."""
+
+    def __init__(self, url: str, name: str) -> None:
+        self.url, self.name = f"{url}/metrics", name
+        self.seconds: list[dict[str, Any]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        last: VllmSnapshot | None = None
+        with httpx.Client(timeout=5.0) as http:
+            nxt = time.time()
+            while not self._stop.is_set():
+                t0 = time.perf_counter()
+                try:
+                    text = http.get(self.url).text
+                except httpx.HTTPError as exc:
+                    self.seconds.append({"t": time.time(), "error": type(exc).__name__})
+                else:
+                    ms = (time.perf_counter() - t0) * 1e3
+                    snap = parse_vllm(text, time.time(), self.url)
+                    row = second_row(server_second(self.name, last, snap).to_dict())
+                    self.seconds.append({**row, "scrape_ms": round(ms, 2)})
+                    last = snap
+                nxt += 1.0
+                self._stop.wait(max(0.0, nxt - time.time()))
+
+
+SECOND_KEYS = ("t", "running", "waiting", "generation_tps", "prompt_tps", "kv_cache_usage")
+
+
+def second_row(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: d.get(k) for k in SECOND_KEYS}
+
+
+def qtui_seconds(run_dir: Path) -> list[dict[str, Any]]:
+    """qtui's own per-second server view of a window (its server_seconds.csv)."""
+    path = run_dir / "server_seconds.csv"
+    if not path.exists():
+        return []
+    rows = []
+    with path.open() as f:
+        for r in csv.DictReader(f):
+            rows.append({k: float(r[k]) if r.get(k) else None for k in SECOND_KEYS})
+    return rows
+
+
+def one_endpoint_profile(
+    prof: Profile, name: str, url: str, level: int, dur: float, processes: int | None = None
+) -> dict:
     """The profile reduced to one endpoint at `url`, closed loop at `level` streams."""
     data = prof.model_dump(mode="json", exclude_none=True)
     ep = next(e for e in data["endpoints"] if e["name"] == name)
@@ -75,6 +145,8 @@ def one_endpoint_profile(prof: Profile, name: str, url: str, level: int, dur: fl
     data["profile"]["baseline"] = name
     data["workload"].pop("golden_set", None)
     data["load"].update(mode="concurrency", concurrency=level, duration_s=dur, warmup_s=0)
+    if processes:
+        data["load"]["processes"] = processes
     return data
 
 
@@ -88,15 +160,17 @@ def pick(d: dict[str, Any] | None, metric: str, p: int) -> float | None:
 
 def run_qtui(
     prof: Profile, profile_path: Path, name: str, url: str, level: int, dur: float, out: Path,
-    tag: str = "",
+    tag: str = "", processes: int | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     path = out / f"{name}-c{level}.toml"
-    path.write_text(tomli_w.dumps(one_endpoint_profile(prof, name, url, level, dur)))
+    doc = one_endpoint_profile(prof, name, url, level, dur, processes)
+    path.write_text(tomli_w.dumps(doc))
     golden = profile_path.parent / "golden"
     if golden.is_dir() and not (out / "golden").exists():
         shutil.copytree(golden, out / "golden")
     t0 = time.time()
-    summary = bench.run(path, out=out / f"qtui-{name}-c{level}{tag}", show_progress=False)
+    run_dir = out / f"qtui-{name}-c{level}{tag}"
+    summary = bench.run(path, out=run_dir, show_progress=False)
     ep = summary["endpoints"][name]
     s = ep["summary"] or {}
     return {
@@ -111,6 +185,8 @@ def run_qtui(
         "client_bound": ep.get("client_bound"),
         "client_bound_seconds": ep.get("client_bound_seconds"),
         "client_health": summary.get("client_health"),
+        "processes": summary.get("load_processes") or processes,
+        "seconds": qtui_seconds(run_dir),
     }  # fmt: skip
 
 
@@ -323,12 +399,19 @@ def compare(
             f"vllm-bench-{name}-c{level}-warmup",
         )  # fmt: skip
     prompts = 0
+    variants = {"qtui" if p == "auto" else f"qtui-p{p}": p for p in args.qtui_processes}
+    order = [*variants, "peer"]
     for rnd in range(args.repeat):
-        for client in ("qtui", "peer") if rnd % 2 == 0 else ("peer", "qtui"):
+        for client in order if rnd % 2 == 0 else order[::-1]:
             tag = f"-r{rnd}" if args.repeat > 1 else ""
             before = scrape(url)
-            if client == "qtui":
-                res = run_qtui(prof, args.profile, name, url, level, args.duration, args.out, tag)
+            if client in variants:
+                p = variants[client]
+                tag += "" if p == "auto" else f"-p{p}"
+                res = run_qtui(
+                    prof, args.profile, name, url, level, args.duration, args.out, tag,
+                    None if p == "auto" else int(p),
+                )  # fmt: skip
                 if not prompts:  # the peer sends as many requests as qtui completed
                     prompts = max(level, round((res["requests"] or level) / level) * level)
                     # prefix_repetition sends num_prompts // K per prefix: a multiple of K
@@ -336,10 +419,12 @@ def compare(
                     prompts = max(k, prompts // k * k)
                     row["prompts"] = prompts
             else:
-                res = run_peer(
-                    peer, url, served, args.tokenizer, prof, level, prompts, args.out,
-                    f"vllm-bench-{name}-c{level}{tag}",
-                )  # fmt: skip
+                with Sampler(url, name) as sampler:
+                    res = run_peer(
+                        peer, url, served, args.tokenizer, prof, level, prompts, args.out,
+                        f"vllm-bench-{name}-c{level}{tag}",
+                    )  # fmt: skip
+                res["seconds"] = sampler.seconds
             server = hist(before, scrape(url))
             row["windows"].append({"client": client, "round": rnd, "result": res, "server": server})
             if rnd == 0:  # the first pair, as before, for peer_table.py's per-row tables
@@ -362,6 +447,12 @@ def main() -> int:
     ap.add_argument("--attach", type=Path, help="hold.py's state file: use its servers")
     ap.add_argument("--session", action="store_true", help="first qtui bench --quality on all")
     ap.add_argument("--repeat", type=int, default=1, help="rounds of alternating windows per row")
+    ap.add_argument(
+        "--qtui-processes",
+        nargs="+",
+        default=["auto"],
+        help="qtui variants per round: 'auto' (qtui's chooser) and/or process counts",
+    )
     ap.add_argument(
         "--no-warmup",
         dest="warmup",
