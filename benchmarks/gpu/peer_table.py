@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """peer.json files (from vllm_peer.py) → the markdown tables of qtui vs `vllm bench serve`.
 
-python benchmarks/gpu/peer_table.py DIR [DIR ...]   (each DIR holds a peer.json)
+python benchmarks/gpu/peer_table.py PATH [PATH ...]   (a peer.json, or a DIR holding one)
 """
 
 from __future__ import annotations
@@ -20,8 +20,18 @@ def pct(a: float | None, b: float | None) -> str:
     return "—" if a is None or not b else f"{(a - b) / b * 100:+.1f} %"
 
 
+def load(root: Path) -> dict[str, Any]:
+    return json.loads((root / "peer.json" if root.is_dir() else root).read_text())
+
+
 def runs(roots: list[Path]) -> list[dict[str, Any]]:
-    return [r for root in roots for r in json.loads((root / "peer.json").read_text())["runs"]]
+    return [r for root in roots for r in load(root)["runs"]]
+
+
+def client_name(client: str) -> str:
+    if client in ("peer", "peer-bare"):
+        return "vllm bench serve" + (", nobody scraping /metrics" if client == "peer-bare" else "")
+    return "qtui" if client == "qtui" else f"qtui, {client.removeprefix('qtui-p')} process(es)"
 
 
 def latency_table(rows: list[dict[str, Any]]) -> list[str]:
@@ -95,7 +105,7 @@ def windows_table(rows: list[dict[str, Any]]) -> list[str]:
         if len({w["round"] for w in ws}) < 2:
             continue
         means: dict[str, float] = {}
-        for client in ("peer", "qtui"):
+        for client in ["peer", *dict.fromkeys(w["client"] for w in ws if w["client"] != "peer")]:
             got = [_window_tps(w) for w in ws if w["client"] == client]
             tps = [t for t, _, _ in got if t is not None]
             srv = [s for _, s, _ in got if s is not None]
@@ -103,7 +113,7 @@ def windows_table(rows: list[dict[str, Any]]) -> list[str]:
             if not tps:
                 continue
             means[client] = _mean(tps)
-            name = "vllm bench serve" if client == "peer" else "qtui"
+            name = client_name(client)
             vs = "" if client == "peer" else pct(means[client], means.get("peer"))
             each = ", ".join(f"{t:.0f}" for t in tps)
             counter = f"{_mean(srv):.0f}" if srv else "—"
@@ -112,6 +122,42 @@ def windows_table(rows: list[dict[str, Any]]) -> list[str]:
                 f"{means[client]:.0f} | {vs} | {counter} | "
                 f"{pct(means[client], _mean(srv) if srv else None)} | "
                 f"{ms(_mean(itl) if itl else None)} |"
+            )
+    return out
+
+
+def held_seconds(seconds: list[dict[str, Any]], level: int) -> list[dict[str, Any]]:
+    """The seconds a window held its load: running + waiting ≥ half the level, less the first
+    two (ramp) and the last one (drain) of them."""
+    held = [
+        s for s in seconds
+        if s.get("generation_tps") is not None
+        and (s.get("running") or 0) + (s.get("waiting") or 0) >= 0.5 * level
+    ]  # fmt: skip
+    return held[2:-1]
+
+
+def seconds_table(rows: list[dict[str, Any]]) -> list[str]:
+    """The server's own per-second view of each window (vLLM's counters scraped once a second):
+    generation tok/s over the held seconds, so ramp and drain do not weigh on either client."""
+    out = [
+        "| endpoint | streams | client | round | held s | server gen tok/s (held) | running "
+        "| waiting | /metrics scrape ms p50 / max |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        for w in r.get("windows") or []:
+            secs = (w.get("result") or {}).get("seconds") or []
+            held = held_seconds(secs, r["level"])
+            if not held:
+                continue
+            scr = sorted(s["scrape_ms"] for s in secs if s.get("scrape_ms") is not None)
+            scrape = f"{scr[len(scr) // 2]:.1f} / {scr[-1]:.1f}" if scr else "— (qtui's own)"
+            out.append(
+                f"| {r['endpoint']} | {r['level']} | {client_name(w['client'])} | {w['round']} "
+                f"| {len(held)} | {_mean([s['generation_tps'] for s in held]):.0f} "
+                f"| {_mean([s.get('running') or 0 for s in held]):.0f} "
+                f"| {_mean([s.get('waiting') or 0 for s in held]):.0f} | {scrape} |"
             )
     return out
 
@@ -143,7 +189,7 @@ def prefix_table(rows: list[dict[str, Any]]) -> list[str]:
 def nvml_table(roots: list[Path]) -> list[str]:
     out = ["| read at | what | qtui (NVML) MiB | nvidia-smi MiB | diff |", "|---|---|---|---|---|"]
     for root in roots:
-        rows = json.loads((root / "peer.json").read_text()).get("nvml_vs_smi", {}).get("rows", [])
+        rows = load(root).get("nvml_vs_smi", {}).get("rows", [])
         for row in rows:
             what = (
                 f"GPU {row['gpu']} used ({row.get('query')})"
@@ -161,8 +207,8 @@ def nvml_table(roots: list[Path]) -> list[str]:
 def main(roots: list[Path]) -> None:
     rows = runs(roots)
     tables = [
-        latency_table(rows), client_table(rows), windows_table(rows), prefix_table(rows),
-        nvml_table(roots),
+        latency_table(rows), client_table(rows), windows_table(rows), seconds_table(rows),
+        prefix_table(rows), nvml_table(roots),
     ]  # fmt: skip
     print("\n\n".join("\n".join(t) for t in tables if len(t) > 2))
 

@@ -400,7 +400,7 @@ def compare(
         )  # fmt: skip
     prompts = 0
     variants = {"qtui" if p == "auto" else f"qtui-p{p}": p for p in args.qtui_processes}
-    order = [*variants, "peer"]
+    order = [*variants, "peer", *(["peer-bare"] if args.peer_bare else [])]
     for rnd in range(args.repeat):
         for client in order if rnd % 2 == 0 else order[::-1]:
             tag = f"-r{rnd}" if args.repeat > 1 else ""
@@ -418,6 +418,11 @@ def compare(
                     k = prof.workload.prefix_count or 1
                     prompts = max(k, prompts // k * k)
                     row["prompts"] = prompts
+            elif client == "peer-bare":  # the same peer run, nobody scraping /metrics
+                res = run_peer(
+                    peer, url, served, args.tokenizer, prof, level, prompts, args.out,
+                    f"vllm-bench-{name}-c{level}{tag}-bare",
+                )  # fmt: skip
             else:
                 with Sampler(url, name) as sampler:
                     res = run_peer(
@@ -447,6 +452,11 @@ def main() -> int:
     ap.add_argument("--attach", type=Path, help="hold.py's state file: use its servers")
     ap.add_argument("--session", action="store_true", help="first qtui bench --quality on all")
     ap.add_argument("--repeat", type=int, default=1, help="rounds of alternating windows per row")
+    ap.add_argument(
+        "--peer-bare",
+        action="store_true",
+        help="also run the peer with nobody scraping /metrics (what its window costs the server)",
+    )
     ap.add_argument(
         "--qtui-processes",
         nargs="+",

@@ -173,8 +173,12 @@ class Evidence:
             self.measuring = bool(value)
 
     def _second(self, ep: EndpointEvidence, rec: Mapping[str, Any]) -> None:
-        if not self.measuring and (driven := num(rec, "level")) is not None:
-            self.level = driven  # a sweep moves the level without a level event
+        # a sweep moves the level without a level event, and its capacity comes from its
+        # sweep_level rows alone: its seconds are no held load (a knee search stopped before
+        # its first verdict has no capacity, not one "held at" the profile's concurrency)
+        sweeping = self.mode == "sweep"
+        if (sweeping or not self.measuring) and (driven := num(rec, "level")) is not None:
+            self.level = driven
         tokens = (num(rec, "out_tps") or 0.0) * (num(rec, "duration_s") or 1.0)
         ep.tokens.append((num(rec, "t") or 0.0, tokens))
         errors = {k[4:]: int(v) for k, v in rec.items() if k.startswith("err_") and v}
@@ -185,7 +189,7 @@ class Evidence:
         )  # fmt: skip
         ep.seconds += 1
         ep.client_bound_seconds += bool(rec.get("client_bound"))
-        if self.measuring:
+        if self.measuring and not sweeping:
             ep.held.setdefault((self.level, self.unit), []).append(dict(rec))
 
     def _server(self, ep: EndpointEvidence, rec: Mapping[str, Any]) -> None:
