@@ -176,7 +176,7 @@ def prefix_table(rows: list[dict[str, Any]]) -> list[str]:
             if hit is None:
                 continue
             res, srv = w.get("result") or {}, w.get("server") or {}
-            name = "vllm bench serve" if w["client"] == "peer" else "qtui"
+            name = client_name(w["client"])
             tps = res.get("out_tps")
             out.append(
                 f"| {r['endpoint']} | {r['level']} | {name} | {w['round']} | {hit * 100:.1f} % | "
