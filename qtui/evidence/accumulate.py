@@ -173,12 +173,8 @@ class Evidence:
             self.measuring = bool(value)
 
     def _second(self, ep: EndpointEvidence, rec: Mapping[str, Any]) -> None:
-        # a sweep moves the level without a level event, and its capacity comes from its
-        # sweep_level rows alone: its seconds are no held load (a knee search stopped before
-        # its first verdict has no capacity, not one "held at" the profile's concurrency)
-        sweeping = self.mode == "sweep"
-        if (sweeping or not self.measuring) and (driven := num(rec, "level")) is not None:
-            self.level = driven
+        if not self.measuring and (driven := num(rec, "level")) is not None:
+            self.level = driven  # a sweep moves the level without a level event
         tokens = (num(rec, "out_tps") or 0.0) * (num(rec, "duration_s") or 1.0)
         ep.tokens.append((num(rec, "t") or 0.0, tokens))
         errors = {k[4:]: int(v) for k, v in rec.items() if k.startswith("err_") and v}
@@ -189,7 +185,7 @@ class Evidence:
         )  # fmt: skip
         ep.seconds += 1
         ep.client_bound_seconds += bool(rec.get("client_bound"))
-        if self.measuring and not sweeping:
+        if self.measuring:
             ep.held.setdefault((self.level, self.unit), []).append(dict(rec))
 
     def _server(self, ep: EndpointEvidence, rec: Mapping[str, Any]) -> None:
@@ -261,8 +257,10 @@ class Evidence:
             unit = "req/s" if self.profile.load.sweep_by == "rate" else "users"
             pts = tuple(sweep_point(r, unit) for r in sorted(own, key=lambda r: r["level"]))
             return failed_capacity(capacity(pts, self.profile.slo), ep.failed, ep.failed_what)
-        cap = capacity(self.points(name), self.profile.slo)
-        cap = failed_capacity(cap, ep.failed, ep.failed_what)
+        # a search stopped before its first verdict kept no step: its seconds are no held load
+        # (bench records a sweep's seconds too; they would read "held at" the profile's level)
+        points = self.points(name) if ep.sweep or not ep.failed else ()
+        cap = failed_capacity(capacity(points, self.profile.slo), ep.failed, ep.failed_what)
         shared = self.sharing(name)
         return replace(cap, shared=shared) if shared else cap
 
