@@ -9,7 +9,8 @@ import pytest
 from qtui.live import intents as it
 from qtui.live.replay import ReplayFeed
 from qtui.session.reader import load_session
-from qtui.session.synth import write_synthetic_session
+from qtui.session.synth import synth_profile, write_synthetic_session
+from qtui.session.writer import SessionWriter
 from qtui.tui.app import QtuiApp
 
 
@@ -130,3 +131,19 @@ def test_a_recorded_whatif_not_yet_reached_still_applies_after_a_seek(session_pa
     assert feed.snapshot().cost.traffic_rps == 20
     feed.send(it.Seek(60))
     assert feed.snapshot().cost.traffic_rps == 40
+
+
+def test_a_benched_sweep_replays_at_the_level_its_seconds_ran(tmp_path: Path) -> None:
+    # qtui bench writes no level events: a knee step at 4 users of a profile whose
+    # concurrency is 8 read "sweep 8 users" on the replay's status line
+    prof = synth_profile(1)
+    assert prof.load.mode == "sweep" and prof.load.concurrency == 8
+    path = tmp_path / "knee.qtsession"
+    with SessionWriter(path, profile=prof, meta={"command": "qtui bench"}) as w:
+        for t in range(4):
+            w.append("client_second", {"endpoint": "bf16", "t": 100.0 + t, "duration_s": 1.0,
+                                       "requests": 1, "rps": 1.0, "out_tps": 32.0,
+                                       "level": 4.0})  # fmt: skip
+    feed, now = _feed(path)
+    now[0] = 100.0
+    assert feed.snapshot().run.level == 4.0
