@@ -108,7 +108,6 @@ class Evidence:
         self._noise: dict[str, Any] = {}  # the recorded summary's noise floor
         self._pairs: PairCache = {}  # agreement per pair of the items above (kept alive here)
         self.isolation: Isolation | None = None  # the run's ``load``/``isolation`` event
-        self.driven: float | None = None  # the level the last client second says it ran at
 
     @property
     def unit(self) -> str:
@@ -174,10 +173,11 @@ class Evidence:
             self.measuring = bool(value)
 
     def _second(self, ep: EndpointEvidence, rec: Mapping[str, Any]) -> None:
-        if (driven := num(rec, "level")) is not None:
-            self.driven = driven
-            if not self.measuring:
-                self.level = driven  # a sweep moves the level without a level event
+        # a sweep moves the level without a level event (and `qtui bench` writes none): its
+        # seconds say the level they ran at
+        by_seconds = self.mode == "sweep" or not self.measuring
+        if by_seconds and (driven := num(rec, "level")) is not None:
+            self.level = driven
         tokens = (num(rec, "out_tps") or 0.0) * (num(rec, "duration_s") or 1.0)
         ep.tokens.append((num(rec, "t") or 0.0, tokens))
         errors = {k[4:]: int(v) for k, v in rec.items() if k.startswith("err_") and v}

@@ -159,14 +159,6 @@ class ReplayFeed:
         finally:
             self._reviewing = False
 
-    def _level(self) -> float:
-        """The status line's level: a sweep's is the one its seconds say they ran at (a
-        recording of `qtui bench` writes no level events for its steps)."""
-        driven = self.state.evidence.driven
-        return (
-            driven if self.profile.load.mode == "sweep" and driven is not None else self.state.level
-        )
-
     def snapshot(self) -> Snapshot:
         self._advance_clock()
         self._feed_to(self.position)
@@ -175,7 +167,7 @@ class ReplayFeed:
             source="replay",
             profile=self.profile.profile.name,
             mode=self.profile.load.mode,
-            level=self._level(),
+            level=self.state.level,
             running=self.playing,
             elapsed_s=self.position,
             requests_sent=0,
