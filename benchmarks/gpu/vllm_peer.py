@@ -418,18 +418,16 @@ def compare(
                     k = prof.workload.prefix_count or 1
                     prompts = max(k, prompts // k * k)
                     row["prompts"] = prompts
-            elif client == "peer-bare":  # the same peer run, nobody scraping /metrics
-                res = run_peer(
-                    peer, url, served, args.tokenizer, prof, level, prompts, args.out,
-                    f"vllm-bench-{name}-c{level}{tag}-bare",
-                )  # fmt: skip
-            else:
-                with Sampler(url, name) as sampler:
+            else:  # the peer; "peer-bare": the same run with nobody scraping /metrics
+                bare = client == "peer-bare"
+                observer = contextlib.nullcontext() if bare else Sampler(url, name)
+                with observer as sampler:
                     res = run_peer(
                         peer, url, served, args.tokenizer, prof, level, prompts, args.out,
-                        f"vllm-bench-{name}-c{level}{tag}",
+                        f"vllm-bench-{name}-c{level}{tag}{'-bare' if bare else ''}",
                     )  # fmt: skip
-                res["seconds"] = sampler.seconds
+                if sampler is not None:
+                    res["seconds"] = sampler.seconds
             server = hist(before, scrape(url))
             row["windows"].append({"client": client, "round": rnd, "result": res, "server": server})
             if rnd == 0:  # the first pair, as before, for peer_table.py's per-row tables
