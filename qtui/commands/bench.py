@@ -326,7 +326,9 @@ def decision_of(
         if s:  # no request ended (all open at the stop): no error rate, not 0 %
             ended = s.requests + sum(s.errors.values())
             rate = f"{s.error_rate:.1%}" if ended else "— (no request ended)"
-            line += f", {s.out_tps:.1f} out tok/s, error rate {rate}"
+            # the record's throughput (`qtui report`'s "Measured under load"), not the engine's
+            # window: one figure under one name
+            line += f", {row.summary.out_tps or 0.0:.1f} out tok/s, error rate {rate}"
         # requests open at the stop and partial tokens: the record's counts, in its words
         for extra in (j.stopped, partial_text(j.partial_tokens)):
             if extra:

@@ -138,3 +138,20 @@ def test_bad_golden_set_stops_before_any_request(tmp_path: Path) -> None:
     assert res.exit_code == 2
     assert "g.jsonl:2" in res.output and "duplicate" in res.output.lower()
     assert not out.exists()
+
+
+def test_bench_lines_show_the_records_throughput(bench_run: dict[str, Any]) -> None:
+    # one figure under one name: "out tok/s" on bench's line is the record's "Measured under
+    # load" output tok/s (was the engine's post-warm-up window: 751.3 printed, 709.0 recorded)
+    from qtui.session.summary import summarize
+
+    recorded = {r.endpoint: r.out_tps for r in summarize(load_session(bench_run["session"]))}
+    lines = [
+        ln
+        for ln in bench_run["output"].splitlines()
+        if ln.startswith(("bf16:", "int4:")) and " requests, " in ln
+    ]
+    assert len(lines) == 2
+    for ln in lines:
+        name = ln.split(":", 1)[0]
+        assert f", {recorded[name]:.1f} out tok/s," in ln, (ln, recorded[name])
