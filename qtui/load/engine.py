@@ -271,12 +271,16 @@ class _Endpoint:
         """A knee step whose p95 is within its own noise of a limit (``qtui.evidence.closecall``)
         runs on to twice its successes, up to ``CLOSE_CALL_GROWTH`` times, before it is judged;
         ``close_why`` keeps the reason if it is still a close call then."""
-        first = self.step_ok
+        first = 0
         slo = self.run.profile.slo
         while not (halt.done() or limit.done()):
-            # off the loop: a long step's ITL gaps take a fraction of a second to sort
-            why = await asyncio.to_thread(close_call, list(self.step_records), slo)
-            more = extend_to(self.step_ok, first, why)
+            # the successes and the records judged, taken at one instant: requests still end
+            # while the interval is computed off the loop (a long step's ITL gaps take a
+            # fraction of a second to sort), and the target grows from what was judged
+            judged, records = self.step_ok, list(self.step_records)
+            first = first or judged
+            why = await asyncio.to_thread(close_call, records, slo)
+            more = extend_to(judged, first, why)
             rest = deadline - time.perf_counter()
             self.close_why = why
             if more is None or rest <= 0:
