@@ -98,7 +98,7 @@ class SyntheticWorkload:
             return Prompt("", n_out, shared + n_in, fixed_output=True, token_ids=ids)
         # a distinct head per request keeps prefix caching from flattering the numbers
         words = self.words_rng.choice(len(_WORDS), size=max(0, n_in - 2))
-        text = f"{self.n} " + " ".join(_WORDS[i] for i in words)
+        text = f"{self.n} " + " ".join(map(_WORDS.__getitem__, words.tolist()))
         if shared:  # one of K shared prefixes (the same K for every endpoint), then the suffix
             k = int(self.rng.integers(self.w.prefix_count))
             text = with_prefix(self.prefixes, k, shared, text)
