@@ -304,9 +304,12 @@ async def one(url: str, who: str, a: argparse.Namespace, streams: int) -> dict[s
 def start_server(a: argparse.Namespace, tmp: Path) -> tuple[str, Any]:
     if a.server == "sim":
         from qtui.sim.launcher import start_sim
+        from qtui.sim.pacing import FIXED_COST_ENV
 
         prof = tmp / "bench.toml"
         prof.write_text(SIM_PROFILE)
+        if a.sim_write_cost_us > 0:  # the same streams get the same chunks for every client
+            os.environ[FIXED_COST_ENV] = f"{a.sim_write_cost_us:g}"
         sim = start_sim(prof)
         return sim.endpoints["s"], sim.stop
     code = FAKE.format(path=str(ROOT / "tests" / "load"), delay=a.delay, port=a.port)
@@ -344,6 +347,13 @@ def main() -> None:
     p.add_argument("--prompt-tokens", type=int, default=64)
     p.add_argument("--server", choices=["sim", "fake"], default="sim")
     p.add_argument("--delay", type=float, default=0.01, help="fake server: seconds per token")
+    p.add_argument(
+        "--sim-write-cost-us",
+        type=float,
+        default=50.0,
+        help="simulator: a fixed CPU cost per write for its pacer, so both clients get the same "
+        "tokens per chunk at the same streams (0: the pacer learns it, as in `qtui demo`)",
+    )
     p.add_argument("--port", type=int, default=18431)
     p.add_argument("--url", help="an already running vLLM-compatible server")
     p.add_argument("--guidellm", help="path of a `guidellm` executable: also run it as a peer")

@@ -608,7 +608,7 @@ async def serve(
             loop.add_signal_handler(sig, stop.set)
     runners: list[web.AppRunner] = []
     endpoints: list[SimEndpoint] = []
-    pacer = Pacer()
+    pacer = Pacer.from_env()
     urls: dict[str, str] = {}
     try:
         for s in setups:
