@@ -15,7 +15,9 @@ runs the same closed-loop workload (N streams, 2·N requests, fixed output lengt
   text, as a second peer (it needs an HF tokenizer directory; any small local one will do),
 
 alternating which goes first each round, after --warmup unmeasured peer runs (the simulator's
-first seconds under a new load are slower, which no client should be charged). qtui runs on
+first seconds under a new load are slower, which no client should be charged). The simulator's
+pacer gets a fixed cost per write (`--sim-write-cost-us`), so both clients get the same tokens
+per chunk at the same streams. qtui runs on
 `qtui.client.loop.run` (uvloop where installed), as load worker processes do (`qtui bench` and
 the live worker still call asyncio.run: their own loop); `--qtui-loops asyncio uvloop` runs
 qtui on each in the same run; the peers run on asyncio's (`--peer-loop uvloop` to
