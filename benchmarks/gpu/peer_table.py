@@ -126,6 +126,35 @@ def windows_table(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def paired_table(rows: list[dict[str, Any]]) -> list[str]:
+    """Each round's qtui / peer throughput ratio: the two windows of one round are next to each
+    other in time, so the server's drift between rounds cancels out of the pair (the floor
+    "qtui ≥ the peer" is about these, not about two means that each carry the drift)."""
+    out = [
+        "| endpoint | streams | client | rounds | qtui / peer each round | mean | min "
+        "| rounds ≥ 1 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        ws = r.get("windows") or []
+        rounds = sorted({w["round"] for w in ws})
+        if len(rounds) < 2:
+            continue
+        peer = {w["round"]: w["result"].get("out_tps") for w in ws if w["client"] == "peer"}
+        for client in dict.fromkeys(w["client"] for w in ws if w["client"] != "peer"):
+            mine = {w["round"]: w["result"].get("out_tps") for w in ws if w["client"] == client}
+            ratios = [mine[k] / peer[k] for k in rounds if mine.get(k) and peer.get(k)]
+            if not ratios:
+                continue
+            each = ", ".join(f"{x:.3f}" for x in ratios)
+            out.append(
+                f"| {r['endpoint']} | {r['level']} | {client_name(client)} | {len(ratios)} | "
+                f"{each} | {_mean(ratios):.3f} | {min(ratios):.3f} | "
+                f"{sum(x >= 1 for x in ratios)} of {len(ratios)} |"
+            )
+    return out
+
+
 def held_seconds(seconds: list[dict[str, Any]], level: int) -> list[dict[str, Any]]:
     """The seconds a window held its load: running + waiting ≥ half the level, less the first
     two (ramp) and the last one (drain) of them."""
@@ -207,7 +236,8 @@ def nvml_table(roots: list[Path]) -> list[str]:
 def main(roots: list[Path]) -> None:
     rows = runs(roots)
     tables = [
-        latency_table(rows), client_table(rows), windows_table(rows), seconds_table(rows),
+        latency_table(rows), client_table(rows), windows_table(rows), paired_table(rows),
+        seconds_table(rows),
         prefix_table(rows), nvml_table(roots),
     ]  # fmt: skip
     print("\n\n".join("\n".join(t) for t in tables if len(t) > 2))
