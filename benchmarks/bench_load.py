@@ -306,13 +306,11 @@ async def one(url: str, who: str, a: argparse.Namespace, streams: int) -> dict[s
 def start_server(a: argparse.Namespace, tmp: Path) -> tuple[str, Any]:
     if a.server == "sim":
         from qtui.sim.launcher import start_sim
-        from qtui.sim.pacing import FIXED_COST_ENV
 
         prof = tmp / "bench.toml"
         prof.write_text(SIM_PROFILE)
-        if a.sim_write_cost_us > 0:  # the same streams get the same chunks for every client
-            os.environ[FIXED_COST_ENV] = f"{a.sim_write_cost_us:g}"
-        sim = start_sim(prof)
+        # a fixed cost per write: the same streams get the same chunks for every client
+        sim = start_sim(prof, write_cost_us=a.sim_write_cost_us or None)
         return sim.endpoints["s"], sim.stop
     code = FAKE.format(path=str(ROOT / "tests" / "load"), delay=a.delay, port=a.port)
     proc = subprocess.Popen([sys.executable, "-c", code])

@@ -93,6 +93,17 @@ def _mean(xs: list[float]) -> float:
     return sum(xs) / len(xs)
 
 
+def repeated(rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """(row, its windows) for the rows run with --repeat (two rounds or more)."""
+    with_windows = ((r, r.get("windows") or []) for r in rows)
+    return [(r, ws) for r, ws in with_windows if len({w["round"] for w in ws}) >= 2]
+
+
+def qtui_clients(ws: list[dict[str, Any]]) -> list[str]:
+    """The qtui variants of a row's windows, in the order they first ran."""
+    return list(dict.fromkeys(w["client"] for w in ws if w["client"] != "peer"))
+
+
 def windows_table(rows: list[dict[str, Any]]) -> list[str]:
     """Rows run with --repeat: each client's windows, alternating, so both see the same drift."""
     out = [
@@ -100,12 +111,9 @@ def windows_table(rows: list[dict[str, Any]]) -> list[str]:
         "| vLLM counter, same windows | client vs counter | ITL p50 mean |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in rows:
-        ws = r.get("windows") or []
-        if len({w["round"] for w in ws}) < 2:
-            continue
+    for r, ws in repeated(rows):
         means: dict[str, float] = {}
-        for client in ["peer", *dict.fromkeys(w["client"] for w in ws if w["client"] != "peer")]:
+        for client in ["peer", *qtui_clients(ws)]:
             got = [_window_tps(w) for w in ws if w["client"] == client]
             tps = [t for t, _, _ in got if t is not None]
             srv = [s for _, s, _ in got if s is not None]
@@ -135,13 +143,10 @@ def paired_table(rows: list[dict[str, Any]]) -> list[str]:
         "| rounds ≥ 1 |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for r in rows:
-        ws = r.get("windows") or []
+    for r, ws in repeated(rows):
         rounds = sorted({w["round"] for w in ws})
-        if len(rounds) < 2:
-            continue
         peer = {w["round"]: w["result"].get("out_tps") for w in ws if w["client"] == "peer"}
-        for client in dict.fromkeys(w["client"] for w in ws if w["client"] != "peer"):
+        for client in qtui_clients(ws):
             mine = {w["round"]: w["result"].get("out_tps") for w in ws if w["client"] == client}
             ratios = [mine[k] / peer[k] for k in rounds if mine.get(k) and peer.get(k)]
             if not ratios:

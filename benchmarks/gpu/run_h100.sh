@@ -39,7 +39,7 @@ install)
   chmod +x /root/bin/vllm
   python3 -c "import qtui, textual, polars, vllm; print('qtui ok; vllm', vllm.__version__)"
   python3 -c "import bitsandbytes; print('bnb', bitsandbytes.__version__)" 2>/dev/null || echo "no bitsandbytes (only the NF4 endpoint needs it)" ;;
-up)
+up)  # a machine given back while idle comes back bare: say so now, not after the whole WAIT
   [ -d /root/site ] || { echo "no vLLM on this machine (a fresh one?): stash the chunks and run install first"; exit 1; }
   mkdir -p /root/run
   if ! grep -qs '"holder_pid"' /root/run/servers.json || grep -qs '"stopped": true' /root/run/servers.json; then
@@ -78,9 +78,7 @@ session)  # ATTACH=1: qtui bench against hold.py's servers (started as by hand),
   tar czf "$OUT/session-run.tar.gz" --exclude='*.qtsession' --exclude='requests.*' -C /root/run session /root/run-session.log 2>/dev/null
   ls -la "$OUT" ;;
 peer)
-  # a machine given back while idle comes back bare: say so now, not after up's whole WAIT
-  [ -d /root/site ] || { echo "no vLLM on this machine (a fresh one?): stash the chunks and run install first"; exit 1; }
-  [ -f /root/run/servers.json ] || bash "$0" up --parallel
+  [ -f /root/run/servers.json ] || bash "$0" up --parallel || exit 1
   rm -rf /root/run/peer
   timeout -s INT "${LIMIT:-500}" python3 benchmarks/gpu/vllm_peer.py "$PROFILE" --out /root/run/peer \
     --attach /root/run/servers.json "$@" 2>&1 | tee /root/run-peer.log | tail -40

@@ -53,8 +53,11 @@ def start_sim(
     golden: Path | None = None,
     port: int = 0,
     timeout: float = 30.0,
+    write_cost_us: float | None = None,
 ) -> SimProcess:
-    """Spawn the simulator and return once it printed its readiness line (every port listening)."""
+    """Spawn the simulator and return once it printed its readiness line (every port listening).
+
+    ``write_cost_us``: a fixed CPU cost per stream write for its pacer (see ``qtui.sim.pacing``)."""
     cmd = [
         sys.executable,
         "-m",
@@ -68,6 +71,8 @@ def start_sim(
     ]
     if golden is not None:
         cmd += ["--golden", str(golden)]
+    if write_cost_us is not None:
+        cmd += ["--write-cost-us", f"{write_cost_us:g}"]
     err = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (outlives this function with the child)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, env=env)

@@ -12,14 +12,10 @@ so writes take at most ``budget`` of one core and the event loop stays on time.
 from __future__ import annotations
 
 import math
-import os
 import time
-
-from qtui.errors import ConfigError
 
 WRITE_BUDGET = 0.5  # fraction of one core that stream writes may take
 MAX_HOLD_S = 0.25  # never hold a stream's tokens back longer than this
-FIXED_COST_ENV = "QTUI_SIM_WRITE_COST_US"  # a fixed cost per write: chunking set by load alone
 
 
 def stride(
@@ -44,30 +40,14 @@ class Pacer:
         self, write_cost_s: float = 50e-6, min_writes: int = 200, fixed: bool = False
     ) -> None:
         self.write_cost_s = write_cost_s
-        self.fixed = fixed  # never learn: the same streams get the same chunks in every run
+        # never learn (benchmarks comparing two clients): the same live streams get the same
+        # chunks in every run, however busy the simulator's machine happens to be
+        self.fixed = fixed
         self.live = 0
         self.writes = 0
         self._min = min_writes
         self._cpu0 = time.process_time()
         self._w0 = 0
-
-    @classmethod
-    def from_env(cls) -> Pacer:
-        """A learning pacer, or with ``QTUI_SIM_WRITE_COST_US`` set (benchmarks comparing two
-        clients on one simulator) a fixed cost per write, so chunk sizes depend on the number of
-        live streams only, not on how busy the simulator's machine happened to be."""
-        raw = os.environ.get(FIXED_COST_ENV, "").strip()
-        if not raw:
-            return cls()
-        try:
-            us = float(raw)
-        except ValueError:
-            us = -1.0
-        if not us > 0:
-            raise ConfigError(
-                f"{FIXED_COST_ENV}={raw!r}: expected microseconds per write > 0, or unset it"
-            )
-        return cls(write_cost_s=us / 1e6, fixed=True)
 
     def stride(self, step_s: float) -> int:
         return stride(self.live, step_s, self.write_cost_s)

@@ -596,8 +596,12 @@ async def serve(
     golden: Path | None = None,
     announce: Callable[[str], None] = print,
     stop: asyncio.Event | None = None,
+    write_cost_us: float | None = None,
 ) -> None:
-    """Serve every simulated endpoint of the profile until ``stop`` is set (or SIGTERM/SIGINT)."""
+    """Serve every simulated endpoint of the profile until ``stop`` is set (or SIGTERM/SIGINT).
+
+    ``write_cost_us`` fixes the pacer's CPU cost per stream write (else it is measured), so chunk
+    sizes depend on the live streams alone: what a benchmark of two clients needs."""
     profile, setups = load_setups(profile_path, seed, port)
     gpath = golden_path(profile, profile_path, golden)
     answers = load_golden(gpath) if gpath else {}
@@ -608,7 +612,7 @@ async def serve(
             loop.add_signal_handler(sig, stop.set)
     runners: list[web.AppRunner] = []
     endpoints: list[SimEndpoint] = []
-    pacer = Pacer.from_env()
+    pacer = Pacer() if write_cost_us is None else Pacer(write_cost_us / 1e6, fixed=True)
     urls: dict[str, str] = {}
     try:
         for s in setups:
@@ -648,12 +652,18 @@ async def serve(
             await runner.cleanup()
 
 
-def main(profile: Path, port: int = 0, seed: int = 0, golden: Path | None = None) -> None:
+def main(
+    profile: Path,
+    port: int = 0,
+    seed: int = 0,
+    golden: Path | None = None,
+    write_cost_us: float | None = None,
+) -> None:
     """Blocking entry point (``qtui sim`` and ``python -m qtui.sim``)."""
 
     def announce(line: str) -> None:
         print(line, flush=True)
 
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(profile, port, seed, golden, announce))
+        asyncio.run(serve(profile, port, seed, golden, announce, write_cost_us=write_cost_us))
     sys.stdout.flush()

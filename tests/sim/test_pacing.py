@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
-from qtui.errors import ConfigError
 from qtui.sim.pacing import Pacer, stride
 
 
@@ -35,20 +32,10 @@ def test_pacer_learns_the_cost_of_a_write() -> None:
     assert p.write_cost_s < 1.0  # this process spent far less than 1 s of CPU per write
 
 
-def test_a_fixed_cost_pacer_never_learns(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("QTUI_SIM_WRITE_COST_US", "50")
-    p = Pacer.from_env()
-    assert p.fixed and p.write_cost_s == 50e-6
+def test_a_fixed_cost_pacer_never_learns() -> None:
+    p = Pacer(write_cost_s=50e-6, fixed=True)
     p.writes += 1000
     p.update()
     assert p.write_cost_s == 50e-6  # however little this process spent per write
     p.live = 1000
     assert p.stride(0.028) == 4  # as stride(1000, 0.028, 50 µs): chunking set by load alone
-
-
-def test_no_fixed_cost_learns_and_a_bad_one_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("QTUI_SIM_WRITE_COST_US", raising=False)
-    assert not Pacer.from_env().fixed
-    monkeypatch.setenv("QTUI_SIM_WRITE_COST_US", "fast")
-    with pytest.raises(ConfigError, match="QTUI_SIM_WRITE_COST_US='fast'"):
-        Pacer.from_env()

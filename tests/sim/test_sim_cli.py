@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from qtui.config.paths import demo_profile
-from qtui.sim.launcher import SimProcess
+from qtui.sim.launcher import SimProcess, start_sim
 from qtui.sim.server import READY
 
 SMOKE = demo_profile().parent / "golden" / "smoke.jsonl"
@@ -55,3 +55,17 @@ def test_session_fixture_serves_the_demo(sim_demo: SimProcess) -> None:
     assert sim_demo.proc.poll() is None
     for url in sim_demo.endpoints.values():
         assert httpx.get(f"{url}/v1/models", timeout=5).json()["data"]
+
+
+def test_a_fixed_write_cost_starts_the_simulator() -> None:
+    with start_sim(demo_profile(), write_cost_us=5) as sim:
+        url = next(iter(sim.endpoints.values()))
+        assert httpx.get(f"{url}/health", timeout=5).status_code == 200
+
+
+def test_a_bad_write_cost_is_named() -> None:
+    cmd = [sys.executable, "-m", "qtui.sim", "--profile", str(demo_profile())]
+    proc = subprocess.run([*cmd, "--write-cost-us", "fast"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "--write-cost-us: 'fast': expected microseconds per write > 0" in proc.stderr
+    assert "Traceback" not in proc.stderr
