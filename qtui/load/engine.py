@@ -67,7 +67,13 @@ from qtui.load.tokens import (
 from qtui.load.trace import Trace, TracePrompts, TraceSender, load_trace
 from qtui.load.trace_turns import latest_end_s
 from qtui.load.workload import GoldenFactory, make_source, think
-from qtui.metrics.stats import Cumulative, delivered_chunks, streamed_tokens, summarize
+from qtui.metrics.stats import (
+    Cumulative,
+    delivered_chunks,
+    streamed_tokens,
+    summarize,
+    tokens_per_chunk,
+)
 
 Mode = Literal["concurrency", "rate", "sweep"]
 DEAD = ("connect", "disconnect", "malformed")  # a step of only these: the endpoint failed
@@ -861,8 +867,7 @@ class LoadRun:
             st = summarize(name, recs, time.time(), dt, ep.sender.in_flight, chunks)
             # tokens delivered this second (streaming requests included), not only those of
             # requests that happened to end in it; tokens per chunk from the finished ones
-            done_chunks = sum(len(r.chunk_times) for r in recs if r.ok)
-            per_chunk = st.completion_tokens / done_chunks if done_chunks else 1.0
+            per_chunk = tokens_per_chunk(recs)
             # ... less the chunks of requests that failed this second (never throughput)
             chunks = delivered_chunks(chunks, recs)
             st = replace(

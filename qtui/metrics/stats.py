@@ -29,18 +29,35 @@ def latency_stats(values: Sequence[float] | np.ndarray) -> LatencyStats:
     return LatencyStats(a.size, float(a.mean()), *(float(x) for x in p))
 
 
+def tokens_per_chunk(records: Iterable[RequestRecord]) -> float:
+    """Output tokens per stream chunk of the requests that finished with a token count (1.0 when
+    none did). vLLM puts several tokens in one chunk when its frontend falls behind (2-3 at a few
+    hundred streams), and a request cut at the stop has no usage: its chunks are worth this many."""
+    tokens = chunks = 0
+    for r in records:
+        if r.ok and r.completion_tokens and r.chunk_times:
+            tokens += r.completion_tokens
+            chunks += len(r.chunk_times)
+    return tokens / chunks if chunks else 1.0
+
+
 def streamed_tokens(records: Iterable[RequestRecord], start: float, end: float) -> float:
     """Output tokens that arrived in [start, end) (wall clock), whatever became of their request.
 
     A request still streaming when the window closes, or cancelled, or sent before it opened,
     contributes the chunks that arrived inside it: throughput is what the server delivered in
     the window, not what happened to finish in it (long requests would otherwise be undercounted).
-    A chunk carries completion_tokens / chunks tokens when the server reported usage, else one.
-    Tokens of a request that failed (an error: stall, disconnect, ...) or was silent when qtui
-    stopped it are not throughput: its answer never arrived whole (`partial_tokens` counts them
-    apart). A request qtui cancelled at its stop while it streamed is not a failure: what the
-    server delivered of it in the window counts (qtui.evidence.accounting says why).
+    A chunk carries completion_tokens / chunks tokens when the server reported usage; a request
+    without a count (cut at the stop) gets `tokens_per_chunk` of the finished ones (one token
+    per chunk read 15-61 % low on the simulator at 256-1,024 streams; see
+    benchmarks/gpu/results/h200-2026-12-04.md). Tokens of a request that failed (an error: stall,
+    disconnect, ...) or was silent when qtui stopped it are not throughput: its answer never
+    arrived whole (`partial_tokens` counts them apart). A request qtui cancelled at its stop
+    while it streamed is not a failure: what the server delivered of it in the window counts
+    (qtui.evidence.accounting says why).
     """
+    records = records if isinstance(records, list) else list(records)
+    uncounted = tokens_per_chunk(records)
     total = 0.0
     for r in records:
         if not r.chunk_times or is_partial(r.error_class, r.error_detail):
@@ -48,7 +65,7 @@ def streamed_tokens(records: Iterable[RequestRecord], start: float, end: float) 
         times = np.asarray(r.chunk_times) + r.t_send
         inside = int(np.count_nonzero((times >= start) & (times < end)))
         if inside:
-            per_chunk = (r.completion_tokens or len(times)) / len(times)
+            per_chunk = r.completion_tokens / len(times) if r.completion_tokens else uncounted
             total += inside * per_chunk
     return total
 

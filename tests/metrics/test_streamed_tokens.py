@@ -1,5 +1,5 @@
 from qtui.evidence.records import RequestRecord
-from qtui.metrics.stats import streamed_tokens
+from qtui.metrics.stats import streamed_tokens, tokens_per_chunk
 
 
 def rec(t_send: float, chunks: list[float], tokens: int | None) -> RequestRecord:
@@ -11,11 +11,32 @@ def rec(t_send: float, chunks: list[float], tokens: int | None) -> RequestRecord
 def test_streamed_tokens_counts_only_chunks_inside_the_window_by_hand() -> None:
     # window [100, 110): chunks at 99, 101, 105, 112 → two inside; 8 tokens over 4 chunks = 2 each
     a = rec(98.0, [1.0, 3.0, 7.0, 14.0], 8)
-    # still streaming (no usage yet): one token per chunk; 109.5 inside, 110.0 outside
+    # still streaming (no usage yet): the finished one's 2 tokens per chunk; 109.5 inside,
+    # 110.0 outside
     b = rec(109.0, [0.5, 1.0], None)
     # never produced a token
     c = rec(100.0, [], None)
-    assert streamed_tokens([a, b, c], 100.0, 110.0) == 2 * 2 + 1
+    assert streamed_tokens([a, b, c], 100.0, 110.0) == 2 * 2 + 2
+    # with no finished request to go by, a chunk without a count is one token
+    assert streamed_tokens([b, c], 100.0, 110.0) == 1
+
+
+def test_a_request_cut_at_the_stop_is_worth_the_finished_ones_tokens_per_chunk_by_hand() -> None:
+    # vLLM under load: 30 tokens in 10 chunks and 50 in 15 → 80 / 25 = 3.2 tokens per chunk
+    done = [rec(100.0, [0.1 * (i + 1) for i in range(10)], 30),
+            rec(100.0, [0.1 * (i + 1) for i in range(15)], 50)]  # fmt: skip
+    cut = rec(100.0, [0.1 * (i + 1) for i in range(5)], None)
+    cut.error_class = "cancelled"  # qtui's stop, while it streamed: no usage chunk came
+    assert tokens_per_chunk([*done, cut]) == 80 / 25
+    assert streamed_tokens([*done, cut], 100.0, 110.0) == 30 + 50 + 5 * 3.2
+    # a failed request's count is not a finished one's: it moves neither figure
+    bad = rec(100.0, [0.1, 0.2], 40)
+    bad.error_class = "disconnect"
+    assert tokens_per_chunk([*done, bad]) == 80 / 25
+    # counted usage (a server without usage: one token per chunk) weighs in as it was counted
+    counted = rec(100.0, [0.1, 0.2, 0.3, 0.4, 0.5], 5)
+    assert tokens_per_chunk([*done, counted]) == 85 / 30
+    assert tokens_per_chunk([cut]) == 1.0
 
 
 def test_tokens_of_failed_requests_are_not_throughput_but_cancelled_ones_count() -> None:
@@ -27,9 +48,9 @@ def test_tokens_of_failed_requests_are_not_throughput_but_cancelled_ones_count()
     stalled = rec(100.0, [0.5], None)
     stalled.error_class = "stall"
     stopped = rec(105.0, [1.0], None)
-    stopped.error_class = "cancelled"  # qtui's own stop: delivered, so counted (1 chunk)
+    stopped.error_class = "cancelled"  # qtui's own stop: delivered, so counted (1 chunk × 2)
     recs = [ok, cut, stalled, stopped]
-    assert streamed_tokens(recs, 100.0, 110.0) == 4 + 1
+    assert streamed_tokens(recs, 100.0, 110.0) == 4 + 2
     assert partial_tokens(recs) == 3 + 1
     # a second that counted 7 chunks live, in which the two failures ended: 7 - 4 = 3
     assert delivered_chunks(7, recs) == 3
