@@ -133,6 +133,17 @@ def qtui_seconds(run_dir: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def qtui_client_seconds(run_dir: Path) -> list[dict[str, Any]]:
+    """qtui's own per-second client view (client_seconds.csv): streams in flight and backing off,
+    out tok/s, error rate: whether a slow ramp in the server's view was qtui's."""
+    path = run_dir / "client_seconds.csv"
+    if not path.exists():
+        return []
+    keys = ("in_flight", "backing_off", "out_tps", "error_rate")
+    with path.open() as f:
+        return [{k: float(r[k]) if r.get(k) else None for k in keys} for r in csv.DictReader(f)]
+
+
 def one_endpoint_profile(
     prof: Profile, name: str, url: str, level: int, dur: float, processes: int | None = None
 ) -> dict:
@@ -179,6 +190,9 @@ def run_qtui(
         "duration_s": s.get("duration_s"),
         "out_tps": s.get("out_tps"),
         "completion_tokens": s.get("completion_tokens"),
+        # a slow ramp (some windows at 512 streams took 4-6 s to reach the level) is either
+        # requests that failed and backed off or requests the server was slow to take
+        "errors": s.get("errors"), "cancelled": s.get("cancelled"),
         "ttft_p50": pick(s, "ttft", 50), "ttft_p95": pick(s, "ttft", 95),
         "itl_p50": pick(s, "itl", 50), "itl_p95": pick(s, "itl", 95),
         "tpot_p50": pick(s, "tpot", 50), "tpot_p95": pick(s, "tpot", 95),
@@ -187,6 +201,7 @@ def run_qtui(
         "client_health": summary.get("client_health"),
         "processes": summary.get("load_processes") or processes,
         "seconds": qtui_seconds(run_dir),
+        "client_seconds": qtui_client_seconds(run_dir),
     }  # fmt: skip
 
 

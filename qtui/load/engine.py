@@ -158,6 +158,8 @@ class _Endpoint:
         self.step_all: list[RequestRecord] = []  # every request that ended during the step
         self.cum = Cumulative(ep.name)
         self.chunks_seen = 0
+        # tokens per chunk of the last second in which a request finished (qtui.metrics.stats)
+        self.per_chunk = 1.0
         self.extended_s = 0.0
         self.result = EndpointResult(ep.name, url, ep.precision)
         self.search: KneeSearch | None = None  # a knee search's state (its progress, its stop)
@@ -243,7 +245,7 @@ class _Endpoint:
         measured = max(1e-9, window_end - (self.step_start + self.warmup))
         stats = summarize(self.ep.name, self.step_records, time.time(), measured)
         window = wall_start + self.warmup
-        streamed = streamed_tokens(self.step_all, window, window + measured)
+        streamed = streamed_tokens(self.step_all, window, window + measured, self.per_chunk)
         stats = replace(stats, out_tps=streamed / measured)
         self.step_all = []
         self.step_target = 0
@@ -867,7 +869,8 @@ class LoadRun:
             st = summarize(name, recs, time.time(), dt, ep.sender.in_flight, chunks)
             # tokens delivered this second (streaming requests included), not only those of
             # requests that happened to end in it; tokens per chunk from the finished ones
-            per_chunk = tokens_per_chunk(recs)
+            # (a second in which none finished keeps the last known figure)
+            per_chunk = ep.per_chunk = tokens_per_chunk(recs, ep.per_chunk)
             # ... less the chunks of requests that failed this second (never throughput)
             chunks = delivered_chunks(chunks, recs)
             st = replace(

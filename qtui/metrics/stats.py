@@ -29,19 +29,22 @@ def latency_stats(values: Sequence[float] | np.ndarray) -> LatencyStats:
     return LatencyStats(a.size, float(a.mean()), *(float(x) for x in p))
 
 
-def tokens_per_chunk(records: Iterable[RequestRecord]) -> float:
-    """Output tokens per stream chunk of the requests that finished with a token count (1.0 when
-    none did). vLLM puts several tokens in one chunk when its frontend falls behind (2-3 at a few
-    hundred streams), and a request cut at the stop has no usage: its chunks are worth this many."""
+def tokens_per_chunk(records: Iterable[RequestRecord], none_finished: float = 1.0) -> float:
+    """Output tokens per stream chunk of the requests that finished with a token count
+    (``none_finished`` when none did: the last known figure, else one). vLLM puts several tokens
+    in one chunk when its frontend falls behind (2-3 at a few hundred streams), and a request cut
+    at the stop has no usage: its chunks are worth this many."""
     tokens = chunks = 0
     for r in records:
         if r.ok and r.completion_tokens and r.chunk_times:
             tokens += r.completion_tokens
             chunks += len(r.chunk_times)
-    return tokens / chunks if chunks else 1.0
+    return tokens / chunks if chunks else none_finished
 
 
-def streamed_tokens(records: Iterable[RequestRecord], start: float, end: float) -> float:
+def streamed_tokens(
+    records: Iterable[RequestRecord], start: float, end: float, none_finished: float = 1.0
+) -> float:
     """Output tokens that arrived in [start, end) (wall clock), whatever became of their request.
 
     A request still streaming when the window closes, or cancelled, or sent before it opened,
@@ -57,7 +60,7 @@ def streamed_tokens(records: Iterable[RequestRecord], start: float, end: float) 
     (qtui.evidence.accounting says why).
     """
     records = records if isinstance(records, list) else list(records)
-    uncounted = tokens_per_chunk(records)
+    uncounted = tokens_per_chunk(records, none_finished)
     total = 0.0
     for r in records:
         if not r.chunk_times or is_partial(r.error_class, r.error_detail):

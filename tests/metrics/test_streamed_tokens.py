@@ -55,3 +55,13 @@ def test_tokens_of_failed_requests_are_not_throughput_but_cancelled_ones_count()
     # a second that counted 7 chunks live, in which the two failures ended: 7 - 4 = 3
     assert delivered_chunks(7, recs) == 3
     assert delivered_chunks(2, [cut]) == 0  # never below zero
+
+
+def test_with_none_finished_the_last_known_tokens_per_chunk_is_used() -> None:
+    # long answers, a short window: nothing finished in it, so nothing in it says how many
+    # tokens a chunk holds; the endpoint's last known figure (2.5) does, not one per chunk
+    cut = rec(100.0, [0.5, 1.0, 1.5, 2.0], None)
+    cut.error_class = "cancelled"
+    assert tokens_per_chunk([cut], none_finished=2.5) == 2.5
+    assert streamed_tokens([cut], 100.0, 110.0, none_finished=2.5) == 4 * 2.5
+    assert streamed_tokens([cut], 100.0, 110.0) == 4  # nothing known at all: one each
