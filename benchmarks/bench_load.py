@@ -136,7 +136,7 @@ async def run_peer(url: str, a: argparse.Namespace, streams: int) -> tuple[list,
             rec = RequestRecord("peer", f"peer-{i}")
             body = {
                 "model": model, "prompt": f"{nonce}-{i} {prompt}"[: 4 * a.prompt_tokens],
-                "max_tokens": a.tokens, "min_tokens": a.tokens, "ignore_eos": True,
+                "max_tokens": a.tokens, "ignore_eos": True,  # qtui's body to vLLM
                 "temperature": 0.0, "stream": True,
                 "stream_options": {"include_usage": True},
             }  # fmt: skip

@@ -219,10 +219,11 @@ def peer_argv(
         "--endpoint", "/v1/completions", "--model", served, "--tokenizer", tokenizer,
         *dataset_argv(prof),
         "--num-prompts", str(prompts), "--max-concurrency", str(level), "--ignore-eos",
-        # the same request body as qtui's: greedy, and min_tokens so every request runs to
-        # max_tokens (without --temperature vLLM bench leaves sampling to the server's default)
+        # the same request body as qtui's to vLLM: greedy (without --temperature vLLM bench
+        # leaves sampling to the server's default) and ignore_eos alone, which runs every
+        # request to its max_tokens (qtui adds min_tokens only for servers that may not honour
+        # it; until 2026-12-04 both sent min_tokens for fixed lengths)
         "--temperature", "0",
-        *min_tokens_argv(prof),
         "--percentile-metrics", "ttft,tpot,itl,e2el", "--metric-percentiles", "50,95",
         "--save-result", "--result-dir", str(out), "--result-filename", f"{tag}.json",
     ]  # fmt: skip
@@ -260,15 +261,6 @@ def range_argv(prof: Profile) -> list[str]:
         raise SystemExit("vllm bench serve has one --random-range-ratio: give input and output"
                          " tokens the same uniform spread")  # fmt: skip
     return ["--random-range-ratio", f"{spreads.pop():g}"]
-
-
-def min_tokens_argv(prof: Profile) -> list[str]:
-    """Fixed outputs: min_tokens as qtui sends it (with --ignore-eos each request then runs to
-    its max_tokens); sampled ones: none (--ignore-eos alone runs each to its sampled length)."""
-    o = prof.workload.output_tokens
-    if o.dist != "fixed" and o.spread:
-        return []
-    return ["--extra-body", json.dumps({"min_tokens": o.mean})]
 
 
 class PeerWorker:

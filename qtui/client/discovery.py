@@ -30,6 +30,12 @@ class ServerInfo:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def honours_ignore_eos(self) -> bool:
+        """vLLM (the server that answers /version) runs a request to max_tokens on ignore_eos
+        alone; other servers also get min_tokens (llama-cpp-python ignores ignore_eos)."""
+        return self.version is not None
+
 
 def api_key(endpoint: Endpoint) -> str | None:
     """The key from the environment variable the profile names (the key itself is never stored)."""

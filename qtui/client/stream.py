@@ -46,7 +46,7 @@ class Prompt:
     text: str
     max_tokens: int
     input_tokens: int = 0  # the workload's estimate, used when the server sends no usage
-    fixed_output: bool = True  # ignore_eos + min_tokens so every request emits max_tokens
+    fixed_output: bool = True  # ignore_eos (+ min_tokens): every request emits max_tokens
     # a conversation's earlier messages as (role, content), sent before this user turn (chat)
     history: tuple[tuple[str, str], ...] = ()
     turn: int = 0  # its position in a conversation (1 = the first turn); 0: not a conversation
@@ -55,7 +55,10 @@ class Prompt:
     token_ids: tuple[int, ...] | None = None
 
 
-def build_payload(api: Api, model: str, p: Prompt) -> dict[str, Any]:
+def build_payload(api: Api, model: str, p: Prompt, min_tokens: bool = True) -> dict[str, Any]:
+    """The request body. A fixed output length is ``ignore_eos``, plus ``min_tokens`` where the
+    server may not honour ``ignore_eos`` (``min_tokens = False``: vLLM, which does; there the
+    extra field only costs its engine a logits processor over the batch at every step)."""
     body: dict[str, Any] = {
         "model": model,
         "stream": True,
@@ -75,7 +78,8 @@ def build_payload(api: Api, model: str, p: Prompt) -> dict[str, Any]:
         body["max_tokens"] = p.max_tokens
     if p.fixed_output:
         body["ignore_eos"] = True
-        body["min_tokens"] = p.max_tokens
+        if min_tokens:
+            body["min_tokens"] = p.max_tokens
     return body
 
 
@@ -99,8 +103,10 @@ class StreamClient:
         max_connections: int = 1024,
         stall_timeout_s: float | None = STALL_TIMEOUT_S,
         ttft_timeout_s: float | None = None,
+        min_tokens: bool = True,
     ) -> None:
         self.endpoint = endpoint
+        self.min_tokens = min_tokens  # send min_tokens with ignore_eos (build_payload)
         self.model = model
         self.api: Api = api
         self.url = (
@@ -151,7 +157,7 @@ class StreamClient:
         """
         rec = RequestRecord(self.endpoint, request_id, phase, level)
         rec.turn, rec.conversation = prompt.turn, prompt.conversation
-        body = json.dumps(build_payload(self.api, self.model, prompt)).encode()
+        body = json.dumps(build_payload(self.api, self.model, prompt, self.min_tokens)).encode()
         rec.t_send = time.time()
         p0 = time.perf_counter()
         try:

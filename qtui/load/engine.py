@@ -575,7 +575,7 @@ class LoadRun:
             salt = len(self.eps)
             # made here also with worker processes: a bad workload stops the run before any spawn
             if self.trace is not None:
-                ep.sender = self._trace_sender(e, model, ep)
+                ep.sender = self._trace_sender(e, model, ep, info)
                 self.eps[e.name] = ep
                 continue
             source = make_source(
@@ -588,6 +588,7 @@ class LoadRun:
                     self.load.timeout_s, max_connections=max(64, conc * 2),
                     stall_timeout_s=self.load.stall_timeout_s,
                     ttft_timeout_s=self.load.ttft_timeout_s,
+                    min_tokens=not info.honours_ignore_eos,
                 )  # fmt: skip
                 ep.sender = LocalSender(
                     e.name, client, source, LocalCounter(self.max_requests), ep._done,
@@ -662,13 +663,16 @@ class LoadRun:
             else:
                 self.duration = self.trace.span_s / scale + 1.0
 
-    def _trace_sender(self, e: Endpoint, model: str, ep: _Endpoint) -> TraceSender:
+    def _trace_sender(
+        self, e: Endpoint, model: str, ep: _Endpoint, info: ServerInfo
+    ) -> TraceSender:
         assert self.trace is not None
         w = self.profile.workload
         client = StreamClient(
             e.name, self.urls[e.name], model, w.api, api_key(e), self.load.timeout_s,
             max_connections=max(1024, 2 * int(self.peak_streams())),
             stall_timeout_s=self.load.stall_timeout_s, ttft_timeout_s=self.load.ttft_timeout_s,
+            min_tokens=not info.honours_ignore_eos,
         )  # fmt: skip
         counter = LocalCounter(self.max_requests)
         tokens = self.token_pool if isinstance(self.token_pool, TokenPool) else None
@@ -747,6 +751,7 @@ class LoadRun:
         k = self.processes
         names = list(self.eps)
         mml = {n: info.max_model_len for n, info in zip(names, infos, strict=True)}
+        min_tokens = {n: not info.honours_ignore_eos for n, info in zip(names, infos, strict=True)}
         salts = {n: j for j, n in enumerate(names)}
         per_proc = max(64, 2 * -(-conc // k))
         configs = [
@@ -766,6 +771,7 @@ class LoadRun:
                 self.token_pool,
                 stride=hosts is not None,
                 run=self.run_nonce,
+                min_tokens=min_tokens,
             )
             for i in range(k)
         ]

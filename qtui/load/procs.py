@@ -73,6 +73,8 @@ class ShardConfig:
     pool: TokenPool | WordPool | None = None  # exact-length prompts (qtui.load.tokens)
     stride: bool = False  # no shared memory (other hosts): ids shard+1, shard+1+shards, …
     run: int = 0  # the run's nonce: synthetic text unique to this run (SyntheticWorkload)
+    # endpoint → send min_tokens with ignore_eos (not to vLLM: ServerInfo.honours_ignore_eos)
+    min_tokens: dict[str, bool] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------- child side
@@ -109,6 +111,7 @@ class _Shard:
             name, cfg.urls[name], cfg.models[name], prof.workload.api, api_key(e),
             prof.load.timeout_s, max_connections=cfg.max_connections,
             stall_timeout_s=prof.load.stall_timeout_s, ttft_timeout_s=prof.load.ttft_timeout_s,
+            min_tokens=cfg.min_tokens.get(name, True),
         )  # fmt: skip
         source = make_source(
             prof.workload, cfg.base_dir, cfg.max_model_len.get(name), cfg.salts[name],

@@ -51,7 +51,7 @@ def sample_length(d: LengthDist, rng: np.random.Generator) -> int:
 
 
 class SyntheticWorkload:
-    """Random-word prompts of sampled token lengths; outputs fixed via ignore_eos + min_tokens.
+    """Random-word prompts of sampled token lengths; outputs fixed (ignore_eos, + min_tokens).
 
     With ``prefix_count`` K > 0 each prompt is one of K shared prefixes of ``prefix_tokens``
     tokens (picked at random) followed by a unique suffix of the sampled input length, so

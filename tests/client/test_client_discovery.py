@@ -32,6 +32,7 @@ async def test_discover_real_models_capture() -> None:
         info = await discover(url)
     assert (info.model_id, info.root, info.max_model_len) == ("smol-bf16", "/root/smol", 2048)
     assert info.version == "0.26.0" and info.healthy and info.detail == ""
+    assert info.honours_ignore_eos  # vLLM: fixed lengths without min_tokens
 
 
 async def test_discover_dead_server_says_why() -> None:
@@ -86,7 +87,7 @@ async def _discover_with_health(status: int, models_status: int = 200) -> Server
 async def test_health_404_means_no_health_route_when_models_answer() -> None:
     info = await _discover_with_health(404)
     assert info.healthy and info.detail == "" and info.model_id == "smollm2"
-    assert info.version is None
+    assert info.version is None and not info.honours_ignore_eos  # llama-cpp-python: min_tokens
 
 
 async def test_health_404_with_models_failing_is_unhealthy() -> None:

@@ -106,6 +106,9 @@ async def test_real_vllm_capture_replayed() -> None:
 def test_payload_fixes_output_length() -> None:
     b = build_payload("completions", "m", Prompt("x", 64))
     assert b["ignore_eos"] and b["min_tokens"] == 64 and b["max_tokens"] == 64
+    # a server that honours ignore_eos (vLLM) is not asked for min_tokens as well
+    v = build_payload("completions", "m", Prompt("x", 64), min_tokens=False)
+    assert v["ignore_eos"] and v["max_tokens"] == 64 and "min_tokens" not in v
     assert b["stream_options"] == {"include_usage": True}
     c = build_payload("chat", "m", Prompt("x", 8, fixed_output=False))
     assert c["messages"][0]["content"] == "x" and "ignore_eos" not in c

@@ -30,6 +30,8 @@ class Behaviour:
     served: dict[str, float] = field(
         default_factory=lambda: {"requests": 0, "prompt": 0, "generation": 0}
     )
+    version: bool = True  # answer /version as vLLM does (False: 404, as llama-cpp-python)
+    bodies: list[dict] = field(default_factory=list)  # every generation request's JSON body
 
 
 def _chunk(i: int, text: str, finish: str | None = None) -> bytes:
@@ -51,6 +53,8 @@ def make_app(b: Behaviour) -> web.Application:
         )
 
     async def version(_: web.Request) -> web.Response:
+        if not b.version:
+            return web.json_response({"detail": "Not Found"}, status=404)
         return web.json_response({"version": "0.26.0-fake"})
 
     async def health(_: web.Request) -> web.Response:
@@ -77,6 +81,7 @@ def make_app(b: Behaviour) -> web.Application:
 
     async def completions(req: web.Request) -> web.StreamResponse:
         body = await req.json()
+        b.bodies.append(body)
         count["n"] += 1
         if count["n"] <= b.fail_first:
             headers = {"Retry-After": b.retry_after} if b.retry_after else None
