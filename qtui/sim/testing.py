@@ -12,10 +12,16 @@ from qtui.sim.launcher import SimProcess, start_sim
 
 @contextmanager
 def running_sim(
-    profile: Path | None = None, seed: int = 0, golden: Path | None = None
+    profile: Path | None = None,
+    seed: int = 0,
+    golden: Path | None = None,
+    write_cost_us: float | None = None,
 ) -> Iterator[SimProcess]:
-    """The demo profile (or ``profile``) served by a real child process; stopped on exit."""
-    sim = start_sim(profile or demo_profile(), seed=seed, golden=golden)
+    """The demo profile (or ``profile``) served by a real child process; stopped on exit.
+    ``write_cost_us``: its pacer's fixed cost per write (the same chunks on any machine)."""
+    sim = start_sim(
+        profile or demo_profile(), seed=seed, golden=golden, write_cost_us=write_cost_us
+    )
     try:
         yield sim
     finally:

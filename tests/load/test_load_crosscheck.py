@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 
 from qtui.config.profile import Profile
@@ -12,7 +10,8 @@ from qtui.load.engine import LoadRun
 from qtui.load.scraper import scrape_once
 from qtui.metrics.crosscheck import crosscheck
 from qtui.metrics.stats import tokens_per_chunk
-from qtui.sim.launcher import SimProcess, start_sim
+from qtui.sim.launcher import SimProcess
+from qtui.sim.testing import running_sim
 
 
 async def test_counts_and_histogram_observations_match_the_server(sim_demo: SimProcess) -> None:
@@ -42,27 +41,14 @@ async def test_counts_and_histogram_observations_match_the_server(sim_demo: SimP
     assert cc.observations_server["itl"] == 30 * 11 >= cc.observations_client["itl"]
 
 
-SIM_PROFILE = """[profile]
-name = "cut"
-[[endpoints]]
-name = "s"
-precision = "bf16"
-gpu = "H100"
-[endpoints.simulate]
-model = "llama-3.1-8b"
-"""
-
-
-async def test_a_window_cut_mid_stream_counts_the_tokens_the_server_sent(tmp_path: Path) -> None:
+async def test_a_window_cut_mid_stream_counts_the_tokens_the_server_sent() -> None:
     """Several tokens per chunk (the simulator's pacer merges them as vLLM's frontend does under
     load) and a duration window that cuts every stream still running: those streams' chunks count
     the finished requests' tokens per chunk, so the window's tokens match the server's counter.
     Counting each cut chunk as one token read 15 % low at 256 streams and 61 % at 1,024."""
-    path = tmp_path / "sim.toml"
-    path.write_text(SIM_PROFILE)
-    sim = start_sim(path, write_cost_us=1000)  # a fixed pacer: the same chunks on any machine
-    try:
-        url = sim.endpoints["s"]
+    # its pacer at a fixed cost per write: the same chunks on any machine
+    with running_sim(write_cost_us=1000) as sim:
+        url = next(iter(sim.endpoints.values()))
         prof = Profile.model_validate(
             {
                 "profile": {"name": "cut"},
@@ -81,8 +67,6 @@ async def test_a_window_cut_mid_stream_counts_the_tokens_the_server_sent(tmp_pat
             res = (await LoadRun(prof, scrape=False, on_record=recs.append).run())["s"]
             after, status = await scrape_once(http, f"{url}/metrics")
             assert after is not None, status.detail
-    finally:
-        sim.stop()
     cut = [r for r in recs if r.error_class == "cancelled" and r.chunk_times]
     finished = [r for r in recs if r.ok]
     assert cut and finished and tokens_per_chunk(recs) > 1.5  # the case this test is about
