@@ -121,25 +121,14 @@ def second_row(d: dict[str, Any]) -> dict[str, Any]:
     return {k: d.get(k) for k in SECOND_KEYS}
 
 
-def qtui_seconds(run_dir: Path) -> list[dict[str, Any]]:
-    """qtui's own per-second server view of a window (its server_seconds.csv)."""
-    path = run_dir / "server_seconds.csv"
-    if not path.exists():
-        return []
-    rows = []
-    with path.open() as f:
-        for r in csv.DictReader(f):
-            rows.append({k: float(r[k]) if r.get(k) else None for k in SECOND_KEYS})
-    return rows
+CLIENT_KEYS = ("in_flight", "backing_off", "out_tps", "error_rate")
 
 
-def qtui_client_seconds(run_dir: Path) -> list[dict[str, Any]]:
-    """qtui's own per-second client view (client_seconds.csv): streams in flight and backing off,
-    out tok/s, error rate: whether a slow ramp in the server's view was qtui's."""
-    path = run_dir / "client_seconds.csv"
+def read_seconds(path: Path, keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    """One of qtui's per-second CSVs (a run directory's server_seconds.csv or
+    client_seconds.csv), the named columns as floats; [] when the run wrote none."""
     if not path.exists():
         return []
-    keys = ("in_flight", "backing_off", "out_tps", "error_rate")
     with path.open() as f:
         return [{k: float(r[k]) if r.get(k) else None for k in keys} for r in csv.DictReader(f)]
 
@@ -200,8 +189,10 @@ def run_qtui(
         "client_bound_seconds": ep.get("client_bound_seconds"),
         "client_health": summary.get("client_health"),
         "processes": summary.get("load_processes") or processes,
-        "seconds": qtui_seconds(run_dir),
-        "client_seconds": qtui_client_seconds(run_dir),
+        # the server's view of the window, and qtui's own (streams in flight and backing off:
+        # whether a slow ramp in the server's view was qtui's)
+        "seconds": read_seconds(run_dir / "server_seconds.csv", SECOND_KEYS),
+        "client_seconds": read_seconds(run_dir / "client_seconds.csv", CLIENT_KEYS),
     }  # fmt: skip
 
 
