@@ -497,6 +497,8 @@ def _run_served(
     )
     col.event("load", lr.isolation.text, "isolation_text")
     col.rec.event("load", "isolation", lr.isolation.to_dict())
+    if level is not None and lr.mode != "sweep":  # --level: the held level is not the file's
+        col.rec.event("load", "level", level)  # (as the app records a key's new level)
     col.level_of = lambda name: lr.eps[name].level if name in lr.eps else None
     watch = ServerWatch(served.servers, lambda _n, line: col.event("error", line, "server_exit"))
     results: dict[str, EndpointResult] = {}

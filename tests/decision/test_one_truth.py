@@ -107,3 +107,22 @@ def test_bench_summary_states_the_records_verdicts(tmp_path: Path) -> None:
         assert got["decision"] == j.status == csv[row.summary.endpoint]["decision"]
         assert got["decision_undecided"] == j.undecided
         assert got["verdict"].split(" (")[0] in ("GO", "NO-GO", "NOT DECIDED")
+
+
+@pytest.mark.parametrize("mode", ["concurrency", "rate"])
+def test_a_bench_level_from_the_command_line_labels_the_capacity(tmp_path: Path, mode: str) -> None:
+    """`qtui bench --level N` holds N users (or N req/s), not the file's 4 users / 8 req/s: the
+    record and summary.json say the level that ran."""
+    import json
+
+    prof = tmp_path / "p.toml"
+    prof.write_text(PROFILE.format(mode=mode))
+    session = tmp_path / f"{mode}.qtsession"
+    out = tmp_path / "out"
+    bench_to_end(prof, out, level=3.0, show_progress=False, session=session)
+    cap = decide(load_session(session)).row("bf16").capacity
+    held = "held at 3 users" if mode == "concurrency" else "held at 3 req/s"
+    assert cap.source == held, cap.source
+    summary = json.loads((out / "summary.json").read_text())
+    assert held in summary["endpoints"]["bf16"]["capacity"]["capacity"]
+    assert_agree(session)
