@@ -15,7 +15,18 @@ from qtui.launch import vllm
 from qtui.launch.vllm import launch_servers, launched
 
 
+def distinct_ports(k: int) -> list[int]:
+    """k free ports, all different (free_port may hand out a port it just gave: the socket
+    that found it is closed, and the OS can pick it again; then two endpoints share a port)."""
+    ports: list[int] = []
+    while len(ports) < k:
+        if (port := free_port()) not in ports:
+            ports.append(port)
+    return ports
+
+
 def profile(exe: Path, *eps: tuple[str, str, float, int]) -> Profile:
+    ports = distinct_ports(len(eps))
     endpoints: list[dict[str, Any]] = [
         {
             "name": name,
@@ -23,13 +34,13 @@ def profile(exe: Path, *eps: tuple[str, str, float, int]) -> Profile:
             "launch": {
                 "model": model,
                 "executable": str(exe),
-                "port": free_port(),
+                "port": port,
                 "gpu_memory_utilization": frac,
                 "gpu_index": gpu,
                 "args": ["--dtype", "bfloat16"],
             },
         }
-        for name, model, frac, gpu in eps
+        for (name, model, frac, gpu), port in zip(eps, ports, strict=True)
     ]
     endpoints.append({"name": "remote", "precision": "fp8", "url": "http://10.1.2.3:8000"})
     return Profile.model_validate({"profile": {"name": "t"}, "endpoints": endpoints})
