@@ -6,11 +6,12 @@
 Runs `LoadRun` as `qtui bench` does (closed loop, N streams, a fixed duration, no warm-up)
 against the built-in simulator (its pacer at a fixed cost per write, so several tokens share a
 chunk as on a busy vLLM) or a server at --url, and scrapes the server's /metrics before and
-after. Prints, per stream count, the window's output tokens three ways: qtui's figure
-(`streamed_tokens`: a stream cut at the stop counts the finished requests' tokens per chunk),
-the same records read as one token per cut chunk (what qtui did before 2026-12-04), and the
-server's generation-token counter over the run (which also holds the few tokens generated
-between the cut and the server seeing the cancel).
+after. Prints, per stream count, the window's output tokens four ways: qtui's figure
+(`streamed_tokens`: a stream cut at the stop is worth its text bytes at the finished requests'
+tokens per byte), the same records with a cut stream's chunks at the finished requests' tokens
+per chunk (qtui from 5409e44 to the byte count), and as one token per cut chunk (before
+5409e44), and the server's generation-token counter over the run (which also holds the few
+tokens generated between the cut and the server seeing the cancel).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from bench_load import SIM_PROFILE, scrape
 from qtui.config.profile import Profile
 from qtui.evidence.records import RequestRecord
 from qtui.load.engine import LoadRun
-from qtui.metrics.stats import tokens_per_chunk
+from qtui.metrics.stats import tokens_per_byte, tokens_per_chunk
 from qtui.sim.launcher import start_sim
 
 
@@ -55,9 +56,9 @@ async def one(url: str, streams: int, a: argparse.Namespace) -> dict[str, object
     cut = [r for r in recs if r.error_class == "cancelled" and r.chunk_times]
     finished = [r for r in recs if r.ok]
     qtui = s.out_tps * s.duration_s
-    one_each = sum(r.completion_tokens or 0 for r in finished) + sum(
-        len(r.chunk_times) for r in cut
-    )
+    done = sum(r.completion_tokens or 0 for r in finished)
+    one_each = done + sum(len(r.chunk_times) for r in cut)
+    by_chunk = done + tokens_per_chunk(recs) * sum(len(r.chunk_times) for r in cut)
     server = after.generation_tokens - before.generation_tokens
     return {
         "streams": streams,
@@ -65,9 +66,12 @@ async def one(url: str, streams: int, a: argparse.Namespace) -> dict[str, object
         "finished": len(finished),
         "cut": len(cut),
         "tokens_per_chunk": round(tokens_per_chunk(recs), 2),
+        "tokens_per_byte": round(tokens_per_byte(recs) or 0.0, 4),
         "server_tokens": int(server),
         "qtui_tokens": round(qtui),
         "qtui_vs_server_pct": round(100 * (qtui / server - 1), 1),
+        "by_chunk_tokens": round(by_chunk),
+        "by_chunk_vs_server_pct": round(100 * (by_chunk / server - 1), 1),
         "one_per_cut_chunk_tokens": one_each,
         "one_per_cut_chunk_vs_server_pct": round(100 * (one_each / server - 1), 1),
     }

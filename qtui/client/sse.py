@@ -39,18 +39,27 @@ class Malformed(Exception):
 
 
 class Counter(Protocol):
-    """Whoever counts token chunks live (the client, for its per-second throughput)."""
+    """Whoever counts token chunks and their text bytes live (the client, for its per-second
+    throughput)."""
 
     chunks: int
+    text_bytes: int
 
 
 class SseReader:
     """One response's SSE events: token chunk times into ``times``, the figures kept for
-    `finish`. `feed` takes body bytes as they arrive with their arrival offset."""
+    `finish`. `feed` takes body bytes as they arrive with their arrival offset.
+
+    ``text_bytes`` counts the UTF-8 bytes of the text the token chunks carried: unlike chunks,
+    whose tokens vary with how far the server's frontend fell behind (vLLM merges 1 to 270
+    tokens into one chunk on a saturated H200), bytes per token is a property of the text, so a
+    stream cut before its usage chunk is worth its bytes times the finished requests' tokens
+    per byte (`qtui.metrics.stats.tokens_per_byte`).
+    """
 
     __slots__ = (
         "answered", "buf", "counter", "done", "finish_reason", "learn_left", "least", "prefix",
-        "suffix", "suffix_end", "text", "times", "usage",
+        "suffix", "suffix_end", "text", "text_bytes", "times", "usage",
     )  # fmt: skip
 
     def __init__(self, times: list[float], counter: Counter, text: list[str] | None = None) -> None:
@@ -62,6 +71,7 @@ class SseReader:
         self.answered = False  # any event with choices, token-bearing or not
         self.finish_reason: str | None = None
         self.usage: dict[str, Any] | None = None
+        self.text_bytes = 0
         # the learned shape of a plain token chunk, as event bytes: b"data: " + the JSON before
         # its text, and the JSON after it (suffix_end: with the blank line ending the event)
         self.prefix: bytes | None = None
@@ -83,7 +93,11 @@ class SseReader:
             and _UNSAFE.search(data, len(prefix), len(data) - len(self.suffix_end)) is None
         ):  # the common case: one plain token chunk (no newline but the final two)
             self.times.append(now)
-            self.counter.chunks += 1
+            nbytes = len(data) - self.least - 2  # its text: ASCII, no escapes (checked above)
+            self.text_bytes += nbytes
+            counter = self.counter
+            counter.chunks += 1
+            counter.text_bytes += nbytes
             return 1
         buf = self.buf
         # SSE lines may end in \r\n (llama.cpp's server) as well as \n (vLLM)
@@ -93,6 +107,7 @@ class SseReader:
             return 0
         *events, self.buf = buf.split(b"\n\n")
         n = 0
+        before = self.text_bytes
         for ev in events:
             if (
                 prefix is not None
@@ -102,6 +117,7 @@ class SseReader:
                 and _UNSAFE.search(ev, len(prefix), len(ev) - len(self.suffix)) is None
             ):
                 self.times.append(now)
+                self.text_bytes += len(ev) - self.least
                 n += 1
                 continue
             if ev[:5] == b"data:" and b"\n" not in ev:  # one data line
@@ -118,6 +134,7 @@ class SseReader:
             prefix = self.prefix
         if n:
             self.counter.chunks += n
+            self.counter.text_bytes += self.text_bytes - before
         return n
 
     def _decode(self, payload: bytes, now: float) -> int:
@@ -132,6 +149,7 @@ class SseReader:
             first = choices[0]
             if carries_text(first):
                 self.times.append(now)
+                self.text_bytes += carried_bytes(first)
                 n = 1
                 if self.text is not None:
                     self.text.append(answer_text(first))
@@ -177,6 +195,7 @@ class SseReader:
         if times:
             rec.t_first_token = rec.t_send + times[0]
         rec.finish_reason = self.finish_reason
+        rec.text_bytes = self.text_bytes
         usage = self.usage
         completion = _int(usage.get("completion_tokens")) if usage is not None else None
         if usage is not None and completion is not None and completion >= len(times):
@@ -233,6 +252,23 @@ def carries_text(choice: Any) -> bool:
         return True
     delta = choice.get("delta")
     return isinstance(delta, dict) and any(delta.get(k) for k in _TEXT_KEYS)
+
+
+def carried_bytes(choice: dict[str, Any]) -> int:
+    """UTF-8 bytes of the text a token chunk carries (``text``, or ``delta`` content/reasoning):
+    what the fast path measures as the bytes of the JSON string between its prefix and suffix
+    (there ASCII without escapes, where bytes and characters agree)."""
+    n = 0
+    text = choice.get("text")
+    if isinstance(text, str):
+        n += len(text.encode("utf-8"))
+    delta = choice.get("delta")
+    if isinstance(delta, dict):
+        for key in _TEXT_KEYS:
+            v = delta.get(key)
+            if isinstance(v, str):
+                n += len(v.encode("utf-8"))
+    return n
 
 
 def answer_text(choice: dict[str, Any]) -> str:

@@ -127,6 +127,7 @@ class StreamClient:
         # request id → seconds its error answer's Retry-After asked for (taken by the sender)
         self.retry_after: dict[str, float] = {}
         self.chunks = 0  # token chunks received, for the client's own throughput
+        self.text_bytes = 0  # ... and the bytes of their text (qtui.client.sse.SseReader)
 
     async def aclose(self) -> None:
         self._pool.close()
@@ -218,6 +219,7 @@ class StreamClient:
                 conn.transport.write(self._head(len(body)) + body)
                 await ex.fut
             finally:
+                rec.text_bytes = reader.sse.text_bytes  # cut, failed or whole
                 for h in watch or ():
                     h.cancel()
                 if not ex.fut.done() or ex.fut.cancelled():

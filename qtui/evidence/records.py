@@ -54,6 +54,8 @@ class RequestRecord:
     http_status: int | None = None
     turn: int = 0  # position in its conversation (1 = first turn); 0: not a conversation turn
     conversation: int = 0  # its conversation's id (the request number of the first turn)
+    # UTF-8 bytes of the text its token chunks carried (None: not measured, as before 2026-12-04)
+    text_bytes: int | None = None
 
     @property
     def ok(self) -> bool:

@@ -69,9 +69,11 @@ from qtui.load.trace_turns import latest_end_s
 from qtui.load.workload import GoldenFactory, make_source, think
 from qtui.metrics.stats import (
     Cumulative,
+    delivered_bytes,
     delivered_chunks,
     streamed_tokens,
     summarize,
+    tokens_per_byte,
     tokens_per_chunk,
 )
 
@@ -138,6 +140,8 @@ class Sender(Protocol):
     @property
     def chunks(self) -> int: ...
     @property
+    def text_bytes(self) -> int: ...
+    @property
     def in_flight(self) -> int: ...
     def start(self, level: float, by: By, bounds: Bounds, offset_s: float = 0.0) -> None: ...
     def set_level(self, level: float) -> None: ...
@@ -157,9 +161,11 @@ class _Endpoint:
         self.step_records: list[RequestRecord] = []  # sent in the measured part of the step
         self.step_all: list[RequestRecord] = []  # every request that ended during the step
         self.cum = Cumulative(ep.name)
-        self.chunks_seen = 0
-        # tokens per chunk of the last second in which a request finished (qtui.metrics.stats)
+        self.chunks_seen = self.bytes_seen = 0
+        # tokens per chunk, and per byte of text, of the last second in which a request finished
+        # (qtui.metrics.stats; per byte: None until one finished with its bytes measured)
         self.per_chunk = 1.0
+        self.per_byte: float | None = None
         self.extended_s = 0.0
         self.result = EndpointResult(ep.name, url, ep.precision)
         self.search: KneeSearch | None = None  # a knee search's state (its progress, its stop)
@@ -245,7 +251,9 @@ class _Endpoint:
         measured = max(1e-9, window_end - (self.step_start + self.warmup))
         stats = summarize(self.ep.name, self.step_records, time.time(), measured)
         window = wall_start + self.warmup
-        streamed = streamed_tokens(self.step_all, window, window + measured, self.per_chunk)
+        streamed = streamed_tokens(
+            self.step_all, window, window + measured, self.per_chunk, self.per_byte
+        )
         stats = replace(stats, out_tps=streamed / measured)
         self.step_all = []
         self.step_target = 0
@@ -872,16 +880,24 @@ class LoadRun:
             recs, ep.window = ep.window, []
             total = ep.sender.chunks
             chunks, ep.chunks_seen = total - ep.chunks_seen, total
+            total = ep.sender.text_bytes
+            nbytes, ep.bytes_seen = total - ep.bytes_seen, total
             st = summarize(name, recs, time.time(), dt, ep.sender.in_flight, chunks)
             # tokens delivered this second (streaming requests included), not only those of
-            # requests that happened to end in it; tokens per chunk from the finished ones
-            # (a second in which none finished keeps the last known figure)
+            # requests that happened to end in it: its text bytes at the finished ones' tokens
+            # per byte, as a cut stream's in a window (streamed_tokens); before any finished
+            # with its bytes measured, its chunks at their tokens per chunk (a second in which
+            # none finished keeps the last known figures) ...
             per_chunk = ep.per_chunk = tokens_per_chunk(recs, ep.per_chunk)
-            # ... less the chunks of requests that failed this second (never throughput)
-            chunks = delivered_chunks(chunks, recs)
+            per_byte = ep.per_byte = tokens_per_byte(recs) or ep.per_byte
+            # ... less the text of requests that failed this second (never throughput)
+            if per_byte is not None and nbytes:
+                tokens = delivered_bytes(nbytes, recs) * per_byte
+            else:
+                tokens = delivered_chunks(chunks, recs) * per_chunk
             st = replace(
                 st,
-                out_tps=chunks * per_chunk / dt if dt > 0 else 0.0,
+                out_tps=tokens / dt if dt > 0 else 0.0,
                 backing_off=int(getattr(ep.sender, "backing_off", 0)),
             )
             ep.cum.add(r for r in recs if r.phase == "measure")

@@ -164,15 +164,16 @@ class _Shard:
     def _flush(self, health: ClientHealth | None) -> None:
         recs, self.pending = self.pending, []
         chunks = {n: s.chunks for n, s in self.senders.items()}
+        nbytes = {n: s.text_bytes for n, s in self.senders.items()}
         in_flight = {n: s.in_flight for n, s in self.senders.items()}
         sent = {n: s.sent for n, s in self.senders.items()}
         backing = {n: int(getattr(s, "backing_off", 0)) for n, s in self.senders.items()}
         held = {n: int(getattr(s, "held", 0)) for n, s in self.senders.items()}
         levels = {n: s.level for n, s in self.senders.items() if s.sending}
-        state = (chunks, in_flight, sent, backing, held, levels)
+        state = (chunks, in_flight, sent, backing, held, levels, nbytes)
         if recs or health is not None or state != self.last:
             self.last = state
-            self._send("up", recs, chunks, in_flight, health, sent, backing, held, levels)
+            self._send("up", recs, chunks, in_flight, health, sent, backing, held, levels, nbytes)
 
     async def _beat(self) -> None:
         t0 = time.perf_counter()
@@ -230,6 +231,7 @@ class ShardPool:
         self.procs: list[Any] = []
         self.cmds: list[Connection] = []
         self.chunks: list[dict[str, int]] = [{} for _ in configs]
+        self.text_bytes: list[dict[str, int]] = [{} for _ in configs]  # of those chunks' text
         self.in_flight: list[dict[str, int]] = [{} for _ in configs]
         self.sent: list[dict[str, int]] = [{} for _ in configs]  # requests each one claimed
         self.backing: list[dict[str, int]] = [{} for _ in configs]  # users backing off
@@ -307,10 +309,11 @@ class ShardPool:
 
     def _on_msg(self, i: int, msg: tuple[Any, ...]) -> None:
         match msg:
-            case ("up", recs, chunks, in_flight, health, sent, backing, held, levels):
+            case ("up", recs, chunks, in_flight, health, sent, backing, held, levels, nbytes):
                 for rec in recs:
                     self.on_record(rec)
                 self.chunks[i], self.in_flight[i], self.sent[i] = chunks, in_flight, sent
+                self.text_bytes[i] = nbytes
                 self.backing[i], self.held[i], self.levels[i] = backing, held, levels
                 if health is not None:
                     self._health.append(health)
@@ -455,6 +458,10 @@ class ProcessSender:
     @property
     def chunks(self) -> int:
         return self.pool.total(self.pool.chunks, self.endpoint)
+
+    @property
+    def text_bytes(self) -> int:
+        return self.pool.total(self.pool.text_bytes, self.endpoint)
 
     @property
     def in_flight(self) -> int:

@@ -125,6 +125,10 @@ class SenderBase:
         return int(self.client.chunks)
 
     @property
+    def text_bytes(self) -> int:
+        return int(self.client.text_bytes)
+
+    @property
     def in_flight(self) -> int:
         return len(self.tasks)
 

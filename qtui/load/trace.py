@@ -308,6 +308,7 @@ class Client(Protocol):
     """What the sender needs of `qtui.client.stream.StreamClient`."""
 
     chunks: int
+    text_bytes: int
 
     def send(
         self,

@@ -42,34 +42,63 @@ def tokens_per_chunk(records: Iterable[RequestRecord], none_finished: float = 1.
     return tokens / chunks if chunks else none_finished
 
 
+def tokens_per_byte(records: Iterable[RequestRecord]) -> float | None:
+    """Output tokens per byte of streamed text of the requests that finished with a token count
+    (None when none did, or none measured its bytes: records from before 2026-12-04).
+
+    Tokens per chunk moves with the server's load (vLLM's frontend merges more tokens into a
+    chunk the further it falls behind: 1.0 to 10 per chunk within one 20 s window at 512 streams
+    on an H200, some whole answers in one chunk), tokens per byte with the text only, so a
+    stream cut before its usage chunk is worth its bytes at this rate."""
+    tokens = nbytes = 0
+    for r in records:
+        if r.ok and r.completion_tokens and r.text_bytes:
+            tokens += r.completion_tokens
+            nbytes += r.text_bytes
+    return tokens / nbytes if nbytes else None
+
+
 def streamed_tokens(
-    records: Iterable[RequestRecord], start: float, end: float, none_finished: float = 1.0
+    records: Iterable[RequestRecord],
+    start: float,
+    end: float,
+    none_finished: float = 1.0,
+    per_byte: float | None = None,
 ) -> float:
     """Output tokens that arrived in [start, end) (wall clock), whatever became of their request.
 
     A request still streaming when the window closes, or cancelled, or sent before it opened,
     contributes the chunks that arrived inside it: throughput is what the server delivered in
     the window, not what happened to finish in it (long requests would otherwise be undercounted).
-    A chunk carries completion_tokens / chunks tokens when the server reported usage; a request
-    without a count (cut at the stop) gets `tokens_per_chunk` of the finished ones (one token
-    per chunk read 15-61 % low on the simulator at 256-1,024 streams; see
-    benchmarks/gpu/results/h200-2026-12-04.md). Tokens of a request that failed (an error: stall,
-    disconnect, ...) or was silent when qtui stopped it are not throughput: its answer never
-    arrived whole (`partial_tokens` counts them apart). A request qtui cancelled at its stop
-    while it streamed is not a failure: what the server delivered of it in the window counts
-    (qtui.evidence.accounting says why).
+    A chunk carries completion_tokens / chunks tokens when the server reported usage. A request
+    without a count (cut at the stop) is worth its text bytes at `tokens_per_byte` of the finished
+    ones (``per_byte``, the last known figure, when none finished); without bytes, its chunks at
+    `tokens_per_chunk` (one token per chunk read 15-61 % low on the simulator at 256-1,024
+    streams; tokens per chunk read up to 16 % high on a saturated H200, where the server merged
+    whole answers into one chunk: benchmarks/gpu/results/h200-2026-12-04b.md). Tokens of a
+    request that failed (an error: stall, disconnect, ...) or was silent when qtui stopped it are
+    not throughput: its answer never arrived whole (`partial_tokens` counts them apart). A
+    request qtui cancelled at its stop while it streamed is not a failure: what the server
+    delivered of it in the window counts (qtui.evidence.accounting says why).
     """
     records = records if isinstance(records, list) else list(records)
     uncounted = tokens_per_chunk(records, none_finished)
+    by_bytes = tokens_per_byte(records) or per_byte
     total = 0.0
     for r in records:
         if not r.chunk_times or is_partial(r.error_class, r.error_detail):
             continue
         times = np.asarray(r.chunk_times) + r.t_send
         inside = int(np.count_nonzero((times >= start) & (times < end)))
-        if inside:
-            per_chunk = r.completion_tokens / len(times) if r.completion_tokens else uncounted
-            total += inside * per_chunk
+        if not inside:
+            continue
+        if r.completion_tokens:
+            per_chunk = r.completion_tokens / len(times)
+        elif r.text_bytes and by_bytes is not None:
+            per_chunk = r.text_bytes * by_bytes / len(times)
+        else:
+            per_chunk = uncounted
+        total += inside * per_chunk
     return total
 
 
@@ -85,6 +114,13 @@ def stop_split(records: Iterable[RequestRecord]) -> tuple[int, float]:
         s for r in records if (s := silent_at_stop_s(r.error_class, r.error_detail)) is not None
     ]
     return len(silent), max(silent, default=0.0)
+
+
+def delivered_bytes(nbytes: int, ended: Iterable[RequestRecord]) -> int:
+    """Text bytes of one second counted live, less those of requests that failed (or were
+    silent at the stop) in it: `delivered_chunks` by the byte."""
+    failed = sum(r.text_bytes or 0 for r in ended if is_partial(r.error_class, r.error_detail))
+    return max(0, nbytes - failed)
 
 
 def delivered_chunks(chunks: int, ended: Iterable[RequestRecord]) -> int:

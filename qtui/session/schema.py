@@ -65,6 +65,7 @@ COLUMNS: Final[dict[str, dict[str, pl.DataType | type[pl.DataType]]]] = {
         "http_status": N,
         "turn": N,
         "conversation": N,
+        "text_bytes": N,
     },
     "client_second": {
         "endpoint": S,

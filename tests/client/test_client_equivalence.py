@@ -277,15 +277,17 @@ def test_any_cut_of_a_stream_reads_the_same(name: str) -> None:
     """The SSE reader cut at every byte: the same figures as the stream in one piece."""
 
     class Count:
-        chunks = 0
+        chunks = text_bytes = 0
 
     def read(pieces: list[bytes]) -> tuple[Any, ...]:
-        rd = SseReader([], Count())
+        count = Count()
+        rd = SseReader([], count)
         try:
             n = sum(rd.feed(p, float(i)) for i, p in enumerate(pieces))
         except Exception as exc:
             return ("raised", type(exc).__name__, str(exc))
-        return (n, len(rd.times), rd.done, rd.answered, rd.finish_reason, rd.usage)
+        assert (count.chunks, count.text_bytes) == (n, rd.text_bytes)
+        return (n, len(rd.times), rd.text_bytes, rd.done, rd.answered, rd.finish_reason, rd.usage)
 
     body = STREAMS[name]
     whole = read([body])
@@ -297,7 +299,7 @@ def test_the_learned_shape_is_used_on_vllm_streams() -> None:
     """The point of it: after the first token chunks, plain ones are counted undecoded."""
 
     class Count:
-        chunks = 0
+        chunks = text_bytes = 0
 
     count = Count()
     rd = SseReader([], count)
@@ -305,3 +307,54 @@ def test_the_learned_shape_is_used_on_vllm_streams() -> None:
         rd.feed(ev, 0.0)
     assert rd.prefix is not None and rd.prefix.startswith(b'data: {"id":"chatcmpl-')
     assert len(rd.times) == 60 and count.chunks == 60 and rd.done
+
+
+def _decoded_text_bytes(body: bytes) -> int | None:
+    """UTF-8 bytes of every token chunk's text, by json.loads of every event (None: the
+    stream does not parse, so there is nothing to agree on)."""
+    total = 0
+    for ev in body.replace(b"\r\n", b"\n").split(b"\n\n"):
+        data = b"\n".join(ln[5:].strip() for ln in ev.split(b"\n") if ln.startswith(b"data:"))
+        if not data or data == b"[DONE]":
+            continue
+        try:
+            obj = json.loads(data)
+        except ValueError:
+            return None
+        choices = obj.get("choices") if isinstance(obj, dict) else None
+        if not choices or not isinstance(choices[0], dict):
+            continue
+        c = choices[0]
+        if c.get("text"):
+            total += len(c["text"].encode())
+        elif isinstance(c.get("delta"), dict):
+            keys = ("content", "reasoning_content", "reasoning")
+            total += sum(len(v.encode()) for k in keys if isinstance(v := c["delta"].get(k), str))
+    return total
+
+
+@pytest.mark.parametrize("name", list(STREAMS))
+def test_the_text_bytes_are_those_of_every_token_chunk_decoded(name: str) -> None:
+    """What a cut stream is worth is its text's bytes (qtui.metrics.stats.tokens_per_byte): the
+    learned shape counts them undecoded, and must count what decoding every event gives: event
+    by event (its one-event path), in one piece and in pieces of every size up to 64 bytes."""
+
+    class Count:
+        chunks = text_bytes = 0
+
+    body = STREAMS[name]
+    truth = _decoded_text_bytes(body)
+    if truth is None:
+        pytest.skip("not a stream that parses")
+    events = body.split(b"\n\n")
+    by_event = [e + b"\n\n" for e in events[:-1]] + ([events[-1]] if events[-1] else [])
+    for size in (0, len(body), *range(1, 65)):
+        count = Count()
+        rd = SseReader([], count)
+        pieces = by_event if size == 0 else [body[i : i + size] for i in range(0, len(body), size)]
+        try:
+            for piece in pieces:
+                rd.feed(piece, 0.0)
+        except Exception:
+            pytest.skip("a stream the reader refuses (its own test covers it)")
+        assert rd.text_bytes == count.text_bytes == truth, size

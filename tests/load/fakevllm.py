@@ -32,6 +32,11 @@ class Behaviour:
     )
     version: bool = True  # answer /version as vLLM does (False: 404, as llama-cpp-python)
     bodies: list[dict] = field(default_factory=list)  # every generation request's JSON body
+    # the first merge_first answers come at once, merge_k tokens to a chunk (a saturated vLLM
+    # frontend's merged outputs); later ones one token a chunk, paced by token_delay_s
+    merge_first: int = 0
+    merge_k: int = 8
+    token_text: str = ""  # every token's text (else " t<i>")
 
 
 def _chunk(i: int, text: str, finish: str | None = None) -> bytes:
@@ -101,7 +106,11 @@ def make_app(b: Behaviour) -> web.Application:
             await resp.write(b'data: {"error": {"message": "boom"}}\n\n')
             await resp.write_eof()
             return resp
-        for i in range(n):
+        merged = count["n"] <= b.fail_first + b.merge_first if b.merge_first else False
+        for i in range(0, n, b.merge_k) if merged else ():
+            k = min(b.merge_k, n - i)
+            await resp.write(_chunk(i, b.token_text * k, "length" if i + k >= n else None))
+        for i in range(0 if not merged else n, n):
             if b.token_delay_s:
                 await asyncio.sleep(b.token_delay_s)
             if b.stream == "stall" and i == 2:
@@ -113,7 +122,8 @@ def make_app(b: Behaviour) -> web.Application:
                 assert req.transport is not None
                 req.transport.close()
                 return resp
-            await resp.write(_chunk(i, f" t{i}", "length" if i == n - 1 else None))
+            text = b.token_text or f" t{i}"
+            await resp.write(_chunk(i, text, "length" if i == n - 1 else None))
         if b.stream != "no_usage":
             usage = {
                 "prompt_tokens": n_prompt,

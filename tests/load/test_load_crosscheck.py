@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import httpx
+import pytest
+from fakevllm import Behaviour, FakeServer
 
 from qtui.config.profile import Profile
 from qtui.evidence.records import RequestRecord
 from qtui.load.engine import LoadRun
 from qtui.load.scraper import scrape_once
 from qtui.metrics.crosscheck import crosscheck
-from qtui.metrics.stats import tokens_per_chunk
+from qtui.metrics.stats import streamed_tokens, tokens_per_byte, tokens_per_chunk
 from qtui.sim.launcher import SimProcess
 from qtui.sim.testing import running_sim
 
@@ -78,3 +82,41 @@ async def test_a_window_cut_mid_stream_counts_the_tokens_the_server_sent() -> No
     one_each += sum(len(r.chunk_times) for r in cut)
     assert abs(streamed - server) <= 0.05 * server
     assert one_each < 0.9 * server  # what one token per cut chunk would have said
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+async def test_a_cut_stream_is_worth_its_bytes_when_the_finished_answers_came_merged(
+    processes: int,
+) -> None:
+    """The H200 at 512 streams (benchmarks/gpu/results/h200-2026-12-04b.md): the answers that
+    finished came from a saturated frontend, many tokens to a chunk (some whole answers in one),
+    while the streams cut at the stop came a token a chunk. Their chunks at the finished ones'
+    tokens per chunk read the window 16 % high there; their text bytes at the finished ones'
+    tokens per byte read what the server sent. Here: the first 12 answers at once, 8 tokens to a
+    chunk; every later one a token a chunk, too slowly to finish in the window."""
+    b = Behaviour(merge_first=12, merge_k=8, token_text=" tk", token_delay_s=0.05)
+    async with FakeServer(b) as url:
+        prof = Profile.model_validate(
+            {
+                "profile": {"name": "merged"},
+                "endpoints": [{"name": "s", "url": url, "precision": "bf16"}],
+                "workload": {"input_tokens": {"mean": 8}, "output_tokens": {"mean": 64}},
+                "load": {"concurrency": 6, "duration_s": 1, "warmup_s": 0, "timeout_s": 60},
+            }
+        )
+        recs: list[RequestRecord] = []
+        run = LoadRun(prof, scrape=False, on_record=recs.append, processes=processes)
+        res = (await run.run())["s"]
+    finished = [r for r in recs if r.ok]
+    cut = [r for r in recs if r.error_class == "cancelled" and r.chunk_times]
+    assert len(finished) == 12 and len(cut) == 6 and run.processes == processes
+    assert tokens_per_chunk(recs) == 8 and tokens_per_byte(recs) == 1 / 3
+    # what the server sent in the window: the finished answers, and a token per cut chunk
+    sent = 12 * 64 + sum(len(r.chunk_times) for r in cut)
+    assert res.summary is not None
+    # (a cut stream's chunk that came between the window's end and the cancel is not in it)
+    assert sent - len(cut) <= res.summary.out_tps * res.summary.duration_s <= sent + 1e-6
+    # the same records without their bytes (sessions from before): by tokens per chunk
+    t0 = min(r.t_send for r in recs)
+    by_chunk = streamed_tokens([dataclasses.replace(r, text_bytes=None) for r in recs], t0, 1e12)
+    assert by_chunk == 12 * 64 + 8 * (sent - 12 * 64)

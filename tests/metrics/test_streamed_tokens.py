@@ -65,3 +65,49 @@ def test_with_none_finished_the_last_known_tokens_per_chunk_is_used() -> None:
     assert tokens_per_chunk([cut], none_finished=2.5) == 2.5
     assert streamed_tokens([cut], 100.0, 110.0, none_finished=2.5) == 4 * 2.5
     assert streamed_tokens([cut], 100.0, 110.0) == 4  # nothing known at all: one each
+
+
+def with_bytes(r: RequestRecord, nbytes: int) -> RequestRecord:
+    r.text_bytes = nbytes
+    return r
+
+
+def test_a_cut_stream_is_worth_its_text_bytes_at_the_finished_ones_tokens_per_byte_by_hand() -> (
+    None
+):
+    # A saturated frontend (the H200 at 512 streams): the finished answers came merged, 100
+    # tokens (400 bytes) in 4 chunks and 60 (240 bytes) in 2 → 25 tokens a chunk; the stream cut
+    # at the stop came a token a chunk: 10 chunks of 40 bytes. 160 / 640 = 0.25 tokens a byte.
+    done = [with_bytes(rec(100.0, [1.0, 2.0, 3.0, 4.0], 100), 400),
+            with_bytes(rec(100.0, [1.5, 2.5], 60), 240)]  # fmt: skip
+    cut = with_bytes(rec(100.0, [0.5 * (i + 1) for i in range(10)], None), 40)
+    cut.error_class = "cancelled"
+    from qtui.metrics.stats import tokens_per_byte
+
+    assert tokens_per_byte([*done, cut]) == 160 / 640
+    assert streamed_tokens([*done, cut], 100.0, 110.0) == 100 + 60 + 40 * 0.25  # 170
+    # by chunks it would read 100 + 60 + 10 × 160 / 6: 426.7, 2.5 times the tokens sent
+    assert tokens_per_chunk([*done, cut]) == 160 / 6
+    # half its chunks inside the window: half its bytes' worth
+    # (the first finished one: 2 of its 4 chunks, 50 tokens; the second: both, 60)
+    assert streamed_tokens([*done, cut], 100.0, 103.0) == 50 + 60 + 5 * 1.0
+    # none finished with bytes (records from before bytes were measured, or none finished):
+    # the last known tokens per byte, else tokens per chunk as before
+    assert tokens_per_byte([cut]) is None
+    assert streamed_tokens([cut], 100.0, 110.0, per_byte=0.5) == 40 * 0.5
+    assert streamed_tokens([cut], 100.0, 110.0, none_finished=2.0) == 10 * 2.0
+    # a failed request's bytes move no figure
+    bad = with_bytes(rec(100.0, [0.1], 50), 1000)
+    bad.error_class = "disconnect"
+    assert tokens_per_byte([*done, bad]) == 160 / 640
+
+
+def test_the_live_second_takes_failed_requests_bytes_out_by_hand() -> None:
+    from qtui.metrics.stats import delivered_bytes
+
+    broken = with_bytes(rec(100.0, [1.0, 2.0], None), 300)
+    broken.error_class = "disconnect"
+    stopped = with_bytes(rec(100.0, [1.0], None), 80)
+    stopped.error_class = "cancelled"  # qtui's stop, delivered: its bytes stay
+    assert delivered_bytes(1000, [broken, stopped]) == 700
+    assert delivered_bytes(100, [broken]) == 0  # never below zero
