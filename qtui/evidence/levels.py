@@ -149,6 +149,23 @@ def bracket(passing: LevelPoint, failing: LevelPoint) -> Bracket:
     return Bracket(passing.rps, max(upper, passing.rps), passing.level, failing.level)
 
 
+def seconds_rate(seconds: Sequence[Mapping[str, Any]], key: str) -> float | None:
+    """A per-second rate (``out_tps``, ``in_tps``) over a run of ``client_second`` rows: the
+    amount over the seconds' total duration (per-second figures are lumpy: 8 users may finish 8
+    requests in one second and none in the next, so their median is not the rate). ``out_tps``
+    is what the server delivered each second, streams still running included, less the tokens of
+    requests that failed later (a second takes out the tokens of the requests that failed in it
+    down to zero; the rest, ``unpaid_tokens``, comes out of the run's total here, never below
+    zero: a server that stalls every stream delivered nothing). None: no seconds."""
+    span = sum(num(s, "duration_s") or 1.0 for s in seconds)
+    if span <= 0:
+        return None
+    total = sum((num(s, key) or 0.0) * (num(s, "duration_s") or 1.0) for s in seconds)
+    if key == "out_tps":
+        total = max(0.0, total - sum(num(s, "unpaid_tokens") or 0.0 for s in seconds))
+    return total / span
+
+
 def held_point(
     level: float, seconds: Sequence[Mapping[str, Any]], unit: str = "users"
 ) -> LevelPoint | None:
@@ -165,17 +182,11 @@ def held_point(
     reqs = int(sum(num(s, "requests") or 0 for s in seconds))
     bound = sum(1 for s in seconds if s.get("client_bound"))
     span = sum(num(s, "duration_s") or 1.0 for s in seconds)
-
-    def rate(key: str) -> float:
-        """A rate over the whole level: per-second counts are lumpy (8 users may finish 8
-        requests in one second and none in the next), so their median is not the rate."""
-        return sum((num(s, key) or 0.0) * (num(s, "duration_s") or 1.0) for s in seconds) / span
-
     return LevelPoint(
         level=level,
         rps=reqs / span,
-        input_tps=rate("in_tps"),
-        output_tps=rate("out_tps"),
+        input_tps=seconds_rate(seconds, "in_tps") or 0.0,
+        output_tps=seconds_rate(seconds, "out_tps") or 0.0,
         ttft_p95_s=med("ttft_p95"),
         itl_p95_s=med("itl_p95"),
         e2e_p95_s=med("e2e_p95"),

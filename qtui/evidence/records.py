@@ -131,6 +131,9 @@ class Stats:
     silent_at_stop: int = 0
     silent_max_s: float = 0.0
     partial_tokens: int = 0  # token chunks of requests that failed or were silent at stop
+    # output tokens of requests that failed in this interval beyond what it delivered: counted
+    # as throughput in earlier seconds, as they streamed; a run's rate takes them out again
+    unpaid_tokens: float = 0.0
     backing_off: int = 0  # users (closed loop; open loop: 1 while arrivals are held) backing off
 
     def to_dict(self) -> dict[str, Any]:
@@ -143,7 +146,7 @@ class Stats:
             for k in ("endpoint", "t", "duration_s", "requests", "rps", "in_tps", "out_tps",
                       "prompt_tokens", "completion_tokens", "error_rate", "in_flight",
                       "chunks_per_s", "cancelled", "counted_usage", "silent_at_stop",
-                      "silent_max_s", "partial_tokens", "backing_off")
+                      "silent_max_s", "partial_tokens", "unpaid_tokens", "backing_off")
         }  # fmt: skip
         for m in METRICS:
             ls: LatencyStats = getattr(self, m)

@@ -71,6 +71,8 @@ from qtui.metrics.stats import (
     Cumulative,
     delivered_bytes,
     delivered_chunks,
+    failed_bytes,
+    partial_tokens,
     streamed_tokens,
     summarize,
     tokens_per_byte,
@@ -890,14 +892,19 @@ class LoadRun:
             # none finished keeps the last known figures) ...
             per_chunk = ep.per_chunk = tokens_per_chunk(recs, ep.per_chunk)
             per_byte = ep.per_byte = tokens_per_byte(recs) or ep.per_byte
-            # ... less the text of requests that failed this second (never throughput)
+            # ... less the text of requests that failed this second (never throughput); what
+            # this second cannot take out (their chunks came in earlier seconds) is unpaid
             if per_byte is not None and nbytes:
                 tokens = delivered_bytes(nbytes, recs) * per_byte
+                failed = failed_bytes(recs) * per_byte
+                unpaid = max(0.0, failed - nbytes * per_byte)
             else:
                 tokens = delivered_chunks(chunks, recs) * per_chunk
+                unpaid = max(0, partial_tokens(recs) - chunks) * per_chunk
             st = replace(
                 st,
                 out_tps=tokens / dt if dt > 0 else 0.0,
+                unpaid_tokens=unpaid,
                 backing_off=int(getattr(ep.sender, "backing_off", 0)),
             )
             ep.cum.add(r for r in recs if r.phase == "measure")

@@ -116,11 +116,15 @@ def stop_split(records: Iterable[RequestRecord]) -> tuple[int, float]:
     return len(silent), max(silent, default=0.0)
 
 
+def failed_bytes(ended: Iterable[RequestRecord]) -> int:
+    """Text bytes streamed by the given requests that failed (or were silent at the stop)."""
+    return sum(r.text_bytes or 0 for r in ended if is_partial(r.error_class, r.error_detail))
+
+
 def delivered_bytes(nbytes: int, ended: Iterable[RequestRecord]) -> int:
     """Text bytes of one second counted live, less those of requests that failed (or were
     silent at the stop) in it: `delivered_chunks` by the byte."""
-    failed = sum(r.text_bytes or 0 for r in ended if is_partial(r.error_class, r.error_detail))
-    return max(0, nbytes - failed)
+    return max(0, nbytes - failed_bytes(ended))
 
 
 def delivered_chunks(chunks: int, ended: Iterable[RequestRecord]) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 import polars as pl
 
 from qtui.evidence.accounting import CANCELLED, OK
+from qtui.evidence.levels import seconds_rate
 from qtui.session.reader import Session
 
 GIB = 1024**3
@@ -156,6 +157,22 @@ def _prefix(s: Session) -> dict[str, float]:
     return {r["endpoint"]: r["hits"] / r["tokens"] for r in df.iter_rows(named=True) if r["tokens"]}
 
 
+def _delivered(s: Session) -> dict[str, float]:
+    """Output tok/s each endpoint delivered over its recorded seconds, by the rule its held
+    capacity is read with (`seconds_rate`): one throughput for the record's comparison and its
+    "Measured under load" table of a held run. Sessions without client seconds: none."""
+    if "client_second" not in s.tables:
+        return {}
+    lf = s.tables["client_second"]
+    if not {"endpoint", "out_tps"} <= set(lf.collect_schema().names()):
+        return {}
+    rows: dict[str, list[dict[str, Any]]] = {}
+    cols = pl.col("^(endpoint|out_tps|duration_s|unpaid_tokens)$")
+    for r in lf.select(cols).collect().iter_rows(named=True):
+        rows.setdefault(str(r["endpoint"]), []).append(r)
+    return {n: v for n, secs in rows.items() if (v := seconds_rate(secs, "out_tps")) is not None}
+
+
 def _total(values: list[float | None] | None) -> float | None:
     """Sum of the known values; None when none is known."""
     known = [v for v in values or [] if v is not None]
@@ -165,6 +182,7 @@ def _total(values: list[float | None] | None) -> float | None:
 def summarize(s: Session) -> list[EndpointSummary]:
     """One row per endpoint, in profile order; the SLOs come from the recorded profile."""
     reqs, gpus, quality, prefix = _requests(s), _gpu(s), _quality(s), _prefix(s)
+    delivered = _delivered(s)
     eps = {e.name: e for e in s.profile.endpoints} if s.profile else {}
     rows = []
     for name in s.endpoints:
@@ -185,7 +203,9 @@ def summarize(s: Session) -> list[EndpointSummary]:
             duration_s=span,
             rps=n_ok / span if span > 0 else None,
             in_tps=(r.get("in_tok") or 0) / span if span > 0 else None,
-            out_tps=(r.get("out_tok") or 0) / span if span > 0 else None,
+            # tokens delivered per second (cut streams included); without client seconds
+            # (older records), the completed requests' tokens over their span
+            out_tps=delivered.get(name, (r.get("out_tok") or 0) / span if span > 0 else None),
             latency_s={f"{m}_{q}": r.get(f"{m}_{q}") for m in ("ttft", "itl", "e2e") for q in _Q},
             gpu_memory_used_gib=g["used"] / GIB if g.get("used") is not None else None,
             gpu_memory_total_gib=g["total"] / GIB if g.get("total") is not None else None,

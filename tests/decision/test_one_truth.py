@@ -120,9 +120,12 @@ def test_a_bench_level_from_the_command_line_labels_the_capacity(tmp_path: Path,
     session = tmp_path / f"{mode}.qtsession"
     out = tmp_path / "out"
     bench_to_end(prof, out, level=3.0, show_progress=False, session=session)
-    cap = decide(load_session(session)).row("bf16").capacity
+    row = decide(load_session(session)).row("bf16")
+    cap = row.capacity
     held = "held at 3 users" if mode == "concurrency" else "held at 3 req/s"
     assert cap.source == held, cap.source
+    # one throughput: "output tok/s per replica" and "Measured under load" of a held run
+    assert row.finance.output_tps.value == pytest.approx(row.summary.out_tps)
     summary = json.loads((out / "summary.json").read_text())
     assert held in summary["endpoints"]["bf16"]["capacity"]["capacity"]
     assert_agree(session)

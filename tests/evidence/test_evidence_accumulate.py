@@ -44,6 +44,20 @@ def test_a_held_levels_rate_is_its_requests_over_its_seconds_not_a_median() -> N
     assert p is not None and p.rps == 6.0 and p.output_tps == 60.0  # 10 tokens per request
 
 
+def test_tokens_of_requests_that_failed_later_come_out_of_the_levels_rate_by_hand() -> None:
+    # 10, 10, 10, 0 tokens counted as they streamed; in the last second requests failed that
+    # had streamed 25 of them: that second takes out what it can (nothing: it delivered 0) and
+    # leaves 25 unpaid, so the level delivered 30 - 25 = 5 tokens over 4 s
+    secs = [second("a", t, 1, 1.0, out_tps=o, unpaid_tokens=u)
+            for t, o, u in ((1, 10, 0), (2, 10, 0), (3, 10, 0), (4, 0, 25))]  # fmt: skip
+    p = held_point(8.0, secs)
+    assert p is not None and p.output_tps == 5 / 4
+    # a server that stalled every stream: nothing delivered, never less than nothing
+    stalled = [{**s, "unpaid_tokens": 40} if s["t"] == 4 else s for s in secs]
+    p = held_point(8.0, stalled)
+    assert p is not None and p.output_tps == 0.0
+
+
 def test_a_held_level_is_the_median_of_its_seconds() -> None:
     secs = [second("a", t, rps, e2e) for t, rps, e2e in ((1, 2, 1.0), (2, 4, 3.0), (3, 3, 2.0))]
     p = held_point(8.0, secs)
