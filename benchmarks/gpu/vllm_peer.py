@@ -60,6 +60,26 @@ from qtui.metrics.vllm import (
 MIB = 1024 * 1024
 
 
+# the host's TCP counters that say whether connections waited at the server's listen queue:
+# a full accept queue drops SYNs, and the client resends them after 1, 3, 7 s (the slow ramps of
+# qtui's windows at 512 streams, results/h200-2026-12-04b.md, put TTFTs there)
+TCP_KEYS = ("ListenOverflows", "ListenDrops", "TCPSynRetrans", "TCPReqQFullDrop",
+            "TCPReqQFullDoCookies", "TCPAbortOnClose")  # fmt: skip
+
+
+def tcp_counters() -> dict[str, int]:
+    """TcpExt counters of /proc/net/netstat (TCP_KEYS; empty where it cannot be read)."""
+    try:
+        lines = Path("/proc/net/netstat").read_text().splitlines()
+    except OSError:
+        return {}
+    for names, values in zip(lines[::2], lines[1::2], strict=False):
+        if names.startswith("TcpExt:"):
+            row = dict(zip(names.split()[1:], values.split()[1:], strict=False))
+            return {k: int(row[k]) for k in TCP_KEYS if k in row}
+    return {}
+
+
 def scrape(url: str) -> VllmSnapshot:
     return parse_vllm(httpx.get(f"{url}/metrics", timeout=10).text, time.time())
 
@@ -402,7 +422,7 @@ def compare(
     for rnd in range(args.repeat):
         for client in order if rnd % 2 == 0 else order[::-1]:
             tag = f"-r{rnd}" if args.repeat > 1 else ""
-            before = scrape(url)
+            before, tcp = scrape(url), tcp_counters()
             if client in variants:
                 p = variants[client]
                 tag += "" if p == "auto" else f"-p{p}"
@@ -427,6 +447,8 @@ def compare(
                 if sampler is not None:
                     res["seconds"] = sampler.seconds
             server = hist(before, scrape(url))
+            tcp_after = tcp_counters()
+            res["tcp"] = {k: tcp_after[k] - tcp[k] for k in tcp_after if k in tcp}
             row["windows"].append({"client": client, "round": rnd, "result": res, "server": server})
             if rnd == 0:  # the first pair, as before, for peer_table.py's per-row tables
                 row[client] = res
@@ -473,6 +495,8 @@ def main() -> int:
     if args.row:
         runs = [(n, int(lv)) for n, lv in (x.split(":") for x in args.row)]
     doc: dict[str, Any] = {"profile": str(args.profile), "runs": [], "started": time.time()}
+    with contextlib.suppress(OSError, ValueError):  # the listen backlog the kernel allows
+        doc["somaxconn"] = int(Path("/proc/sys/net/core/somaxconn").read_text())
     with servers(prof, args.out, args.attach) as up:
         urls = {n: u for n, (u, _) in up.items()}
         doc["nvml_vs_smi"] = nvml_vs_smi({n: pid for n, (_, pid) in up.items()})
