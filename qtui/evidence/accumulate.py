@@ -178,7 +178,10 @@ class Evidence:
         by_seconds = self.mode == "sweep" or not self.measuring
         if by_seconds and (driven := num(rec, "level")) is not None:
             self.level = driven
+        # what the second delivered, less what failed later (levels.seconds_rate's rule, here
+        # per second for the last minute's energy per token)
         tokens = (num(rec, "out_tps") or 0.0) * (num(rec, "duration_s") or 1.0)
+        tokens = max(0.0, tokens - (num(rec, "unpaid_tokens") or 0.0))
         ep.tokens.append((num(rec, "t") or 0.0, tokens))
         errors = {k[4:]: int(v) for k, v in rec.items() if k.startswith("err_") and v}
         ep.counts = ep.counts.plus(
