@@ -320,15 +320,15 @@ def decision_of(
     doc: dict[str, Any] = {"recommended": d.recommended, "why": d.why, "endpoints": per}
     for row in d.rows:
         name, j = row.summary.endpoint, row.judgement
-        r = results.get(name)
-        s = r.summary if r else None
-        line = f"{name}: {s.requests if s else 0} requests"
-        if s:  # no request ended (all open at the stop): no error rate, not 0 %
-            ended = s.requests + sum(s.errors.values())
-            rate = f"{s.error_rate:.1%}" if ended else "— (no request ended)"
-            # the record's throughput (`qtui report`'s "Measured under load"), not the engine's
-            # window: one figure under one name
-            line += f", {row.summary.out_tps or 0.0:.1f} out tok/s, error rate {rate}"
+        # the record's figures (`qtui report`'s "Measured under load": requests that ended,
+        # successes and errors; its throughput and error rate), not the engine's window: one
+        # figure under one name
+        m = row.summary
+        line = f"{name}: {m.requests} requests"
+        if results.get(name) is not None:
+            er = m.error_rate  # no request ended (all open at the stop): no rate, not 0 %
+            rate = f"{er:.1%}" if er is not None else "— (no request ended)"
+            line += f", {m.out_tps or 0.0:.1f} out tok/s, error rate {rate}"
         # requests open at the stop and partial tokens: the record's counts, in its words
         for extra in (j.stopped, partial_text(j.partial_tokens)):
             if extra:
