@@ -89,6 +89,10 @@ def _window_tps(w: dict[str, Any]) -> tuple[float | None, float | None, float | 
     return res.get("out_tps"), server, res.get("itl_p50")
 
 
+def _rate(x: float | None) -> str:
+    return "—" if x is None else f"{x:.0f}"
+
+
 def _mean(xs: list[float]) -> float:
     return sum(xs) / len(xs)
 
@@ -171,13 +175,33 @@ def held_seconds(seconds: list[dict[str, Any]], level: int) -> list[dict[str, An
     return held[2:-1]
 
 
+def span_rate(seconds: list[dict[str, Any]], level: int) -> float | None:
+    """The server's generation rate from the second held second to the last, every second
+    between included: the held-second mean leaves out a wave's end, when `running` drops below
+    half the level and the frontend reports its highest rates (results/h200-2026-12-04b.md)."""
+    idx = [
+        i for i, s in enumerate(seconds)
+        if s.get("generation_tps") is not None
+        and (s.get("running") or 0) + (s.get("waiting") or 0) >= 0.5 * level
+    ]  # fmt: skip
+    if len(idx) < 4:
+        return None
+    tokens = span = 0.0
+    for i in range(idx[1] + 1, idx[-1] + 1):
+        dt = seconds[i]["t"] - seconds[i - 1]["t"]
+        tokens += (seconds[i].get("generation_tps") or 0.0) * dt
+        span += dt
+    return tokens / span if span > 0 else None
+
+
 def seconds_table(rows: list[dict[str, Any]]) -> list[str]:
     """The server's own per-second view of each window (vLLM's counters scraped once a second):
-    generation tok/s over the held seconds, so ramp and drain do not weigh on either client."""
+    generation tok/s over the held seconds, and over their whole span (`span_rate`), so ramp
+    and drain do not weigh on either client."""
     out = [
-        "| endpoint | streams | client | round | held s | server gen tok/s (held) | running "
-        "| waiting | /metrics scrape ms p50 / max |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| endpoint | streams | client | round | held s | server gen tok/s (held) "
+        "| (held span) | running | waiting | /metrics scrape ms p50 / max |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         for w in r.get("windows") or []:
@@ -190,6 +214,7 @@ def seconds_table(rows: list[dict[str, Any]]) -> list[str]:
             out.append(
                 f"| {r['endpoint']} | {r['level']} | {client_name(w['client'])} | {w['round']} "
                 f"| {len(held)} | {_mean([s['generation_tps'] for s in held]):.0f} "
+                f"| {_rate(span_rate(secs, r['level']))} "
                 f"| {_mean([s.get('running') or 0 for s in held]):.0f} "
                 f"| {_mean([s.get('waiting') or 0 for s in held]):.0f} | {scrape} |"
             )
