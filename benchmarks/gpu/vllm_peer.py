@@ -58,6 +58,7 @@ from qtui.metrics.vllm import (
 )
 
 MIB = 1024 * 1024
+DRAINED_CAP_S = 600.0  # a --drained qtui window's duration: only a cap, its requests end it
 
 
 # the host's TCP counters that say whether connections waited at the server's listen queue:
@@ -154,9 +155,11 @@ def read_seconds(path: Path, keys: tuple[str, ...]) -> list[dict[str, Any]]:
 
 
 def one_endpoint_profile(
-    prof: Profile, name: str, url: str, level: int, dur: float, processes: int | None = None
-) -> dict:
-    """The profile reduced to one endpoint at `url`, closed loop at `level` streams."""
+    prof: Profile, name: str, url: str, level: int, dur: float, processes: int | None = None,
+    requests: int | None = None,
+) -> dict:  # fmt: skip
+    """The profile reduced to one endpoint at `url`, closed loop at `level` streams; with
+    ``requests``, that many sent and all waited for (``dur`` is then only a cap), as the peer."""
     data = prof.model_dump(mode="json", exclude_none=True)
     ep = next(e for e in data["endpoints"] if e["name"] == name)
     ep.pop("launch", None)
@@ -165,6 +168,8 @@ def one_endpoint_profile(
     data["profile"]["baseline"] = name
     data["workload"].pop("golden_set", None)
     data["load"].update(mode="concurrency", concurrency=level, duration_s=dur, warmup_s=0)
+    if requests:
+        data["load"]["max_requests"] = requests
     if processes:
         data["load"]["processes"] = processes
     return data
@@ -180,10 +185,10 @@ def pick(d: dict[str, Any] | None, metric: str, p: int) -> float | None:
 
 def run_qtui(
     prof: Profile, profile_path: Path, name: str, url: str, level: int, dur: float, out: Path,
-    tag: str = "", processes: int | None = None,
+    tag: str = "", processes: int | None = None, requests: int | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     path = out / f"{name}-c{level}.toml"
-    doc = one_endpoint_profile(prof, name, url, level, dur, processes)
+    doc = one_endpoint_profile(prof, name, url, level, dur, processes, requests)
     path.write_text(tomli_w.dumps(doc))
     golden = profile_path.parent / "golden"
     if golden.is_dir() and not (out / "golden").exists():
@@ -416,7 +421,11 @@ def compare(
             peer, url, served, args.tokenizer, prof, level, 2 * level, args.out,
             f"vllm-bench-{name}-c{level}-warmup",
         )  # fmt: skip
-    prompts = 0
+    # --drained W: both clients send W waves of requests and wait for every one (the peer's
+    # definition of a run), so no stream is cut and no token of qtui's is estimated
+    prompts = args.drained * level if args.drained else 0
+    if prompts:
+        row["prompts"] = prompts
     variants = {"qtui" if p == "auto" else f"qtui-p{p}": p for p in args.qtui_processes}
     order = [*variants, "peer", *(["peer-bare"] if args.peer_bare else [])]
     for rnd in range(args.repeat):
@@ -427,8 +436,9 @@ def compare(
                 p = variants[client]
                 tag += "" if p == "auto" else f"-p{p}"
                 res = run_qtui(
-                    prof, args.profile, name, url, level, args.duration, args.out, tag,
-                    None if p == "auto" else int(p),
+                    prof, args.profile, name, url, level,
+                    DRAINED_CAP_S if args.drained else args.duration, args.out, tag,
+                    None if p == "auto" else int(p), prompts if args.drained else None,
                 )  # fmt: skip
                 if not prompts:  # the peer sends as many requests as qtui completed
                     prompts = max(level, round((res["requests"] or level) / level) * level)
@@ -480,6 +490,13 @@ def main() -> int:
         nargs="+",
         default=["auto"],
         help="qtui variants per round: 'auto' (qtui's chooser) and/or process counts",
+    )
+    ap.add_argument(
+        "--drained",
+        type=int,
+        default=0,
+        metavar="W",
+        help="qtui too sends W × streams requests and waits for all, as the peer (no cut window)",
     )
     ap.add_argument(
         "--no-warmup",
