@@ -191,7 +191,9 @@ class Evidence:
         )  # fmt: skip
         ep.seconds += 1
         ep.client_bound_seconds += bool(rec.get("client_bound"))
-        if self.measuring:
+        # a step's warm-up and cool-down seconds are not its evidence (its ramp would lower
+        # the level's rates); records without a phase (before 2026-12-04) count as measured
+        if self.measuring and rec.get("phase") in (None, "measure"):
             ep.held.setdefault((self.level, self.unit), []).append(dict(rec))
 
     def _server(self, ep: EndpointEvidence, rec: Mapping[str, Any]) -> None:

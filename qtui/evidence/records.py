@@ -135,6 +135,9 @@ class Stats:
     # as throughput in earlier seconds, as they streamed; a run's rate takes them out again
     unpaid_tokens: float = 0.0
     backing_off: int = 0  # users (closed loop; open loop: 1 while arrivals are held) backing off
+    # a live second of a measured step: in its warm-up, measured, or in its cool-down (only
+    # "measure" seconds are a held level's evidence, as only measure-phase requests are)
+    phase: Phase = "measure"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -146,7 +149,8 @@ class Stats:
             for k in ("endpoint", "t", "duration_s", "requests", "rps", "in_tps", "out_tps",
                       "prompt_tokens", "completion_tokens", "error_rate", "in_flight",
                       "chunks_per_s", "cancelled", "counted_usage", "silent_at_stop",
-                      "silent_max_s", "partial_tokens", "unpaid_tokens", "backing_off")
+                      "silent_max_s", "partial_tokens", "unpaid_tokens", "backing_off",
+                      "phase")
         }  # fmt: skip
         for m in METRICS:
             ls: LatencyStats = getattr(self, m)

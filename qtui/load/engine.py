@@ -44,7 +44,7 @@ from qtui.evidence.capacity import (
 )
 from qtui.evidence.closecall import close_call, extend_to
 from qtui.evidence.levels import is_client_bound
-from qtui.evidence.records import RequestRecord, ServerSecond, Stats
+from qtui.evidence.records import Phase, RequestRecord, ServerSecond, Stats
 from qtui.evidence.sharing import GpuKey, Isolation
 from qtui.evidence.sharing import plan as isolation_plan
 from qtui.load import ray_pool
@@ -180,6 +180,20 @@ class _Endpoint:
     @property
     def sent(self) -> int:
         return self.sender.sent
+
+    def phase_of(self, start: float, end: float) -> Phase:
+        """The phase of the step a live second [start, end] (perf_counter) falls in, by its
+        middle: "warmup" before the step's warm-up ends, "cooldown" in its cool-down, else
+        "measure" (also outside any step: a load the app holds without steps)."""
+        step = getattr(self, "step_start", None)
+        if step is None:
+            return "measure"
+        mid = (start + end) / 2
+        if mid < step + self.warmup:
+            return "warmup"
+        if self.cooldown and self.step_end - self.cooldown <= mid < self.step_end:
+            return "cooldown"
+        return "measure"
 
     def _done(self, rec: RequestRecord) -> None:
         self.window.append(rec)
@@ -906,6 +920,7 @@ class LoadRun:
                 out_tps=tokens / dt if dt > 0 else 0.0,
                 unpaid_tokens=unpaid,
                 backing_off=int(getattr(ep.sender, "backing_off", 0)),
+                phase=ep.phase_of(now - dt, now),
             )
             ep.cum.add(r for r in recs if r.phase == "measure")
             if name in self.waiting:  # idle until its turn on a shared GPU: not measured

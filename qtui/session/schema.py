@@ -76,6 +76,7 @@ COLUMNS: Final[dict[str, dict[str, pl.DataType | type[pl.DataType]]]] = {
         "out_tps": F,
         **_LATENCY,
         "in_flight": N,
+        "phase": S,
     },
     "server_second": {
         "endpoint": S,

@@ -167,6 +167,8 @@ def _delivered(s: Session) -> dict[str, float]:
     if not {"endpoint", "out_tps"} <= set(lf.collect_schema().names()):
         return {}
     rows: dict[str, list[dict[str, Any]]] = {}
+    if "phase" in lf.collect_schema().names():  # warm-up and cool-down seconds: not measured
+        lf = lf.filter(pl.col("phase").is_null() | (pl.col("phase") == "measure"))
     cols = pl.col("^(endpoint|out_tps|duration_s|unpaid_tokens)$")
     for r in lf.select(cols).collect().iter_rows(named=True):
         rows.setdefault(str(r["endpoint"]), []).append(r)

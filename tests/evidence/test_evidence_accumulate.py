@@ -87,6 +87,25 @@ def test_held_levels_count_only_while_measuring_and_by_the_driven_level(profile:
     assert cap.level == 16 and cap.lower_bound and cap.source == "held at 16 users"
 
 
+def test_a_steps_warm_up_and_cool_down_seconds_are_not_its_evidence(profile: Profile) -> None:
+    # the ramp (1 and 3 req/s) and the drain (2 req/s) would pull a 6 req/s level down to
+    # (1 + 3 + 6 × 3 + 2) / 6 = 4 req/s; the three measured seconds alone say 6
+    ev = Evidence(profile)
+    name = profile.endpoints[0].name
+    rows = ((1, 1, "warmup"), (2, 3, "warmup"), (3, 6, "measure"), (4, 6, "measure"),
+            (5, 6, "measure"), (6, 2, "cooldown"))  # fmt: skip
+    for t, rps, phase in rows:
+        ev.ingest("client_second", second(name, t, rps, 1.0, phase=phase))
+    (p,) = ev.points(name)
+    assert (p.rps, p.output_tps, p.requests) == (6.0, 60.0, 18)
+    # a record from before seconds had a phase: every second is measured, as it was read then
+    old = Evidence(profile)
+    for t, rps, _ in rows:
+        old.ingest("client_second", second(name, t, rps, 1.0))
+    (q,) = old.points(name)
+    assert q.rps == 4.0
+
+
 def test_a_knee_search_stopped_before_its_first_verdict_has_no_held_capacity(
     profile: Profile,
 ) -> None:

@@ -146,3 +146,31 @@ async def test_throughput_counts_tokens_of_requests_still_streaming_at_the_end()
     # what streamed inside the window: all of it but what arrived between the end and the cancel
     assert 0.5 * chunks <= lv.out_tps * lv.duration_s <= chunks
     assert res.summary is not None and res.summary.out_tps == lv.out_tps
+
+
+def test_a_live_second_has_the_phase_of_the_step_it_falls_in_by_hand() -> None:
+    from qtui.load.engine import _Endpoint
+
+    ep = object.__new__(_Endpoint)
+    assert ep.phase_of(0.0, 1.0) == "measure"  # no step yet: a load held without steps
+    # a step from 100 s to 105 s, warm-up 2 s, cool-down 1 s; each second by its middle
+    ep.step_start, ep.warmup, ep.cooldown, ep.step_end = 100.0, 2.0, 1.0, 105.0
+    assert ep.phase_of(100.0, 101.0) == "warmup"
+    assert ep.phase_of(100.6, 101.6) == "warmup"  # middle 101.1
+    assert ep.phase_of(101.6, 102.6) == "measure"  # middle 102.1
+    assert ep.phase_of(103.0, 104.0) == "measure"
+    assert ep.phase_of(104.0, 105.0) == "cooldown"
+    assert ep.phase_of(105.0, 106.0) == "measure"  # past the step
+    ep.cooldown = 0.0
+    assert ep.phase_of(104.0, 105.0) == "measure"
+
+
+async def test_seconds_of_a_warm_up_say_so() -> None:
+    seconds: list[Stats] = []
+    async with FakeServer(Behaviour(token_delay_s=0.05)) as url:
+        run = LoadRun(
+            profile(max_requests=24, warmup_s=3600), {"e0": url}, on_second=seconds.append
+        )
+        await run.run()
+    assert seconds and all(s.phase == "warmup" for s in seconds)
+    assert seconds[0].flat()["phase"] == "warmup"  # as the session records it
